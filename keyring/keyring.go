@@ -136,3 +136,37 @@ type Keyring interface {
 	Store
 	CredentialStore
 }
+
+// Metadata field names, shared by every backend that stores them as
+// key/value pairs (Secret Service attributes, a macOS item's comment).
+const (
+	FieldExpires = "jailrun.expires"
+	FieldKind    = "jailrun.kind"
+	FieldLogin   = "jailrun.login"
+)
+
+// Fields returns the known parts of m as key/value pairs (FieldExpires in
+// RFC 3339, UTC); unknown parts are left out.
+func (m Meta) Fields() map[string]string {
+	f := map[string]string{}
+	if !m.Expires.IsZero() {
+		f[FieldExpires] = m.Expires.UTC().Format(time.RFC3339)
+	}
+	if m.Kind != "" {
+		f[FieldKind] = m.Kind
+	}
+	if m.Login != "" {
+		f[FieldLogin] = m.Login
+	}
+	return f
+}
+
+// MetaFromFields reads back what Fields wrote; other keys and an
+// unparsable expiry are ignored.
+func MetaFromFields(f map[string]string) Meta {
+	m := Meta{Kind: f[FieldKind], Login: f[FieldLogin]}
+	if t, err := time.Parse(time.RFC3339, f[FieldExpires]); err == nil {
+		m.Expires = t
+	}
+	return m
+}
