@@ -1,0 +1,334 @@
+// Package gittest serves real git repositories over HTTPS for end-to-end
+// tests: a smart-HTTP server backed by git http-backend that accepts, for
+// each repository owner, only that owner's token, and remembers which
+// credentials were offered so a test can prove no wrong token was sent.
+package gittest
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jailrun/jailrun/keyring"
+)
+
+// Realm is the Basic auth realm of the 401 answers, as github.com sends it.
+const Realm = "GitHub"
+
+// maxBufferedBody bounds a chunked request body, which is read into memory
+// because CGI needs its length up front.
+const maxBufferedBody = 64 << 20
+
+// namePattern is what an owner or repository name may look like.
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// Server is an HTTPS git server on 127.0.0.1 with a self-signed certificate.
+// Owners and repository names compare case-insensitively, as on GitHub.
+type Server struct {
+	URL    string // https://127.0.0.1:PORT
+	Host   string // 127.0.0.1:PORT
+	CAFile string // PEM file of the certificate, for GIT_SSL_CAINFO or SSL_CERT_FILE
+
+	root string // GIT_PROJECT_ROOT: OWNER/NAME.git below it, in lower case
+	git  string // absolute path of git
+
+	mu     sync.Mutex
+	tokens map[string]string  // lower-case owner → the one accepted token
+	offers map[string][]offer // lower-case owner → credentials offered, in order
+}
+
+// offer is one credential a client sent for an owner's repositories.
+type offer struct {
+	preview  string // keyring.Preview of the password
+	accepted bool
+}
+
+// NewServer starts a server that the test's cleanup stops. Its certificate
+// is valid for 127.0.0.1, ::1 and localhost and is written to CAFile.
+func NewServer(t testing.TB) *Server {
+	t.Helper()
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Fatalf("gittest: git is not installed: %v", err)
+	}
+	dir := t.TempDir()
+	cert, certPEM, err := selfSignedCert()
+	if err != nil {
+		t.Fatalf("gittest: create certificate: %v", err)
+	}
+	s := &Server{
+		CAFile: filepath.Join(dir, "ca.pem"),
+		root:   filepath.Join(dir, "repos"),
+		git:    git,
+		tokens: map[string]string{},
+		offers: map[string][]offer{},
+	}
+	if err := os.WriteFile(s.CAFile, certPEM, 0o644); err != nil {
+		t.Fatalf("gittest: write CA file: %v", err)
+	}
+	if err := os.Mkdir(s.root, 0o755); err != nil {
+		t.Fatalf("gittest: create repository root: %v", err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	s.URL = srv.URL
+	s.Host = strings.TrimPrefix(srv.URL, "https://")
+	return s
+}
+
+// AddRepo creates the empty bare repository OWNER/NAME.git (pushes enabled,
+// HEAD on main) and returns its https URL. Only requests that carry the
+// owner's token (see RequireToken) reach it.
+func (s *Server) AddRepo(t testing.TB, owner, name string) string {
+	t.Helper()
+	if !validName(owner) || !validName(name) || strings.HasSuffix(strings.ToLower(name), ".git") {
+		t.Fatalf("gittest: AddRepo(%q, %q): use plain names like myorg and project", owner, name)
+	}
+	dir := s.repoDir(owner, name)
+	mustGit(t, hermeticEnv(s.root), s.root, "init", "--quiet", "--bare", "--initial-branch=main", dir)
+	mustGit(t, hermeticEnv(s.root), s.root, "config", "--file", filepath.Join(dir, "config"), "http.receivepack", "true")
+	return s.URL + "/" + owner + "/" + name + ".git"
+}
+
+// RequireToken makes token the only password accepted for owner's
+// repositories, with any user name. Requests for an owner without a token
+// are always refused. token must not be empty.
+func (s *Server) RequireToken(owner, token string) {
+	if token == "" {
+		panic("gittest: RequireToken with an empty token")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens[strings.ToLower(owner)] = token
+}
+
+// Offered returns keyring.Preview of every password offered for owner's
+// repositories, in the order the requests arrived. A git push offers the
+// same credential on several requests.
+func (s *Server) Offered(owner string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var previews []string
+	for _, o := range s.offers[strings.ToLower(owner)] {
+		previews = append(previews, o.preview)
+	}
+	return previews
+}
+
+// Rejected counts the offered passwords for owner's repositories that were
+// not owner's token. Unlike previews, it tells tokens apart that share
+// their first characters.
+func (s *Server) Rejected(owner string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, o := range s.offers[strings.ToLower(owner)] {
+		if !o.accepted {
+			n++
+		}
+	}
+	return n
+}
+
+// Ref returns the commit that ref (e.g. refs/heads/main) names in the
+// server's repository OWNER/NAME, or "" when there is none.
+func (s *Server) Ref(t testing.TB, owner, name, ref string) string {
+	t.Helper()
+	cmd := exec.Command(s.git, "--git-dir", s.repoDir(owner, name), "rev-parse", "--verify", "--quiet", ref+"^{commit}")
+	cmd.Env = hermeticEnv(s.root)
+	out, err := cmd.Output()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 1 {
+		return ""
+	}
+	if err != nil {
+		t.Fatalf("gittest: read %s of %s/%s: %v", ref, owner, name, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// Env returns a clean environment for git and jailrun under home: no
+// system or user git config of the developer, the server's certificate
+// trusted (GIT_SSL_CAINFO and SSL_CERT_FILE), no terminal prompt and no
+// askpass program, a fixed author and committer, and PATH inherited.
+// Append to it what a test needs; for duplicate keys exec uses the last.
+func (s *Server) Env(home string) []string {
+	return append(hermeticEnv(home), "GIT_SSL_CAINFO="+s.CAFile, "SSL_CERT_FILE="+s.CAFile)
+}
+
+// InitWorkRepo creates in dir a repository on branch main with one commit
+// and remoteURL as its origin, and returns the commit's hash.
+func InitWorkRepo(t testing.TB, dir, remoteURL string) string {
+	t.Helper()
+	env := hermeticEnv(t.TempDir())
+	mustGit(t, env, dir, "init", "--quiet", "--initial-branch=main", ".")
+	if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte("pushed by "+t.Name()+"\n"), 0o644); err != nil {
+		t.Fatalf("gittest: write README.md: %v", err)
+	}
+	mustGit(t, env, dir, "add", "README.md")
+	mustGit(t, env, dir, "commit", "--quiet", "--message", "initial commit")
+	mustGit(t, env, dir, "remote", "add", "origin", remoteURL)
+	return strings.TrimSpace(mustGit(t, env, dir, "rev-parse", "HEAD"))
+}
+
+// serve checks the credential for the owner in the path and hands the
+// request to git http-backend.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	owner, name, rest, ok := splitRepoPath(r.URL.Path)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	user, password, hasAuth := r.BasicAuth()
+	if !hasAuth || !s.accept(owner, password) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+Realm+`"`)
+		http.Error(w, "authentication required", http.StatusUnauthorized)
+		return
+	}
+	backendReq := r.Clone(r.Context())
+	backendReq.Header.Del("Authorization") // the token stays out of the backend's environment
+	backendReq.URL.Path = "/" + strings.ToLower(owner) + "/" + strings.ToLower(name) + ".git/" + rest
+	if r.ContentLength < 0 { // chunked: CGI needs the length up front
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBufferedBody))
+		if err != nil {
+			http.Error(w, "request body: "+err.Error(), http.StatusRequestEntityTooLarge)
+			return
+		}
+		backendReq.Body = io.NopCloser(bytes.NewReader(body))
+		backendReq.ContentLength = int64(len(body))
+		backendReq.TransferEncoding = nil
+	}
+	backend := &cgi.Handler{
+		Path: s.git,
+		Args: []string{"http-backend"},
+		Dir:  s.root,
+		Env: append(hermeticEnv(s.root),
+			"GIT_PROJECT_ROOT="+s.root,
+			"GIT_HTTP_EXPORT_ALL=1",
+			"REMOTE_USER="+user),
+	}
+	backend.ServeHTTP(w, backendReq)
+}
+
+// accept records the password offered for owner and reports whether it is
+// owner's token.
+func (s *Server) accept(owner, password string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := strings.ToLower(owner)
+	want, ok := s.tokens[key]
+	accepted := ok && password == want
+	s.offers[key] = append(s.offers[key], offer{preview: keyring.Preview(password), accepted: accepted})
+	return accepted
+}
+
+// repoDir is where the bare repository OWNER/NAME lives.
+func (s *Server) repoDir(owner, name string) string {
+	return filepath.Join(s.root, strings.ToLower(owner), strings.ToLower(name)+".git")
+}
+
+// splitRepoPath splits /OWNER/NAME[.git]/REST, as GitHub accepts it.
+func splitRepoPath(path string) (owner, name, rest string, ok bool) {
+	parts := strings.SplitN(strings.TrimPrefix(path, "/"), "/", 3)
+	if len(parts) != 3 || parts[2] == "" {
+		return "", "", "", false
+	}
+	owner, name, rest = parts[0], strings.TrimSuffix(parts[1], ".git"), parts[2]
+	if !validName(owner) || !validName(name) {
+		return "", "", "", false
+	}
+	return owner, name, rest, true
+}
+
+// validName reports whether s is usable as an owner or repository name.
+func validName(s string) bool {
+	return namePattern.MatchString(s) && s != "." && s != ".."
+}
+
+// hermeticEnv is an environment in which git reads no configuration of the
+// developer, never prompts, and commits as a fixed identity.
+func hermeticEnv(home string) []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home,
+		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config"),
+		"GIT_CONFIG_NOSYSTEM=1",
+		"GIT_CONFIG_GLOBAL=" + filepath.Join(home, ".gitconfig"),
+		"GIT_TERMINAL_PROMPT=0",
+		"LC_ALL=C",
+		"GIT_AUTHOR_NAME=gittest",
+		"GIT_AUTHOR_EMAIL=gittest@example.com",
+		"GIT_COMMITTER_NAME=gittest",
+		"GIT_COMMITTER_EMAIL=gittest@example.com",
+	}
+}
+
+// mustGit runs git in dir and returns its standard output, failing the
+// test when git fails.
+func mustGit(t testing.TB, env []string, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("gittest: git %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return string(out)
+}
+
+// selfSignedCert makes an ECDSA certificate for 127.0.0.1, ::1 and
+// localhost that is its own CA, and returns it with its PEM encoding.
+func selfSignedCert() (tls.Certificate, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	now := time.Now()
+	template := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "gittest"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		DNSNames:              []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	return cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil
+}
