@@ -6,6 +6,7 @@ package gittest
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -38,6 +39,9 @@ const Realm = "GitHub"
 // maxBufferedBody bounds a chunked request body, which is read into memory
 // because CGI needs its length up front.
 const maxBufferedBody = 64 << 20
+
+// gitTimeout bounds every git command the package runs itself.
+const gitTimeout = time.Minute
 
 // namePattern is what an owner or repository name may look like.
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
@@ -156,7 +160,9 @@ func (s *Server) Rejected(owner string) int {
 // server's repository OWNER/NAME, or "" when there is none.
 func (s *Server) Ref(t testing.TB, owner, name, ref string) string {
 	t.Helper()
-	cmd := exec.Command(s.git, "--git-dir", s.repoDir(owner, name), "rev-parse", "--verify", "--quiet", ref+"^{commit}")
+	ctx, cancel := context.WithTimeout(context.Background(), gitTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, s.git, "--git-dir", s.repoDir(owner, name), "rev-parse", "--verify", "--quiet", ref+"^{commit}")
 	cmd.Env = hermeticEnv(s.root)
 	out, err := cmd.Output()
 	var exit *exec.ExitError
@@ -178,12 +184,12 @@ func (s *Server) Env(home string) []string {
 	return append(hermeticEnv(home), "GIT_SSL_CAINFO="+s.CAFile, "SSL_CERT_FILE="+s.CAFile)
 }
 
-// InitWorkRepo creates in dir a repository on branch main with one commit
+// InitWorkRepo creates in dir (made if missing) a repository on branch main with one commit
 // and remoteURL as its origin, and returns the commit's hash.
 func InitWorkRepo(t testing.TB, dir, remoteURL string) string {
 	t.Helper()
 	env := hermeticEnv(t.TempDir())
-	mustGit(t, env, dir, "init", "--quiet", "--initial-branch=main", ".")
+	mustGit(t, env, "", "init", "--quiet", "--initial-branch=main", dir)
 	if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte("pushed by "+t.Name()+"\n"), 0o644); err != nil {
 		t.Fatalf("gittest: write README.md: %v", err)
 	}
@@ -285,11 +291,13 @@ func hermeticEnv(home string) []string {
 	}
 }
 
-// mustGit runs git in dir and returns its standard output, failing the
+// mustGit runs git in dir ("" for the current directory) and returns its standard output, failing the
 // test when git fails.
 func mustGit(t testing.TB, env []string, dir string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("git", args...)
+	ctx, cancel := context.WithTimeout(context.Background(), gitTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = dir
 	cmd.Env = env
 	var stderr bytes.Buffer

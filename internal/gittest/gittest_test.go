@@ -53,6 +53,7 @@ func push(t *testing.T, s *Server, dir, token string, args ...string) pushResult
 }
 
 func TestPushWithOwnersToken(t *testing.T) {
+	t.Parallel()
 	s := NewServer(t)
 	s.RequireToken("alice", aliceToken)
 	s.RequireToken("bob", bobToken)
@@ -99,6 +100,7 @@ func TestPushWithOwnersToken(t *testing.T) {
 }
 
 func TestPushRefused(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name       string
 		owner      string // owner of the repository pushed to
@@ -112,6 +114,7 @@ func TestPushRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := NewServer(t)
 			s.RequireToken("alice", aliceToken)
 			s.RequireToken("bob", bobToken)
@@ -150,6 +153,7 @@ func TestPushRefused(t *testing.T) {
 }
 
 func TestPlainHTTPIsNotServed(t *testing.T) {
+	t.Parallel()
 	s := NewServer(t)
 	s.RequireToken("alice", aliceToken)
 	dir := t.TempDir()
@@ -176,6 +180,7 @@ func TestPlainHTTPIsNotServed(t *testing.T) {
 }
 
 func TestBackendNeverSeesTheToken(t *testing.T) {
+	t.Parallel()
 	s := NewServer(t)
 	s.RequireToken("alice", aliceToken)
 	dir := t.TempDir()
@@ -196,6 +201,7 @@ func TestBackendNeverSeesTheToken(t *testing.T) {
 }
 
 func TestCertificateAndChallenge(t *testing.T) {
+	t.Parallel()
 	s := NewServer(t)
 	s.AddRepo(t, "alice", "project")
 	pemBytes, err := os.ReadFile(s.CAFile)
@@ -225,6 +231,7 @@ func TestCertificateAndChallenge(t *testing.T) {
 }
 
 func TestOwnerAndNameAreCaseInsensitive(t *testing.T) {
+	t.Parallel()
 	s := NewServer(t)
 	s.RequireToken("MyOrg", aliceToken)
 	s.AddRepo(t, "myorg", "Project")
@@ -243,6 +250,7 @@ func TestOwnerAndNameAreCaseInsensitive(t *testing.T) {
 }
 
 func TestLargePush(t *testing.T) {
+	t.Parallel()
 	s := NewServer(t)
 	s.RequireToken("alice", aliceToken)
 	dir := t.TempDir()
