@@ -33,8 +33,8 @@ import (
 	"github.com/jailrun/jailrun/keyring"
 )
 
-// Realm is the Basic auth realm of the 401 answers, as github.com sends it.
-const Realm = "GitHub"
+// realm is the Basic auth realm of the 401 answers, as github.com sends it.
+const realm = "GitHub"
 
 // maxBufferedBody bounds a chunked request body, which is read into memory
 // because CGI needs its length up front.
@@ -209,7 +209,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	user, password, hasAuth := r.BasicAuth()
 	if !hasAuth || !s.accept(owner, password) {
-		w.Header().Set("WWW-Authenticate", `Basic realm="`+Realm+`"`)
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`"`)
 		http.Error(w, "authentication required", http.StatusUnauthorized)
 		return
 	}
