@@ -1,5 +1,6 @@
 // Package github holds what jailrun knows of GitHub itself: the kinds of
-// token it issues.
+// token it issues, the scopes an agent should not hold, and a small REST
+// client that verifies a token and sets up repository rulesets.
 package github
 
 import "strings"

@@ -1,0 +1,196 @@
+package github_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jailrun/jailrun/github"
+	"github.com/jailrun/jailrun/github/githubtest"
+)
+
+const secret = "ghp_TESTsecret0123456789abcdefghijklmnop"
+
+func ptr(s string) *string { return &s }
+
+// client returns a client of srv that trusts only srv's certificate.
+func client(t *testing.T, srv *githubtest.Server) *github.Client {
+	t.Helper()
+	c, err := github.NewClient(srv.URL, env(map[string]string{"SSL_CERT_FILE": srv.CAFile}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestUserGoodToken(t *testing.T) {
+	srv := githubtest.NewServer(t)
+	srv.AddToken(secret, githubtest.User{Login: "alice", Expiration: "2026-12-01 00:00:00 UTC", Scopes: ptr("repo, admin:org, delete_repo")})
+	info, err := client(t, srv).User(context.Background(), secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Login != "alice" {
+		t.Errorf("login %q, want alice", info.Login)
+	}
+	if want := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC); !info.Expires.Equal(want) {
+		t.Errorf("expires %v, want %v", info.Expires, want)
+	}
+	if want := []string{"repo", "admin:org", "delete_repo"}; !slices.Equal(info.Scopes, want) {
+		t.Errorf("scopes %q, want %q", info.Scopes, want)
+	}
+}
+
+func TestUserFineGrainedHasNoScopesNorExpiry(t *testing.T) {
+	srv := githubtest.NewServer(t)
+	srv.AddToken(secret, githubtest.User{Login: "bob"})
+	info, err := client(t, srv).User(context.Background(), secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Scopes != nil || !info.Expires.IsZero() {
+		t.Errorf("scopes %q, expires %v; want none of either", info.Scopes, info.Expires)
+	}
+}
+
+func TestUserEmptyScopesHeader(t *testing.T) {
+	srv := githubtest.NewServer(t)
+	srv.AddToken(secret, githubtest.User{Login: "bob", Scopes: ptr("")})
+	info, err := client(t, srv).User(context.Background(), secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Scopes == nil || len(info.Scopes) != 0 {
+		t.Errorf("scopes %q, want an empty, non-nil list", info.Scopes)
+	}
+}
+
+func TestUserRejected(t *testing.T) {
+	srv := githubtest.NewServer(t)
+	_, err := client(t, srv).User(context.Background(), secret)
+	if !errors.Is(err, github.ErrRejected) {
+		t.Fatalf("err %v, want ErrRejected", err)
+	}
+	if err.Error() != "token rejected (revoked or expired)" {
+		t.Errorf("message %q", err)
+	}
+}
+
+func TestUserUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there any more
+	c, err := github.NewClient("https://"+addr, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.User(context.Background(), secret)
+	if !errors.Is(err, github.ErrUnreachable) {
+		t.Fatalf("err %v, want ErrUnreachable", err)
+	}
+	if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("error is not one line without the token: %q", err)
+	}
+}
+
+func TestUserUntrustedCertificate(t *testing.T) {
+	srv := githubtest.NewServer(t)
+	srv.AddToken(secret, githubtest.User{Login: "alice"})
+	c, err := github.NewClient(srv.URL, env(nil)) // system roots do not hold the stand-in's
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.User(context.Background(), secret); !errors.Is(err, github.ErrUnreachable) {
+		t.Fatalf("err %v, want ErrUnreachable for an untrusted certificate", err)
+	}
+	if got := srv.Requests(); len(got) != 0 {
+		t.Errorf("the token reached an untrusted server: %q", got)
+	}
+}
+
+func TestNewClientRefusesPlainHTTP(t *testing.T) {
+	for _, base := range []string{"http://127.0.0.1:1", "api.github.com", "https://user:pw@api.github.com", "https://"} {
+		if _, err := github.NewClient(base, env(nil)); err == nil {
+			t.Errorf("NewClient(%q) accepted", base)
+		}
+	}
+}
+
+func TestParseExpiration(t *testing.T) {
+	want := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for _, v := range []string{
+		"2026-12-01 00:00:00 UTC",
+		"2026-12-01 00:00:00 +0000",
+		"2026-12-01T00:00:00Z",
+		"2026-12-01 09:00:00 +0900",
+		"2026-12-01T01:00:00+01:00",
+		" 2026-12-01 00:00:00 UTC ",
+	} {
+		got, err := github.ParseExpiration(v)
+		if err != nil || !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("ParseExpiration(%q) = %v, %v; want %v", v, got, err, want)
+		}
+	}
+	for _, v := range []string{"", "tomorrow", "2026-12-01", "2026-12-01 00:00:00 PST"} {
+		if _, err := github.ParseExpiration(v); err == nil {
+			t.Errorf("ParseExpiration(%q) accepted", v)
+		}
+	}
+}
+
+func TestUserExpiryHeaderForms(t *testing.T) {
+	srv := githubtest.NewServer(t)
+	want := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for i, v := range []string{"2026-12-01 00:00:00 UTC", "2026-12-01 00:00:00 +0000", "2026-12-01T00:00:00Z"} {
+		token := secret + string(rune('a'+i))
+		srv.AddToken(token, githubtest.User{Login: "alice", Expiration: v})
+		info, err := client(t, srv).User(context.Background(), token)
+		if err != nil || !info.Expires.Equal(want) {
+			t.Errorf("header %q: expires %v, %v; want %v", v, info.Expires, err, want)
+		}
+	}
+}
+
+func TestAPIBase(t *testing.T) {
+	none := env(nil)
+	override := env(map[string]string{github.APIEnv: "https://127.0.0.1:8443/api/"})
+	tests := []struct {
+		host   string
+		getenv func(string) string
+		want   string
+	}{
+		{"github.com", none, "https://api.github.com"},
+		{"GitHub.com", none, "https://api.github.com"},
+		{"github.com", override, "https://127.0.0.1:8443/api"},
+		{"ghe.corp.example", override, "https://ghe.corp.example/api/v3"},
+		{"ghe.corp.example:8443", none, "https://ghe.corp.example:8443/api/v3"},
+	}
+	for _, tt := range tests {
+		if got := github.APIBase(tt.host, tt.getenv); got != tt.want {
+			t.Errorf("APIBase(%q) = %q, want %q", tt.host, got, tt.want)
+		}
+	}
+}
+
+func TestRiskyScopes(t *testing.T) {
+	got := github.RiskyScopes([]string{"repo", "admin:org", "read:org", "delete_repo", "admin:repo_hook", "workflow", "gist"})
+	var names []string
+	for _, r := range got {
+		names = append(names, r.Scope)
+		if r.Why == "" {
+			t.Errorf("scope %s flagged without a reason", r.Scope)
+		}
+	}
+	if want := []string{"admin:org", "delete_repo", "admin:repo_hook", "workflow"}; !slices.Equal(names, want) {
+		t.Errorf("flagged %q, want %q", names, want)
+	}
+}
