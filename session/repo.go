@@ -1,0 +1,214 @@
+package session
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Remote is one remote of a repository, as its config names it.
+type Remote struct {
+	Name string
+	URL  string // the first url of the remote
+}
+
+// maxConfigSize bounds the repository config read; real ones are a few KB.
+const maxConfigSize = 1 << 20
+
+// Remotes returns the remotes of the git repository that contains dir
+// (a work tree, a linked worktree or a submodule), origin first and the
+// others in the order of its config; none outside a repository. It reads
+// .git and the config file directly, without running git, and does not
+// follow include directives.
+func Remotes(dir string) ([]Remote, error) {
+	configPath, err := findConfig(dir)
+	if configPath == "" || err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(configPath)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the repository config %s: %v", configPath, errors.Unwrap(err))
+	}
+	if len(data) > maxConfigSize {
+		return nil, fmt.Errorf("the repository config %s is larger than %d bytes", configPath, maxConfigSize)
+	}
+	remotes := parseRemotes(data)
+	for i, r := range remotes {
+		if r.Name == "origin" {
+			copy(remotes[1:i+1], remotes[:i])
+			remotes[0] = r
+			break
+		}
+	}
+	return remotes, nil
+}
+
+// findConfig walks up from dir to the first directory with a .git and
+// returns the path of the repository's config file, "" when there is none.
+func findConfig(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for {
+		dotGit := filepath.Join(dir, ".git")
+		fi, err := os.Stat(dotGit)
+		switch {
+		case err == nil && fi.IsDir():
+			return configOf(dotGit)
+		case err == nil:
+			gitDir, err := readGitFile(dotGit)
+			if err != nil {
+				return "", err
+			}
+			return configOf(gitDir)
+		case !errors.Is(err, fs.ErrNotExist):
+			return "", fmt.Errorf("cannot inspect %s: %v", dotGit, errors.Unwrap(err))
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", nil
+		}
+		dir = parent
+	}
+}
+
+// readGitFile reads a .git file ("gitdir: PATH", as worktrees and
+// submodules have) and returns the git directory it names.
+func readGitFile(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s: %v", path, errors.Unwrap(err))
+	}
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	gitDir, ok := strings.CutPrefix(strings.TrimSpace(string(line)), "gitdir:")
+	if !ok {
+		return "", fmt.Errorf("%s is not a git link file (no gitdir: line)", path)
+	}
+	gitDir = strings.TrimSpace(gitDir)
+	if !filepath.IsAbs(gitDir) {
+		gitDir = filepath.Join(filepath.Dir(path), gitDir)
+	}
+	return gitDir, nil
+}
+
+// configOf returns the config file of a git directory; a linked worktree's
+// is in the common directory its commondir file names.
+func configOf(gitDir string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(gitDir, "commondir"))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return filepath.Join(gitDir, "config"), nil
+	case err != nil:
+		return "", fmt.Errorf("cannot read %s: %v", filepath.Join(gitDir, "commondir"), errors.Unwrap(err))
+	}
+	common := strings.TrimSpace(string(data))
+	if !filepath.IsAbs(common) {
+		common = filepath.Join(gitDir, common)
+	}
+	return filepath.Join(common, "config"), nil
+}
+
+// parseRemotes reads the [remote "NAME"] sections of a git config file
+// and returns each remote's first url, in the order of the file.
+func parseRemotes(data []byte) []Remote {
+	var remotes []Remote
+	seen := map[string]int{}
+	current := "" // the remote whose section is open, "" for other sections
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, maxConfigSize)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "[") {
+			var rest string
+			current, rest = parseSection(line)
+			line = strings.TrimSpace(rest) // a key may follow the header on its line
+		}
+		if current == "" || line == "" {
+			continue
+		}
+		key, value, hasValue := strings.Cut(line, "=")
+		if !hasValue || !strings.EqualFold(strings.TrimSpace(key), "url") {
+			continue
+		}
+		url := configValue(value)
+		if i, ok := seen[current]; ok {
+			if remotes[i].URL == "" {
+				remotes[i].URL = url
+			}
+			continue
+		}
+		seen[current] = len(remotes)
+		remotes = append(remotes, Remote{Name: current, URL: url})
+	}
+	return remotes
+}
+
+// parseSection reads a section header at the start of line and returns the
+// remote it opens ("" for any other section) and the text after it.
+func parseSection(line string) (remote, rest string) {
+	end := strings.IndexByte(line, ']')
+	if end < 0 {
+		return "", ""
+	}
+	header, rest := line[1:end], line[end+1:]
+	name, sub, quoted := strings.Cut(header, " ")
+	if quoted {
+		sub = strings.TrimSpace(sub)
+		if strings.HasPrefix(sub, `"`) && strings.HasSuffix(sub, `"`) && len(sub) >= 2 {
+			sub = strings.NewReplacer(`\\`, `\`, `\"`, `"`).Replace(sub[1 : len(sub)-1])
+		} else {
+			return "", rest
+		}
+	} else if n, s, ok := strings.Cut(header, "."); ok { // deprecated [remote.name]
+		name, sub = n, strings.ToLower(s)
+	}
+	if !strings.EqualFold(name, "remote") || sub == "" {
+		return "", rest
+	}
+	return sub, rest
+}
+
+// configValue decodes a git config value: surrounding blanks dropped,
+// double quotes joined, backslash escapes applied, and a comment (# or ;
+// outside quotes) cut off.
+func configValue(raw string) string {
+	var b strings.Builder
+	inQuote := false
+	pendingSpace := ""
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c == '\\' && i+1 < len(raw):
+			i++
+			b.WriteString(pendingSpace)
+			pendingSpace = ""
+			switch raw[i] {
+			case 'n':
+				b.WriteByte('\n')
+			case 't':
+				b.WriteByte('\t')
+			default:
+				b.WriteByte(raw[i])
+			}
+		case c == '"':
+			inQuote = !inQuote
+		case !inQuote && (c == '#' || c == ';'):
+			return b.String()
+		case !inQuote && (c == ' ' || c == '\t'):
+			if b.Len() > 0 {
+				pendingSpace += string(c)
+			}
+		default:
+			b.WriteString(pendingSpace)
+			pendingSpace = ""
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,183 @@
+// Package session computes what an agent session is given: its environment,
+// as a pure function of the caller's, and the repository it starts in, read
+// from the git files directly.
+package session
+
+import (
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Marker is the variable that tells a process it runs inside a session. The
+// bash jailrun set it too, and users' hooks test it.
+const Marker = "_CREDENTIAL_GUARD_SANDBOXED"
+
+// InSession reports whether the environment read by getenv is a session's.
+func InSession(getenv func(string) string) bool { return getenv(Marker) != "" }
+
+// Setup is what a session adds to the caller's environment.
+type Setup struct {
+	Token       string   // GH_TOKEN; "" starts the session without one
+	Helper      string   // absolute path of git-credential-jailrun
+	ShimDir     string   // directory holding the gh shim, put first on PATH
+	GHConfigDir string   // GH_CONFIG_DIR: jailrun's own, without credentials
+	Hosts       []string // GitHub hosts, "host" or "host:port"
+}
+
+// removed are the caller's variables a session must not inherit: broader
+// tokens, and prompts that could ask the user for one.
+var removed = []string{"GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GH_TOKEN"}
+
+// Environ returns the session environment built from caller's ("KEY=VALUE"
+// entries, as os.Environ returns them). Variables it sets replace the
+// caller's in place; new ones are appended. Its git configuration follows
+// any GIT_CONFIG_COUNT entries the caller had, so it overrides them.
+func Environ(caller []string, s Setup) []string {
+	env := newEnvList(caller)
+	for _, k := range removed {
+		env.unset(k)
+	}
+	if s.Token != "" {
+		env.set("GH_TOKEN", s.Token)
+	}
+	env.set("GIT_TERMINAL_PROMPT", "0")
+	env.set("GIT_ASKPASS", "")
+	env.set("SSH_ASKPASS", "")
+	env.set("SSH_AUTH_SOCK", "")
+	env.set("GH_CONFIG_DIR", s.GHConfigDir)
+	env.set("PATH", prependPath(s.ShimDir, env.get("PATH")))
+	env.set(Marker, "1")
+	if params := env.get("GIT_CONFIG_PARAMETERS"); strings.Contains(strings.ToLower(params), "credential.") ||
+		strings.Contains(strings.ToLower(params), "askpass") {
+		// `git -c` settings of the caller are read after GIT_CONFIG_COUNT
+		// and could bring back a helper or askpass program.
+		env.unset("GIT_CONFIG_PARAMETERS")
+	}
+
+	n, err := strconv.Atoi(env.get("GIT_CONFIG_COUNT"))
+	if err != nil || n < 0 {
+		n = 0 // git would refuse the caller's invalid count; start afresh
+	}
+	for _, kv := range GitConfig(s.Helper, s.Hosts) {
+		idx := strconv.Itoa(n)
+		env.set("GIT_CONFIG_KEY_"+idx, kv[0])
+		env.set("GIT_CONFIG_VALUE_"+idx, kv[1])
+		n++
+	}
+	env.set("GIT_CONFIG_COUNT", strconv.Itoa(n))
+	return env.list
+}
+
+// GitConfig returns the git settings of a session, in order: every other
+// credential helper reset, ours in session mode, no askpass program, the
+// repository path sent to the helper for each GitHub host, and the ssh
+// forms of each host's URLs rewritten to https.
+func GitConfig(helper string, hosts []string) [][2]string {
+	cfg := [][2]string{
+		{"credential.helper", ""},
+		{"credential.helper", HelperCommand(helper)},
+		{"core.askPass", ""},
+	}
+	for _, h := range hosts {
+		cfg = append(cfg, [2]string{"credential.https://" + h + ".useHttpPath", "true"})
+	}
+	for _, h := range hosts {
+		name, _, _ := strings.Cut(h, ":") // ssh URLs do not carry the https port
+		cfg = append(cfg,
+			[2]string{"url.https://" + h + "/.insteadOf", "git@" + name + ":"},
+			[2]string{"url.https://" + h + "/.insteadOf", "ssh://git@" + name + "/"})
+	}
+	return cfg
+}
+
+// HelperCommand returns the credential.helper value that runs the helper
+// at path in session mode. Git runs an absolute path through the shell with
+// its arguments appended, so a path with characters the shell would
+// interpret is given in the "!'quoted path'" form instead.
+func HelperCommand(path string) string {
+	if strings.IndexFunc(path, func(r rune) bool { return !shellSafe(r) }) < 0 {
+		return path + " --session"
+	}
+	return "!'" + strings.ReplaceAll(path, "'", `'\''`) + "' --session"
+}
+
+func shellSafe(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("/._-+,:@%", r)
+}
+
+// prependPath puts dir first on the PATH list, dropping its other entries.
+func prependPath(dir, path string) string {
+	entries := []string{dir}
+	for e := range strings.SplitSeq(path, string(filepath.ListSeparator)) {
+		if e != "" && filepath.Clean(e) != filepath.Clean(dir) {
+			entries = append(entries, e)
+		}
+	}
+	return strings.Join(entries, string(filepath.ListSeparator))
+}
+
+// envList edits a list of KEY=VALUE entries, keeping their order.
+type envList struct{ list []string }
+
+func newEnvList(caller []string) *envList {
+	return &envList{list: slices.Clone(caller)}
+}
+
+// get returns the value of the last entry for key, as exec would use it.
+func (e *envList) get(key string) string {
+	for i := len(e.list) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(e.list[i], "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// set gives key the value: the first entry for key is replaced, later
+// duplicates dropped, and a missing key appended.
+func (e *envList) set(key, value string) {
+	i := e.index(key)
+	if i < 0 {
+		e.list = append(e.list, key+"="+value)
+		return
+	}
+	e.list[i] = key + "=" + value
+	e.list = append(e.list[:i+1], deleteKey(e.list[i+1:], key)...)
+}
+
+// unset drops every entry for key.
+func (e *envList) unset(key string) { e.list = deleteKey(e.list, key) }
+
+func (e *envList) index(key string) int {
+	return slices.IndexFunc(e.list, func(kv string) bool { return strings.HasPrefix(kv, key+"=") })
+}
+
+func deleteKey(list []string, key string) []string {
+	return slices.DeleteFunc(list, func(kv string) bool { return strings.HasPrefix(kv, key+"=") })
+}
+
+// ShimDir returns the directory of the gh shim,
+// ${XDG_DATA_HOME:-$HOME/.local/share}/jailrun/bin, or "" when neither
+// variable gives an absolute directory.
+func ShimDir(getenv func(string) string) string {
+	return xdgDir(getenv, "XDG_DATA_HOME", ".local/share", "bin")
+}
+
+// GHConfigDir returns the GH_CONFIG_DIR of sessions,
+// ${XDG_STATE_HOME:-$HOME/.local/state}/jailrun/gh, or "" when neither
+// variable gives an absolute directory.
+func GHConfigDir(getenv func(string) string) string {
+	return xdgDir(getenv, "XDG_STATE_HOME", ".local/state", "gh")
+}
+
+func xdgDir(getenv func(string) string, xdgVar, homeSub, leaf string) string {
+	if dir := getenv(xdgVar); filepath.IsAbs(dir) {
+		return filepath.Join(dir, "jailrun", leaf)
+	}
+	if home := getenv("HOME"); filepath.IsAbs(home) {
+		return filepath.Join(home, homeSub, "jailrun", leaf)
+	}
+	return ""
+}
