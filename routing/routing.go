@@ -20,20 +20,20 @@ type Decision struct{ Token, Warning string }
 const ConventionPrefix = config.Namespace + "fine-grained-"
 
 // Resolve returns the token that serves a request for owner's repository
-// (owner "" when unknown) on host, given the token names in the keyring.
-// Only https requests to a host in cfg.Hosts are served. In order: an
-// explicit route for host and owner; the token github:fine-grained-OWNER;
-// the host's default (the active token on github.com, a HOST=SHORT route
-// elsewhere). A route or default naming a missing token serves nothing and
-// warns: never a broader token instead. Owners compare case-insensitively;
-// token names exactly, else case-insensitively, and the stored spelling is
-// returned.
+// on host, given the token names in the keyring; an owner that is "" or
+// not a valid GitHub owner counts as unknown. Only https requests to a
+// host in cfg.Hosts are served. In order: an explicit route for host and
+// owner; the token github:fine-grained-OWNER; the host's default (the
+// active token on github.com, a HOST=SHORT route elsewhere). A route or
+// default naming a missing token serves nothing and warns: never a broader
+// token instead. Owners compare case-insensitively; token names exactly,
+// else case-insensitively, and the stored spelling is returned.
 func Resolve(cfg config.Config, protocol, host, owner string, available []string) Decision {
 	if !strings.EqualFold(protocol, "https") || !cfg.IsGitHubHost(host) {
 		return Decision{}
 	}
 	host = strings.ToLower(host)
-	if owner != "" {
+	if config.ValidOwner(owner) {
 		for _, r := range cfg.Routes {
 			if r.Owner != "" && strings.EqualFold(r.Host, host) && strings.EqualFold(r.Owner, owner) {
 				if name, ok := find(available, r.Token); ok {

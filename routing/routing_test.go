@@ -58,6 +58,7 @@ func TestResolve(t *testing.T) {
 		// step 3: host defaults
 		{"github.com default is the active token", "https", "github.com", "someone-else", all, "github:classic", ""},
 		{"github.com default without owner", "https", "github.com", "", all, "github:classic", ""},
+		{"invalid owner is unknown", "https", "github.com", "al ice", []string{"github:classic", "github:fine-grained-al ice"}, "github:classic", ""},
 		{"missing active token", "https", "github.com", "someone-else", []string{"github:fine-grained-myorg"}, "",
 			"token github:classic, the default for github.com, is not in the keyring; add it: jailrun token add --name github:classic"},
 		{"GHE default route", "https", "ghe.corp.example", "other", all, "github:ghe-classic", ""},
