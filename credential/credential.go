@@ -15,7 +15,7 @@
 //     a value after that ("host=github.com\r\r") rejects the whole request,
 //     as git itself refuses to pass such a value on
 //     (credential.protectProtocol).
-//   - A NUL byte anywhere, a line over MaxLineLen bytes or input over
+//   - A NUL byte in a line, a line over MaxLineLen bytes or input over
 //     MaxRequestLen bytes rejects the request as soon as it is seen, without
 //     reading the rest into memory.
 //   - Error messages name the line and the problem, never a value.
@@ -94,16 +94,14 @@ func ReadRequest(r io.Reader) (*Request, error) {
 	br := bufio.NewReaderSize(r, MaxLineLen+1)
 	req := &Request{}
 	total := 0
-	for n := 1; ; n++ {
+	for lineNo := 1; ; lineNo++ {
+		// A line that fills the buffer (bufio.ErrBufferFull) is too long.
 		raw, err := br.ReadSlice('\n')
-		switch {
-		case errors.Is(err, bufio.ErrBufferFull):
-			return nil, fmt.Errorf("credential input line %d is longer than %d bytes; git never sends such lines", n, MaxLineLen)
-		case err != nil && err != io.EOF:
-			return nil, fmt.Errorf("reading credential input: %w", err)
-		}
 		if len(raw) > MaxLineLen {
-			return nil, fmt.Errorf("credential input line %d is longer than %d bytes; git never sends such lines", n, MaxLineLen)
+			return nil, fmt.Errorf("credential input line %d is longer than %d bytes; git never sends such lines", lineNo, MaxLineLen)
+		}
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("reading credential input: %w", err)
 		}
 		if total += len(raw); total > MaxRequestLen {
 			return nil, fmt.Errorf("credential input is longer than %d bytes; git never sends that much", MaxRequestLen)
@@ -113,7 +111,7 @@ func ReadRequest(r io.Reader) (*Request, error) {
 			break
 		}
 		if err := req.apply(line); err != nil {
-			return nil, fmt.Errorf("credential input line %d: %w", n, err)
+			return nil, fmt.Errorf("credential input line %d: %w", lineNo, err)
 		}
 		if err == io.EOF {
 			break
