@@ -125,6 +125,7 @@ func parse(r io.Reader, getenv func(string) string, source string) (Config, erro
 		warnings = append(warnings, fmt.Sprintf("%s line %d: ", source, line)+fmt.Sprintf(format, args...))
 	}
 	settings := map[string]setting{}
+	data = bytes.TrimPrefix(data, []byte("\ufeff")) // a byte order mark some Windows editors add
 	for i, line := range bytes.Split(data, []byte("\n")) {
 		n := i + 1
 		if len(line) > maxLineLen {

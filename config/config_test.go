@@ -46,6 +46,8 @@ func TestParse(t *testing.T) {
 			want: with(func(c *Config) { c.TokenName = "fine-grained-x" })},
 		{name: "bare value and CRLF", input: "GH_TOKEN_NAME=fine-grained-x\r\nGH_TOKEN_EXPIRY_WARN_DAYS=3\r\n",
 			want: with(func(c *Config) { c.TokenName = "fine-grained-x"; c.ExpiryWarnDays = 3 })},
+		{name: "byte order mark", input: "\ufeffGH_TOKEN_NAME=x\r\n",
+			want: with(func(c *Config) { c.TokenName = "x" })},
 		{name: "no final newline", input: "GH_TOKEN_NAME=x",
 			want: with(func(c *Config) { c.TokenName = "x" })},
 		{name: "full name accepted", input: `GH_TOKEN_NAME="github:fine-grained-x"`,
