@@ -1,0 +1,356 @@
+// Package helper is git-credential-jailrun, jailrun's git credential helper.
+//
+// For a GitHub host (GH_HOSTS) over https, get answers with the jailrun
+// token that routing picks for the repository's owner. For other hosts, in
+// plain mode, it keeps and serves the credentials git hands it, the way
+// git-credential-libsecret does, in the same keychain. In session mode (the
+// --session flag an agent session passes) store and erase change nothing and
+// only jailrun tokens are served.
+//
+// Without credential.useHttpPath git sends no path, so the owner is unknown
+// and only the host's default token (routing step 3) can be served; agent
+// sessions set useHttpPath for every GitHub host.
+//
+// git ignores a helper's exit status: a helper that fails is skipped and git
+// asks the next one or prompts. So every failure here is one line on stderr,
+// no output and exit status 1, which scripts calling the helper directly can
+// see; a usage error exits 2. A secret is never written to stderr.
+package helper
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/jailrun/jailrun/config"
+	"github.com/jailrun/jailrun/credential"
+	"github.com/jailrun/jailrun/keyring"
+	"github.com/jailrun/jailrun/platform"
+	"github.com/jailrun/jailrun/routing"
+)
+
+// Program is the helper's name, which starts every line it writes to stderr.
+const Program = "git-credential-jailrun"
+
+// SessionFlag selects session mode: store and erase change nothing and
+// only jailrun tokens are served.
+const SessionFlag = "--session"
+
+// DefaultUsername is the user name sent with a token when git sent none;
+// GitHub accepts any user name with a token.
+const DefaultUsername = "x-access-token"
+
+const usage = "usage: " + Program + " [" + SessionFlag + "] get|store|erase"
+
+// Env is everything the helper uses from the outside world.
+type Env struct {
+	Args        []string // the arguments after the program name
+	Stdin       io.Reader
+	Stdout      io.Writer
+	Stderr      io.Writer
+	Getenv      func(string) string
+	OpenKeyring func() (keyring.Keyring, error)
+	Now         func() time.Time
+}
+
+// Main runs the helper on the process's arguments, standard streams,
+// environment and OS keychain, and returns the exit status.
+func Main() int {
+	return Run(Env{
+		Args:        os.Args[1:],
+		Stdin:       os.Stdin,
+		Stdout:      os.Stdout,
+		Stderr:      os.Stderr,
+		Getenv:      os.Getenv,
+		OpenKeyring: platform.Open,
+		Now:         time.Now,
+	})
+}
+
+// Run performs the action git asks for in env.Args and returns the exit
+// status: 0 when done (or when there was nothing to do), 1 when something
+// failed, 2 for a usage error.
+func Run(env Env) int {
+	session, action, err := parseArgs(env.Args)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v; %s\n", Program, err, usage)
+		return 2
+	}
+	if action == "" || session && action == credential.Store {
+		return 0 // an unknown action is ignored; a session stores nothing
+	}
+	h := &helper{env: env, session: session}
+	if err := h.run(action); err != nil {
+		fmt.Fprintf(env.Stderr, "%s: %v\n", Program, err)
+		return 1
+	}
+	return 0
+}
+
+// parseArgs reads [--session] ACTION. The action is the last argument, as
+// git appends it to the configured command; it is "" when unknown.
+func parseArgs(args []string) (session bool, action credential.Action, err error) {
+	if len(args) == 0 {
+		return false, "", errors.New("no action given")
+	}
+	for _, arg := range args[:len(args)-1] {
+		if arg != SessionFlag {
+			return false, "", fmt.Errorf("unknown option %q", arg)
+		}
+		session = true
+	}
+	last := args[len(args)-1]
+	if last == SessionFlag {
+		return false, "", errors.New("no action given")
+	}
+	action, _ = credential.ParseAction(last)
+	return session, action, nil
+}
+
+// helper is one run of the helper.
+type helper struct {
+	env     Env
+	session bool
+	cfg     config.Config
+}
+
+// run reads git's request and performs action.
+func (h *helper) run(action credential.Action) error {
+	var raw bytes.Buffer // what ReadRequest read: at most MaxRequestLen and one buffer more
+	req, err := credential.ReadRequest(io.TeeReader(h.env.Stdin, &raw))
+	if err != nil {
+		return err
+	}
+	if req.Protocol == "" || req.Host == "" {
+		return nil // nothing to match on: never answer for "any host"
+	}
+	if h.cfg, err = config.Load(h.env.Getenv); err != nil {
+		return err
+	}
+	switch action {
+	case credential.Get:
+		return h.get(req)
+	case credential.Store:
+		if req.Username == "" && !sentEmpty(raw.Bytes(), "username") ||
+			req.Password == "" && !sentEmpty(raw.Bytes(), "password") {
+			return nil // git stores only a user name and a password it has
+		}
+		return h.store(req)
+	default:
+		return h.erase(req)
+	}
+}
+
+// get answers with the routed token for a GitHub host, else (plain mode)
+// with a credential git stored earlier.
+func (h *helper) get(req *credential.Request) error {
+	github := h.cfg.IsGitHubHost(req.Host)
+	switch {
+	case github && req.Protocol != "https":
+		return nil // a token never travels over plain http
+	case !github && h.session:
+		return nil
+	}
+	kr, err := h.env.OpenKeyring()
+	if err != nil {
+		return err
+	}
+	defer kr.Close()
+	if github {
+		served, err := h.getToken(kr, req)
+		if served || err != nil || h.session {
+			return err
+		}
+	}
+	return h.getCredential(kr, req)
+}
+
+// getToken answers with the token routing picks for req, and reports
+// whether routing picked one: an explicit route to a missing token or an
+// expired token is a warning and counts as picked, so that nothing else is
+// served in its place.
+func (h *helper) getToken(kr keyring.Keyring, req *credential.Request) (picked bool, err error) {
+	tokens, err := kr.List()
+	if err != nil {
+		return false, err
+	}
+	names := make([]string, len(tokens))
+	for i, t := range tokens {
+		names[i] = t.Name
+	}
+	d := routing.Resolve(h.cfg, req.Protocol, req.Host, routing.OwnerFromPath(req.Path), names)
+	if d.Warning != "" {
+		fmt.Fprintf(h.env.Stderr, "%s: %s\n", Program, d.Warning)
+	}
+	if d.Token == "" {
+		return d.Warning != "", nil
+	}
+	var token keyring.Token
+	for _, t := range tokens {
+		if t.Name == d.Token {
+			token = t
+		}
+	}
+	if token.Secret == "" {
+		return true, fmt.Errorf("token %s is empty; store it again: jailrun token rotate --name %s", d.Token, d.Token)
+	}
+	if exp := token.Meta.Expires; !exp.IsZero() && !exp.After(h.env.Now()) {
+		fmt.Fprintf(h.env.Stderr, "%s: token %s expired on %s; rotate it: jailrun token rotate --name %s\n",
+			Program, token.Name, exp.UTC().Format(time.DateOnly), token.Name)
+		return true, nil
+	}
+	resp := credential.Response{Username: req.Username, Password: token.Secret}
+	if resp.Username == "" {
+		resp.Username = DefaultUsername
+	}
+	if !token.Meta.Expires.IsZero() {
+		resp.PasswordExpiryUTC = strconv.FormatInt(token.Meta.Expires.Unix(), 10)
+	}
+	return true, credential.WriteResponse(h.env.Stdout, resp)
+}
+
+// getCredential answers with the most recently stored credential that
+// matches req and has not expired.
+func (h *helper) getCredential(kr keyring.Keyring, req *credential.Request) error {
+	creds, err := kr.FindCredentials(query(req))
+	if err != nil {
+		return err
+	}
+	now := h.env.Now()
+	for _, c := range creds {
+		if !c.PasswordExpiry.IsZero() && !c.PasswordExpiry.After(now) {
+			continue
+		}
+		resp := credential.Response{Username: c.Username, Password: c.Password, OAuthRefreshToken: c.OAuthRefreshToken}
+		if !c.PasswordExpiry.IsZero() {
+			resp.PasswordExpiryUTC = strconv.FormatInt(c.PasswordExpiry.Unix(), 10)
+		}
+		// git takes a missing user name or password as unknown and asks
+		// for it; one stored empty (single sign-on) is sent as empty.
+		var b bytes.Buffer
+		if c.Username == "" {
+			b.WriteString("username=\n")
+		}
+		if c.Password == "" {
+			b.WriteString("password=\n")
+		}
+		if err := credential.WriteResponse(&b, resp); err != nil {
+			return err
+		}
+		_, err := h.env.Stdout.Write(b.Bytes())
+		return err
+	}
+	return nil
+}
+
+// store keeps the credential git hands over (plain mode), unless it is a
+// jailrun token, ephemeral or already expired.
+func (h *helper) store(req *credential.Request) error {
+	if req.Ephemeral {
+		return nil
+	}
+	c := query(req)
+	c.Password, c.OAuthRefreshToken = req.Password, req.OAuthRefreshToken
+	if req.PasswordExpiryUTC != "" {
+		secs, err := strconv.ParseInt(req.PasswordExpiryUTC, 10, 64)
+		if err != nil {
+			return errors.New("password_expiry_utc is not Unix seconds; credential not stored")
+		}
+		if c.PasswordExpiry = time.Unix(secs, 0); !c.PasswordExpiry.After(h.env.Now()) {
+			return nil
+		}
+	}
+	kr, err := h.env.OpenKeyring()
+	if err != nil {
+		return err
+	}
+	defer kr.Close()
+	if _, ok, err := findSecret(kr, req.Password); ok || err != nil {
+		return err // a jailrun token is kept once, under its name
+	}
+	return kr.StoreCredential(c)
+}
+
+// erase removes the stored credentials that match req (plain mode). A
+// jailrun token is never erased: git erases a credential the server
+// rejected, so the user is told to rotate the token instead.
+func (h *helper) erase(req *credential.Request) error {
+	if h.session && req.Password == "" {
+		return nil
+	}
+	kr, err := h.env.OpenKeyring()
+	if err != nil {
+		return err
+	}
+	defer kr.Close()
+	if req.Password != "" {
+		name, ok, err := findSecret(kr, req.Password)
+		if err != nil {
+			return err
+		}
+		if ok {
+			fmt.Fprintf(h.env.Stderr, "%s: token %s was rejected by %s; rotate it: jailrun token rotate --name %s\n",
+				Program, name, req.Host, name)
+			return nil
+		}
+	}
+	if h.session {
+		return nil
+	}
+	q := query(req)
+	q.Password = req.Password
+	return kr.EraseCredentials(q)
+}
+
+// sentEmpty reports whether the request in raw sets key to the empty value
+// ("key=" after the last url= line, which resets every attribute), which
+// ReadRequest does not tell from a key that was not sent: git sends an
+// empty user name and password for single sign-on, and they must be kept.
+func sentEmpty(raw []byte, key string) bool {
+	found := false
+	for line := range bytes.Lines(raw) {
+		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+		switch {
+		case len(line) == 0:
+			return found
+		case bytes.HasPrefix(line, []byte("url=")):
+			found = false
+		case string(line) == key+"=":
+			found = true
+		case bytes.HasPrefix(line, []byte(key+"=")):
+			found = false
+		}
+	}
+	return found
+}
+
+// findSecret returns the name of the jailrun token whose secret is secret.
+func findSecret(kr keyring.Keyring, secret string) (name string, ok bool, err error) {
+	if secret == "" {
+		return "", false, nil
+	}
+	tokens, err := kr.List()
+	if err != nil {
+		return "", false, err
+	}
+	for _, t := range tokens {
+		if t.Secret == secret {
+			return t.Name, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// query is the part of req that selects stored credentials.
+func query(req *credential.Request) keyring.Credential {
+	return keyring.Credential{
+		Protocol: req.Protocol,
+		Host:     req.Host,
+		Path:     req.Path,
+		Username: req.Username,
+	}
+}
