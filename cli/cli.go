@@ -1,0 +1,133 @@
+// Package cli is the jailrun command line: its commands, their words and
+// exit statuses. The main package only hands it the process's world.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/alecthomas/kong"
+	"github.com/jailrun/jailrun/keyring"
+	"github.com/jailrun/jailrun/platform"
+)
+
+// Version is the release version, set at build time with
+// -ldflags "-X github.com/jailrun/jailrun/cli.Version=v1.2.3"; when empty,
+// the module version from the build information is used.
+var Version string
+
+// Exit statuses of jailrun's own commands (launched agents return their own).
+const (
+	ExitOK    = 0
+	ExitError = 1 // the command failed; stderr says why and what to do
+	ExitUsage = 2 // the command line itself is wrong
+)
+
+// Env is what a command may use of the world around it.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// OpenKeyring connects to the OS keychain; called at most once a command.
+	OpenKeyring func() (keyring.Keyring, error)
+}
+
+// OSEnv is the Env of the running process.
+func OSEnv() *Env {
+	return &Env{
+		Stdin:       os.Stdin,
+		Stdout:      os.Stdout,
+		Stderr:      os.Stderr,
+		Getenv:      os.Getenv,
+		OpenKeyring: platform.Open,
+	}
+}
+
+// Main runs jailrun with the process's arguments and world and returns its
+// exit status.
+func Main() int { return Run(os.Args[1:], OSEnv()) }
+
+type cli struct {
+	Version kong.VersionFlag `help:"Print the version and exit."`
+
+	Token      tokenCmd   `cmd:"" help:"Add, rotate, delete and list the tokens in the OS keychain."`
+	Config     configCmd  `cmd:"" help:"Show the configuration file and what jailrun reads from it."`
+	VersionCmd versionCmd `cmd:"" name:"version" help:"Print the version."`
+
+	Claude      agentCmd `cmd:"" passthrough:"all" group:"Agents" help:"Start Claude Code with narrow GitHub tokens; arguments pass to it verbatim."`
+	Codex       agentCmd `cmd:"" passthrough:"all" group:"Agents" help:"Start Codex with narrow GitHub tokens; arguments pass to it verbatim."`
+	Gemini      agentCmd `cmd:"" passthrough:"all" group:"Agents" help:"Start Gemini CLI with narrow GitHub tokens; arguments pass to it verbatim."`
+	KiroCli     agentCmd `cmd:"" name:"kiro-cli" passthrough:"all" group:"Agents" help:"Start Kiro CLI with narrow GitHub tokens; arguments pass to it verbatim."`
+	KiroCliChat agentCmd `cmd:"" name:"kiro-cli-chat" passthrough:"all" group:"Agents" help:"Start Kiro CLI chat with narrow GitHub tokens; arguments pass to it verbatim."`
+	RunCmd      runCmd   `cmd:"" name:"run" passthrough:"all" group:"Agents" help:"Run any command (aider, opencode, a shell) the same way: jailrun run -- CMD ARGS…"`
+}
+
+// exitCode is how kong's Exit reaches Run without ending the process.
+type exitCode int
+
+// Run parses args and runs the command they name in env, returning the exit
+// status. Errors are printed to env.Stderr as one line each.
+func Run(args []string, env *Env) (status int) {
+	var c cli
+	parser, err := kong.New(&c,
+		kong.Name("jailrun"),
+		kong.Description("Give AI coding agents narrow GitHub tokens from the OS keychain."),
+		kong.Writers(env.Stdout, env.Stderr),
+		kong.Exit(func(code int) { panic(exitCode(code)) }),
+		kong.Vars{"version": version()},
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Bind(env),
+	)
+	if err != nil {
+		panic(err) // the command structs above are wrong: a bug, not a user error
+	}
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		code, ok := r.(exitCode)
+		if !ok {
+			panic(r)
+		}
+		status = int(code)
+	}()
+	ctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "jailrun: %v (see jailrun --help)\n", err)
+		return ExitUsage
+	}
+	if err := ctx.Run(env); err != nil {
+		fmt.Fprintf(env.Stderr, "jailrun: %v\n", err)
+		if errors.As(err, new(usageError)) {
+			return ExitUsage
+		}
+		return ExitError
+	}
+	return ExitOK
+}
+
+// usageError is a mistake in how a command was called, reported with ExitUsage.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+type versionCmd struct{}
+
+func (versionCmd) Run(env *Env) error {
+	fmt.Fprintln(env.Stdout, "jailrun", version())
+	return nil
+}
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
+}

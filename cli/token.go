@@ -1,0 +1,284 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"unicode"
+
+	"github.com/jailrun/jailrun/keyring"
+	"golang.org/x/term"
+)
+
+type tokenCmd struct {
+	Add    tokenAddCmd    `cmd:"" help:"Store a new token (typed hidden, or one line on stdin)."`
+	Rotate tokenRotateCmd `cmd:"" help:"Replace a stored token with a new one, in place."`
+	Delete tokenDeleteCmd `cmd:"" help:"Remove a stored token."`
+	List   tokenListCmd   `cmd:"" aliases:"ls" help:"List the stored tokens with a short preview."`
+	Verify tokenVerifyCmd `cmd:"" help:"Ask GitHub who a stored token acts as, when it expires and what it may do."`
+}
+
+type tokenAddCmd struct {
+	Name     string `required:"" placeholder:"NAME" help:"Token name, namespace:key (e.g. github:fine-grained-myorg)."`
+	NoVerify bool   `help:"Store without asking GitHub who the token is and when it expires."`
+}
+
+type tokenRotateCmd struct {
+	Name     string `required:"" placeholder:"NAME" help:"Name of the stored token to replace."`
+	Yes      bool   `short:"y" help:"Do not ask for confirmation."`
+	NoVerify bool   `help:"Store without asking GitHub who the token is and when it expires."`
+}
+
+type tokenDeleteCmd struct {
+	Name string `required:"" placeholder:"NAME" help:"Name of the stored token to remove."`
+	Yes  bool   `short:"y" help:"Do not ask for confirmation."`
+}
+
+type tokenListCmd struct{}
+
+func (c *tokenAddCmd) Run(env *Env) error {
+	if err := keyring.ValidateName(c.Name); err != nil {
+		return usageError{err.Error()}
+	}
+	kr, err := env.OpenKeyring()
+	if err != nil {
+		return err
+	}
+	defer kr.Close()
+	switch _, err := kr.Get(c.Name); {
+	case err == nil:
+		return fmt.Errorf("token %s already exists; to replace it: jailrun token rotate --name %s", c.Name, c.Name)
+	case !errors.Is(err, keyring.ErrNotFound):
+		return err
+	}
+	in := newInput(env)
+	secret, err := in.secret(fmt.Sprintf("Enter token for %s (input hidden): ", c.Name))
+	if err != nil || secret == "" {
+		return skipped(env, c.Name, err)
+	}
+	meta, err := newTokenMeta(env, c.Name, secret, c.NoVerify)
+	if err != nil {
+		return err
+	}
+	if err := kr.Put(keyring.Token{Name: c.Name, Secret: secret, Meta: meta}); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Saved %s (%s)\n", c.Name, keyring.Preview(secret))
+	return nil
+}
+
+func (c *tokenRotateCmd) Run(env *Env) error {
+	if err := keyring.ValidateName(c.Name); err != nil {
+		return usageError{err.Error()}
+	}
+	kr, err := env.OpenKeyring()
+	if err != nil {
+		return err
+	}
+	defer kr.Close()
+	current, err := getRegistered(kr, c.Name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "Current %s: %s\n", c.Name, keyring.Preview(current.Secret))
+	fmt.Fprintf(env.Stderr, "Current token: %s\n", currentExpiry(env, current, !c.NoVerify))
+	in := newInput(env)
+	if err := in.confirm("Update? [y/N] ", c.Yes); err != nil {
+		return err
+	}
+	secret, err := in.secret(fmt.Sprintf("Enter new token for %s (input hidden): ", c.Name))
+	if err != nil || secret == "" {
+		return skipped(env, c.Name, err)
+	}
+	meta, err := newTokenMeta(env, c.Name, secret, c.NoVerify)
+	if err != nil {
+		return err
+	}
+	if err := kr.Put(keyring.Token{Name: c.Name, Secret: secret, Meta: meta}); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Updated %s (%s)\n", c.Name, keyring.Preview(secret))
+	return nil
+}
+
+func (c *tokenDeleteCmd) Run(env *Env) error {
+	if err := keyring.ValidateName(c.Name); err != nil {
+		return usageError{err.Error()}
+	}
+	kr, err := env.OpenKeyring()
+	if err != nil {
+		return err
+	}
+	defer kr.Close()
+	current, err := getRegistered(kr, c.Name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "Token %s: %s\n", c.Name, keyring.Preview(current.Secret))
+	if err := newInput(env).confirm("Delete? [y/N] ", c.Yes); err != nil {
+		return err
+	}
+	if err := kr.Delete(c.Name); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Deleted %s\n", c.Name)
+	return nil
+}
+
+func (c *tokenListCmd) Run(env *Env) error {
+	kr, err := env.OpenKeyring()
+	if err != nil {
+		return err
+	}
+	defer kr.Close()
+	tokens, err := kr.List()
+	if err != nil {
+		return err
+	}
+	if len(tokens) == 0 {
+		fmt.Fprintln(env.Stderr, "No tokens stored. Add one: jailrun token add --name github:fine-grained-myorg")
+		return nil
+	}
+	for _, t := range tokens {
+		fmt.Fprintf(env.Stdout, "%s\t%s\n", t.Name, keyring.Preview(t.Secret))
+	}
+	return nil
+}
+
+// getRegistered returns the stored token called name, or an error that
+// says how to add it.
+func getRegistered(kr keyring.Store, name string) (keyring.Token, error) {
+	t, err := kr.Get(name)
+	if errors.Is(err, keyring.ErrNotFound) {
+		return t, fmt.Errorf("token %s is not registered; add it: jailrun token add --name %s", name, name)
+	}
+	return t, err
+}
+
+// skipped reports input that ended before a token was given: nothing is
+// stored, and that is not an error unless reading itself failed.
+func skipped(env *Env, name string, err error) error {
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "No token entered; %s unchanged.\n", name)
+	return nil
+}
+
+// input reads answers and tokens from the terminal (hidden) or, when stdin
+// is not a terminal, one line each from stdin.
+type input struct {
+	env    *Env
+	lines  *bufio.Reader
+	ttyFD  int
+	isTerm bool
+}
+
+func newInput(env *Env) *input {
+	in := &input{env: env, lines: bufio.NewReaderSize(env.Stdin, 4096)}
+	if f, ok := env.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		in.ttyFD, in.isTerm = int(f.Fd()), true
+	}
+	return in
+}
+
+// maxLine bounds what is read as one answer or token.
+const maxLine = 64 << 10
+
+// confirm asks prompt on a terminal; yes skips the question. Piped input
+// needs yes: its first line is more likely a token than an answer.
+func (in *input) confirm(prompt string, yes bool) error {
+	if yes {
+		return nil
+	}
+	if !in.isTerm {
+		return usageError{"stdin is not a terminal, so there is no one to ask; pass --yes to confirm"}
+	}
+	fmt.Fprint(in.env.Stderr, prompt)
+	answer, err := in.line()
+	if err != nil {
+		return err
+	}
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return nil
+	}
+	return errors.New("cancelled; nothing changed")
+}
+
+// secret reads a token: hidden on a terminal, else one line of stdin. It
+// returns "" for empty input and refuses a token with inner spaces or
+// control characters (a paste gone wrong).
+func (in *input) secret(prompt string) (string, error) {
+	var s string
+	if in.isTerm {
+		fmt.Fprint(in.env.Stderr, prompt)
+		b, err := readHidden(in.ttyFD)
+		fmt.Fprintln(in.env.Stderr)
+		if err != nil {
+			return "", fmt.Errorf("reading the token: %v", err)
+		}
+		s = string(b)
+	} else {
+		line, err := in.line()
+		if err != nil {
+			return "", err
+		}
+		s = line
+	}
+	s = strings.TrimSpace(s)
+	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return "", errors.New("the token contains spaces or control characters; copy it again from GitHub")
+	}
+	return s, nil
+}
+
+// line reads one line of at most maxLine bytes; EOF ends the last line.
+func (in *input) line() (string, error) {
+	var b strings.Builder
+	for {
+		chunk, err := in.lines.ReadSlice('\n')
+		if b.Len()+len(chunk) > maxLine {
+			return "", fmt.Errorf("input line longer than %d bytes", maxLine)
+		}
+		b.Write(chunk)
+		switch {
+		case err == nil, err == io.EOF:
+			return strings.TrimRight(b.String(), "\r\n"), nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		default:
+			return "", fmt.Errorf("reading stdin: %v", err)
+		}
+	}
+}
+
+// readHidden reads a line from the terminal without echo. Ctrl-C restores
+// the terminal before the process ends, so the shell is not left silent.
+func readHidden(fd int) ([]byte, error) {
+	state, err := term.GetState(fd)
+	if err != nil {
+		return nil, err
+	}
+	interrupted := make(chan os.Signal, 1)
+	signal.Notify(interrupted, os.Interrupt)
+	done := make(chan struct{})
+	defer func() {
+		signal.Stop(interrupted)
+		close(done)
+	}()
+	go func() {
+		select {
+		case <-interrupted:
+			_ = term.Restore(fd, state)
+			fmt.Fprintln(os.Stderr)
+			os.Exit(130)
+		case <-done:
+		}
+	}()
+	return term.ReadPassword(fd)
+}

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Build jailrun and git-credential-jailrun with the local Go toolchain and
+# install them into $PREFIX/bin (default ~/.local/bin). Safe to run again.
+set -eu
+
+PREFIX=${PREFIX:-"$HOME/.local"}
+BIN="$PREFIX/bin"
+cd "$(dirname "$0")"
+
+if ! command -v go >/dev/null 2>&1; then
+	echo "install.sh: Go is not on PATH; install Go 1.25 or newer (https://go.dev/dl/) and run ./install.sh again" >&2
+	exit 1
+fi
+
+mkdir -p "$BIN"
+VERSION=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
+for cmd in jailrun git-credential-jailrun; do
+	# Build next to the target and rename, so a running copy is never half written.
+	go build -trimpath -ldflags "-s -w -X github.com/jailrun/jailrun/cli.Version=$VERSION" \
+		-o "$BIN/.$cmd.new" "./cmd/$cmd"
+	mv -f "$BIN/.$cmd.new" "$BIN/$cmd"
+	echo "installed $BIN/$cmd"
+done
+
+case ":$PATH:" in
+*":$BIN:"*) ;;
+*) echo "note: $BIN is not on your PATH; add it, e.g.: echo 'export PATH=\"$BIN:\$PATH\"' >> ~/.profile" ;;
+esac
+
+if [ "$(uname -s)" = Linux ]; then
+	if ! command -v gnome-keyring-daemon >/dev/null 2>&1 && ! command -v keepassxc >/dev/null 2>&1 && ! command -v kwalletd6 >/dev/null 2>&1 && ! command -v kwalletd5 >/dev/null 2>&1; then
+		echo "note: no Secret Service provider found; install one: sudo apt install gnome-keyring (or enable KeePassXC's or KWallet's Secret Service)"
+	fi
+fi
+if ! command -v git >/dev/null 2>&1; then
+	echo "note: git is not on PATH; jailrun's credential helper needs git 2.31 or newer"
+fi
