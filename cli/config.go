@@ -11,8 +11,20 @@ import (
 )
 
 type configCmd struct {
-	Path configPathCmd `cmd:"" help:"Print where the configuration file is."`
-	Show configShowCmd `cmd:"" help:"Print the settings in effect, after the environment's overrides."`
+	Path    configPathCmd    `cmd:"" help:"Print where the configuration file is."`
+	Show    configShowCmd    `cmd:"" help:"Print the settings in effect, after the environment's overrides."`
+	Migrate configMigrateCmd `cmd:"" help:"Write the config file from the bash jailrun's config.toml."`
+}
+
+type configMigrateCmd struct{}
+
+func (configMigrateCmd) Run(env *Env) error {
+	path, err := config.Migrate(env.Getenv)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Wrote %s from %s; config.toml is left as it was.\n", path, config.LegacyPath(env.Getenv))
+	return nil
 }
 
 type configPathCmd struct{}

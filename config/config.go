@@ -84,6 +84,10 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		legacy := LegacyPath(getenv)
+		if _, err := os.Stat(legacy); err == nil {
+			return loadLegacy(legacy, getenv)
+		}
 		return parse(strings.NewReader(""), getenv, path)
 	}
 	if err != nil {
