@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 
 	"github.com/alecthomas/kong"
@@ -47,8 +48,14 @@ func OSEnv() *Env {
 }
 
 // Main runs jailrun with the process's arguments and world and returns its
-// exit status.
-func Main() int { return Run(os.Args[1:], OSEnv()) }
+// exit status. Called as gh (the session's shim links to jailrun), it is
+// the gh shim.
+func Main() int {
+	if filepath.Base(os.Args[0]) == ShimName {
+		return Shim(os.Args[1:], OSEnv())
+	}
+	return Run(os.Args[1:], OSEnv())
+}
 
 type cli struct {
 	Version kong.VersionFlag `help:"Print the version and exit."`

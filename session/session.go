@@ -20,14 +20,14 @@ func InSession(getenv func(string) string) bool { return getenv(Marker) != "" }
 // Setup is what a session adds to the caller's environment.
 type Setup struct {
 	Token       string   // GH_TOKEN; "" starts the session without one
-	Helper      string   // absolute path of git-credential-jailrun
-	ShimDir     string   // directory holding the gh shim, put first on PATH
+	Helper      string   // absolute path of git-credential-jailrun; "" for no helper at all
+	ShimDir     string   // directory holding the gh shim, put first on PATH; "" for none
 	GHConfigDir string   // GH_CONFIG_DIR: jailrun's own, without credentials
 	Hosts       []string // GitHub hosts, "host" or "host:port"
 }
 
-// removed are the caller's variables a session must not inherit: broader
-// tokens, and prompts that could ask the user for one.
+// removed are the token variables gh and other tools read; a session and
+// each gh command get only the one jailrun sets.
 var removed = []string{"GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GH_TOKEN"}
 
 // Environ returns the session environment built from caller's ("KEY=VALUE"
@@ -70,16 +70,36 @@ func Environ(caller []string, s Setup) []string {
 	return env.list
 }
 
+// GHEnviron returns the environment for one gh command run by the shim:
+// caller's, with every token variable gh reads replaced by token for host
+// (GH_TOKEN for github.com; GH_ENTERPRISE_TOKEN and GH_HOST for another
+// host), or removed when token is "".
+func GHEnviron(caller []string, host, token string) []string {
+	env := newEnvList(caller)
+	for _, k := range removed {
+		env.unset(k)
+	}
+	switch {
+	case token == "":
+	case strings.EqualFold(host, "github.com"):
+		env.set("GH_TOKEN", token)
+	default:
+		env.set("GH_ENTERPRISE_TOKEN", token)
+		env.set("GH_HOST", host)
+	}
+	return env.list
+}
+
 // GitConfig returns the git settings of a session, in order: every other
-// credential helper reset, ours in session mode, no askpass program, the
+// credential helper reset, ours in session mode (none when helper is ""), no askpass program, the
 // repository path sent to the helper for each GitHub host, and the ssh
 // forms of each host's URLs rewritten to https.
 func GitConfig(helper string, hosts []string) [][2]string {
-	cfg := [][2]string{
-		{"credential.helper", ""},
-		{"credential.helper", HelperCommand(helper)},
-		{"core.askPass", ""},
+	cfg := [][2]string{{"credential.helper", ""}}
+	if helper != "" {
+		cfg = append(cfg, [2]string{"credential.helper", HelperCommand(helper)})
 	}
+	cfg = append(cfg, [2]string{"core.askPass", ""})
 	for _, h := range hosts {
 		cfg = append(cfg, [2]string{"credential.https://" + h + ".useHttpPath", "true"})
 	}
@@ -107,8 +127,12 @@ func shellSafe(r rune) bool {
 	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("/._-+,:@%", r)
 }
 
-// prependPath puts dir first on the PATH list, dropping its other entries.
+// prependPath puts dir first on the PATH list, dropping its other entries;
+// an empty dir leaves path as it is.
 func prependPath(dir, path string) string {
+	if dir == "" {
+		return path
+	}
 	entries := []string{dir}
 	for e := range strings.SplitSeq(path, string(filepath.ListSeparator)) {
 		if e != "" && filepath.Clean(e) != filepath.Clean(dir) {

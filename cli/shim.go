@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/jailrun/jailrun/config"
+	"github.com/jailrun/jailrun/routing"
+	"github.com/jailrun/jailrun/session"
+)
+
+// ShimName is the name under which the jailrun executable acts as the gh
+// shim: a link called gh in the session's shim directory.
+const ShimName = "gh"
+
+// exitNotFound is the status of a command that is not installed, as shells use it.
+const exitNotFound = 127
+
+// Shim runs the real gh with args and the token for the repository the
+// command is about: the -R/--repo flag, else GH_REPO, else the remotes of
+// the repository in the current directory (origin first). It returns only
+// when gh cannot be started.
+func Shim(args []string, env *Env) int {
+	tag := &starter{out: env.Stderr, tag: ShimName}
+	self, _ := executable() // a gh that is jailrun itself would run this shim in a loop
+	gh, err := lookPath(ShimName, env.Getenv("PATH"), session.ShimDir(env.Getenv), self)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "jailrun: gh (GitHub CLI) is not installed; install it: https://cli.github.com\n")
+		return exitNotFound
+	}
+	host, token := shimToken(env, tag, args)
+	if err := execve(gh, append([]string{ShimName}, args...), session.GHEnviron(os.Environ(), host, token)); err != nil {
+		fmt.Fprintf(env.Stderr, "jailrun: %v\n", err)
+	}
+	return ExitError
+}
+
+// shimToken returns the host gh will talk to and the token routed for the
+// repository the command is about; "" with a warning when there is none.
+func shimToken(env *Env, tag *starter, args []string) (host, token string) {
+	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		tag.warn("GitHub PAT not used: %v", err)
+		return "", ""
+	}
+	host, owner := shimRepo(env, cfg, args)
+	kr, err := env.OpenKeyring()
+	if err != nil {
+		tag.warn("GitHub PAT not available: %v", err)
+		return host, ""
+	}
+	defer kr.Close()
+	tok, warning, err := routedToken(kr, cfg, host, owner)
+	switch {
+	case err != nil:
+		tag.warn("GitHub PAT not available: %v", err)
+	case warning != "":
+		tag.warn("GitHub PAT not configured: %s", warning)
+	}
+	return host, tok.Secret
+}
+
+// defaultHost is the host gh uses without a repository: GH_HOST when it is
+// a GitHub host, else github.com.
+func defaultHost(env *Env, cfg config.Config) string {
+	if h := env.Getenv("GH_HOST"); h != "" && cfg.IsGitHubHost(h) {
+		return strings.ToLower(h)
+	}
+	return config.DefaultHost
+}
+
+// shimRepo returns the host and owner of the repository a gh command is
+// about; an owner "" means gh's default host without a repository. A
+// repository named in a form gh does not take gets host "" and so no token.
+func shimRepo(env *Env, cfg config.Config, args []string) (host, owner string) {
+	value, named := repoFlag(args)
+	if !named {
+		value = env.Getenv("GH_REPO")
+		named = value != ""
+	}
+	if named {
+		repo, _ := parseRepoArg(env, cfg, value)
+		return repo.Host, repo.Owner
+	}
+	if cwd, err := os.Getwd(); err == nil {
+		remotes, _ := session.Remotes(cwd) // an unreadable config: gh will say so itself
+		if repo, ok := githubRepo(cfg, remotes); ok {
+			return repo.Host, repo.Owner
+		}
+	}
+	return defaultHost(env, cfg), ""
+}
+
+// repoFlag returns the value of gh's -R/--repo flag in args, in any of the
+// forms gh accepts: -R x, -Rx, -R=x, --repo x, --repo=x. The last one wins,
+// as in gh; "--" ends the flags.
+func repoFlag(args []string) (string, bool) {
+	value, found := "", false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return value, found
+		case a == "-R" || a == "--repo":
+			if i+1 < len(args) {
+				value, found = args[i+1], true
+				i++
+			}
+		case strings.HasPrefix(a, "--repo="):
+			value, found = a[len("--repo="):], true
+		case strings.HasPrefix(a, "-R"):
+			value, found = strings.TrimPrefix(a[2:], "="), true
+		}
+	}
+	return value, found
+}
+
+// parseRepoArg reads a repository as gh takes it: OWNER/REPO (on GH_HOST
+// or github.com), HOST/OWNER/REPO, or a URL.
+func parseRepoArg(env *Env, cfg config.Config, value string) (routing.Repo, bool) {
+	if strings.Contains(value, "://") || strings.Contains(value, "@") {
+		return remoteRepo(cfg, value)
+	}
+	parts := strings.Split(value, "/")
+	switch len(parts) {
+	case 2:
+		parts = append([]string{defaultHost(env, cfg)}, parts...)
+	case 3:
+	default:
+		return routing.Repo{}, false
+	}
+	return routing.ParseRemote("https://" + strings.Join(parts, "/"))
+}
