@@ -63,6 +63,8 @@ type cli struct {
 	Token      tokenCmd   `cmd:"" help:"Add, rotate, delete and list the tokens in the OS keychain."`
 	Config     configCmd  `cmd:"" help:"Show the configuration file and what jailrun reads from it."`
 	VersionCmd versionCmd `cmd:"" name:"version" help:"Print the version."`
+	Doctor     doctorCmd  `cmd:"" help:"Check git, gh, the keychain, the config and the tokens; say what to fix."`
+	Ruleset    rulesetCmd `cmd:"" help:"Protect a repository's default branch and tags with GitHub rulesets (run outside agent sessions)."`
 
 	Claude      agentCmd `cmd:"" passthrough:"all" group:"Agents" help:"Start Claude Code with narrow GitHub tokens; arguments pass to it verbatim."`
 	Codex       agentCmd `cmd:"" passthrough:"all" group:"Agents" help:"Start Codex with narrow GitHub tokens; arguments pass to it verbatim."`

@@ -1,0 +1,316 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jailrun/jailrun/config"
+	"github.com/jailrun/jailrun/keyring"
+	"github.com/jailrun/jailrun/platform/linux"
+)
+
+type doctorCmd struct {
+	JSON bool `name:"json" help:"Print the checks as a JSON array, for scripts."`
+}
+
+// Check statuses, as doctor prints them.
+const (
+	statusOK   = "ok"
+	statusWarn = "WARN"
+	statusFail = "FAIL"
+)
+
+// check is one line of doctor's report.
+type check struct {
+	Name   string `json:"check"`
+	Status string `json:"status"`
+	Detail string `json:"detail"`
+	Fix    string `json:"fix,omitempty"`
+}
+
+// minGit is the first git that reads GIT_CONFIG_COUNT, which sessions use.
+var minGit = [2]int{2, 31}
+
+// commandTimeout bounds each program doctor and ruleset run.
+const commandTimeout = 10 * time.Second
+
+func (c *doctorCmd) Run(env *Env) error {
+	gitPath, checks := checkGit()
+	checks = append(checks, checkProgram("git-credential-jailrun", statusFail,
+		"git and agent sessions need it; install: PREFIX=~/.local ./install.sh, and put ~/.local/bin on PATH"))
+	checks = append(checks, checkProgram("gh", statusWarn,
+		"agents use gh for pull requests and issues; install it: https://cli.github.com"))
+	tokens, keychainOK, keychain := checkKeychain(env)
+	checks = append(checks, keychain...)
+	cfg, configOK, configChecks := checkConfig(env)
+	checks = append(checks, configChecks...)
+	if keychainOK && configOK {
+		checks = append(checks, checkTokens(cfg, tokens)...)
+	}
+	if gitPath != "" {
+		checks = append(checks, checkCredentialHelpers(gitPath))
+	}
+
+	failed := 0
+	for _, ch := range checks {
+		if ch.Status == statusFail {
+			failed++
+		}
+	}
+	if c.JSON {
+		out, err := json.MarshalIndent(checks, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(env.Stdout, string(out))
+	} else {
+		for _, ch := range checks {
+			line := fmt.Sprintf("%-4s  %s: %s", ch.Status, ch.Name, ch.Detail)
+			if ch.Fix != "" {
+				line += " — " + ch.Fix
+			}
+			fmt.Fprintln(env.Stdout, line)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%s failed; fix what the FAIL lines say", plural(failed, "check"))
+	}
+	return nil
+}
+
+// checkGit finds git on PATH and checks its version; it returns git's path,
+// "" when there is none.
+func checkGit() (string, []check) {
+	ch := check{Name: "git"}
+	path, err := exec.LookPath("git")
+	if err != nil {
+		ch.Status, ch.Detail, ch.Fix = statusFail, "not found on PATH", "install git 2.31 or later (sudo apt install git)"
+		return "", []check{ch}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path, "--version").Output()
+	version := strings.TrimPrefix(strings.TrimSpace(string(out)), "git version ")
+	major, minor, ok := gitVersion(version)
+	switch {
+	case err != nil || !ok:
+		ch.Status, ch.Detail, ch.Fix = statusFail, fmt.Sprintf("%s does not say its version", path), "reinstall git 2.31 or later"
+	case major < minGit[0] || major == minGit[0] && minor < minGit[1]:
+		ch.Status, ch.Detail, ch.Fix = statusFail, fmt.Sprintf("%s is %s; sessions need 2.31 or later (GIT_CONFIG_COUNT)", path, version), "upgrade git"
+	default:
+		ch.Status, ch.Detail = statusOK, fmt.Sprintf("%s %s", path, version)
+	}
+	return path, []check{ch}
+}
+
+// gitVersion reads major and minor out of "2.43.0", "2.39.5 (Apple Git-154)"
+// or "2.45.1.windows.1".
+func gitVersion(v string) (major, minor int, ok bool) {
+	fields := strings.Fields(v)
+	if len(fields) == 0 {
+		return 0, 0, false
+	}
+	parts := strings.SplitN(fields[0], ".", 3)
+	if len(parts) < 2 {
+		return 0, 0, false
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(parts[1])
+	return major, minor, err1 == nil && err2 == nil
+}
+
+// checkProgram looks for program on PATH; missing is status, with fix.
+func checkProgram(program, status, fix string) check {
+	path, err := exec.LookPath(program)
+	if err != nil {
+		return check{Name: program, Status: status, Detail: "not found on PATH", Fix: fix}
+	}
+	return check{Name: program, Status: statusOK, Detail: path}
+}
+
+// checkKeychain opens the keychain and lists the tokens. On Linux it
+// reports the session bus, the Secret Service provider and the unlocked
+// collection separately, naming the first that is missing and its fix.
+func checkKeychain(env *Env) ([]keyring.Token, bool, []check) {
+	kr, err := env.OpenKeyring()
+	var tokens []keyring.Token
+	if err == nil {
+		tokens, err = kr.List()
+		kr.Close()
+	}
+	if runtime.GOOS != "linux" {
+		if err != nil {
+			return nil, false, []check{failed("keychain", err)}
+		}
+		return tokens, true, []check{{Name: "keychain", Status: statusOK, Detail: plural(len(tokens), "token") + " stored"}}
+	}
+	bus := check{Name: "session bus", Status: statusOK, Detail: "reachable"}
+	provider := check{Name: "Secret Service provider", Status: statusOK, Detail: "answers with an encrypted session"}
+	switch {
+	case err == nil:
+		unlocked := check{Name: "collection unlocked", Status: statusOK, Detail: plural(len(tokens), "token") + " stored"}
+		return tokens, true, []check{bus, provider, unlocked}
+	case errors.Is(err, linux.ErrNoBus):
+		return nil, false, []check{failed(bus.Name, err)}
+	case errors.Is(err, linux.ErrNoProvider), errors.Is(err, linux.ErrUnsupported):
+		return nil, false, []check{bus, failed(provider.Name, err)}
+	case errors.Is(err, linux.ErrLocked), errors.Is(err, linux.ErrDismissed):
+		return nil, false, []check{bus, provider, failed("collection unlocked", err)}
+	}
+	return nil, false, []check{bus, failed("keychain", err)}
+}
+
+// failed is a FAIL check from a keychain error, which says what failed
+// and, after "; ", what to do.
+func failed(name string, err error) check {
+	detail, fix, _ := strings.Cut(err.Error(), "; ")
+	return check{Name: name, Status: statusFail, Detail: detail, Fix: fix}
+}
+
+// checkConfig loads the config; its warnings are WARN lines.
+func checkConfig(env *Env) (config.Config, bool, []check) {
+	path := config.Path(env.Getenv)
+	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		return cfg, false, []check{{Name: "config", Status: statusFail, Detail: err.Error()}}
+	}
+	detail := path
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		detail += " not present; defaults apply"
+	}
+	checks := []check{{Name: "config", Status: statusOK, Detail: detail}}
+	for _, w := range cfg.Warnings {
+		checks = append(checks, check{Name: "config", Status: statusWarn, Detail: w, Fix: "edit " + path})
+	}
+	return cfg, true, checks
+}
+
+// checkTokens checks the active token, each GitHub token's expiry and the
+// tokens that routes name.
+func checkTokens(cfg config.Config, tokens []keyring.Token) []check {
+	stored := func(name string) (keyring.Token, bool) {
+		for _, t := range tokens {
+			if strings.EqualFold(t.Name, name) {
+				return t, true
+			}
+		}
+		return keyring.Token{}, false
+	}
+	var checks []check
+	active := cfg.ActiveToken()
+	if t, ok := stored(active); ok {
+		checks = append(checks, check{Name: "active token", Status: statusOK, Detail: t.Name})
+	} else {
+		checks = append(checks, check{Name: "active token", Status: statusWarn,
+			Detail: active + " is not in the keyring; agents start without a GitHub token unless a route or github:fine-grained-OWNER serves the repository",
+			Fix:    "jailrun token add --name " + active})
+	}
+	now := time.Now()
+	for _, t := range tokens {
+		if isGitHubToken(t.Name) {
+			checks = append(checks, checkExpiry(cfg, t, now))
+		}
+	}
+	missing := 0
+	for _, r := range cfg.Routes {
+		if _, ok := stored(r.Token); !ok {
+			missing++
+			checks = append(checks, check{Name: "route", Status: statusFail,
+				Detail: fmt.Sprintf("%s names %s, which is not in the keyring; git gets no token there", routeText(r), r.Token),
+				Fix:    "jailrun token add --name " + r.Token})
+		}
+	}
+	if len(cfg.Routes) > 0 && missing == 0 {
+		checks = append(checks, check{Name: "routes", Status: statusOK, Detail: plural(len(cfg.Routes), "route") + ", every token present"})
+	}
+	return checks
+}
+
+// checkExpiry reports when a stored token expires, as far as the keyring
+// knows: no network.
+func checkExpiry(cfg config.Config, t keyring.Token, now time.Time) check {
+	ch := check{Name: "token " + t.Name, Status: statusOK, Detail: describeValidity(t.Meta.Expires, now)}
+	rotate := "create a new token, then: jailrun token rotate --name " + t.Name
+	switch left := t.Meta.Expires.Sub(now); {
+	case t.Meta.Expires.IsZero() && t.Meta.Login == "":
+		ch.Status, ch.Detail, ch.Fix = statusWarn, "expiry unknown", "jailrun token verify --name "+t.Name
+	case t.Meta.Expires.IsZero():
+		ch.Status, ch.Detail, ch.Fix = statusWarn, "never expires", "tokens for agents should expire in 30 days; "+rotate
+	case left <= 0:
+		ch.Status, ch.Fix = statusFail, rotate
+	case left <= time.Duration(cfg.ExpiryWarnDays)*24*time.Hour:
+		ch.Status, ch.Fix = statusWarn, rotate
+	}
+	return ch
+}
+
+// routeText writes a route as GH_TOKEN_ROUTES spells it.
+func routeText(r config.Route) string {
+	short := strings.TrimPrefix(r.Token, config.Namespace)
+	switch {
+	case r.Owner == "":
+		return r.Host + "=" + short
+	case r.Host == config.DefaultHost:
+		return r.Owner + "=" + short
+	}
+	return r.Host + "/" + r.Owner + "=" + short
+}
+
+// checkCredentialHelpers lists the credential helpers git is configured
+// with, other than jailrun's: sessions reset them all.
+func checkCredentialHelpers(gitPath string) check {
+	ch := check{Name: "credential helpers", Status: statusOK}
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, gitPath, "config", "--get-regexp", `^credential\..*helper$`).Output()
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) { // 1: none set
+		ch.Status, ch.Detail = statusWarn, "git config could not be read: "+err.Error()
+		return ch
+	}
+	var others []string
+	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
+		key, value, _ := strings.Cut(line, " ")
+		if strings.TrimSpace(value) == "" || isJailrunHelper(value) {
+			continue
+		}
+		others = append(others, fmt.Sprintf("%s=%s", key, value))
+	}
+	if len(others) == 0 {
+		ch.Detail = "none besides jailrun's"
+		return ch
+	}
+	ch.Status = statusWarn
+	ch.Detail = "agent sessions reset " + strings.Join(others, ", ") + ", so git there uses only jailrun's tokens"
+	ch.Fix = "to serve the same tokens outside sessions: git config --global credential.helper jailrun"
+	return ch
+}
+
+// isJailrunHelper reports whether a credential.helper value runs
+// git-credential-jailrun.
+func isJailrunHelper(value string) bool {
+	fields := strings.Fields(value)
+	if len(fields) == 0 {
+		return false
+	}
+	program := fields[0]
+	return program == "jailrun" || filepath.Base(program) == "git-credential-jailrun"
+}
+
+// plural writes n and the noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
