@@ -107,7 +107,7 @@ func reportRisks(w io.Writer, cfg config.Config, host, name string, meta keyring
 	case left <= 0:
 		fmt.Fprintf(w, "  WARN: expired; GitHub will refuse it; %s\n", rotate)
 	case left <= time.Duration(cfg.ExpiryWarnDays)*24*time.Hour:
-		fmt.Fprintf(w, "  WARN: expires %s; %s\n", expiresIn(left), rotate)
+		fmt.Fprintf(w, "  WARN: expires %s; %s\n", inDays(left), rotate)
 	}
 	if scopes != nil {
 		fmt.Fprintf(w, "  scopes: %s\n", strings.Join(scopes, ", "))
@@ -218,19 +218,6 @@ func describeValidity(expires, now time.Time) string {
 	case left <= 0:
 		return "expired on " + date
 	default:
-		return "expires " + date + " (" + expiresIn(left) + ")"
-	}
-}
-
-// expiresIn says how far away an expiry d is, in whole days as the
-// session start line counts them: "in 12 days", "in 1 day", "within a day".
-func expiresIn(d time.Duration) string {
-	switch days := int(d / (24 * time.Hour)); days {
-	case 0:
-		return "within a day"
-	case 1:
-		return "in 1 day"
-	default:
-		return fmt.Sprintf("in %d days", days)
+		return "expires " + date + " (" + inDays(left) + ")"
 	}
 }
