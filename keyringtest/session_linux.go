@@ -1,0 +1,267 @@
+package keyringtest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"html"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// startTimeout bounds starting each daemon.
+const startTimeout = 10 * time.Second
+
+// Password unlocks the login keyring of a Start session.
+const Password = "jailrun-test-password"
+
+// Session is a private D-Bus session bus in a temporary home, optionally
+// with gnome-keyring providing the Secret Service on it. It never touches
+// the developer's own bus or keyring.
+type Session struct {
+	// Address is the bus address (also in DBUS_SESSION_BUS_ADDRESS).
+	Address string
+	// RuntimeDir is XDG_RUNTIME_DIR; the bus socket is RuntimeDir/bus.
+	RuntimeDir string
+	env        []string
+}
+
+// Env returns the variables that point a subprocess (git, secret-tool, a
+// jailrun binary) at this session, as KEY=VALUE, to append to os.Environ().
+func (s *Session) Env() []string { return append([]string(nil), s.env...) }
+
+// Start starts a private session bus with gnome-keyring on it, its login
+// collection created and unlocked, and points the test's environment at it
+// (DBUS_SESSION_BUS_ADDRESS, HOME, XDG_*, and USER if unset). Everything is
+// stopped and removed when the test ends. Without dbus-daemon or
+// gnome-keyring-daemon the test is skipped (failed when CI=true).
+func Start(t testing.TB) *Session {
+	t.Helper()
+	need(t, "dbus-daemon", "gnome-keyring-daemon")
+	s := startBus(t)
+	keyringd := exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
+	keyringd.Stdin = strings.NewReader(Password)
+	start(t, keyringd, s.daemonEnv(), filepath.Join(s.RuntimeDir, "gnome-keyring.log"))
+	s.waitForKeyring(t)
+	return s
+}
+
+// StartBusOnly starts a private session bus on which nothing provides the
+// Secret Service, and points the test's environment at it like Start.
+func StartBusOnly(t testing.TB) *Session {
+	t.Helper()
+	need(t, "dbus-daemon")
+	return startBus(t)
+}
+
+// need skips the test (fails it when CI=true) unless every program is on PATH.
+func need(t testing.TB, programs ...string) {
+	t.Helper()
+	for _, p := range programs {
+		if _, err := exec.LookPath(p); err != nil {
+			msg := fmt.Sprintf("%s not found: install dbus and gnome-keyring to run keyring tests (sudo apt install dbus gnome-keyring libsecret-tools)", p)
+			if os.Getenv("CI") == "true" {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
+		}
+	}
+}
+
+// startBus creates the temporary directories, starts dbus-daemon and
+// points the test's environment at it.
+func startBus(t testing.TB) *Session {
+	t.Helper()
+	// A short root keeps the socket path under the 108-byte limit.
+	root, err := os.MkdirTemp("", "jrkr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	dirs := map[string]string{
+		"HOME":            filepath.Join(root, "home"),
+		"XDG_DATA_HOME":   filepath.Join(root, "data"),
+		"XDG_CONFIG_HOME": filepath.Join(root, "config"),
+		"XDG_CACHE_HOME":  filepath.Join(root, "cache"),
+		"XDG_RUNTIME_DIR": filepath.Join(root, "run"),
+	}
+	for _, d := range dirs {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &Session{RuntimeDir: dirs["XDG_RUNTIME_DIR"]}
+
+	// No <servicedir>/<standard_session_servicedirs/>: nothing installed on
+	// the machine is activated on this bus.
+	config := filepath.Join(root, "bus.conf")
+	err = os.WriteFile(config, []byte(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=`+html.EscapeString(filepath.Join(s.RuntimeDir, "bus"))+`</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	busd := exec.Command("dbus-daemon", "--config-file="+config, "--nofork", "--print-address")
+	out, err := busd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, busd, os.Environ(), filepath.Join(root, "dbus-daemon.log"))
+	addr := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		addr <- strings.TrimSpace(line)
+	}()
+	select {
+	case s.Address = <-addr:
+	case <-time.After(startTimeout):
+		t.Fatalf("dbus-daemon did not print its address within %s", startTimeout)
+	}
+	if s.Address == "" {
+		t.Fatalf("dbus-daemon exited without printing its address: %s", readLog(filepath.Join(root, "dbus-daemon.log")))
+	}
+
+	s.env = []string{"DBUS_SESSION_BUS_ADDRESS=" + s.Address}
+	for k, v := range dirs {
+		s.env = append(s.env, k+"="+v)
+	}
+	if os.Getenv("USER") == "" {
+		name := "jailrun-test"
+		if u, err := user.Current(); err == nil {
+			name = u.Username
+		}
+		s.env = append(s.env, "USER="+name)
+	}
+	for _, kv := range s.env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	return s
+}
+
+// daemonEnv is the environment for a daemon on this session: a clean one,
+// so that no display or other bus of the developer leaks in.
+func (s *Session) daemonEnv() []string {
+	return append([]string{"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8"}, s.env...)
+}
+
+// start starts cmd in its own process group with stderr to logPath, and
+// kills the group when the test ends.
+func start(t testing.TB, cmd *exec.Cmd, env []string, logPath string) {
+	t.Helper()
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = env
+	cmd.Stderr = logFile
+	if cmd.Stdout == nil {
+		cmd.Stdout = logFile
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		t.Fatalf("start %s: %v", cmd.Path, err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+		logFile.Close()
+	})
+}
+
+// readLog returns a daemon's log for a failure message.
+func readLog(path string) string {
+	b, _ := os.ReadFile(path)
+	return strings.TrimSpace(string(b))
+}
+
+// connect opens a private connection to the session's bus, closed when
+// the test ends.
+func (s *Session) connect(t testing.TB) *dbus.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	conn, err := dbus.Connect(s.Address, dbus.WithContext(ctx))
+	if err != nil {
+		t.Fatalf("connect to the test bus: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// waitForKeyring waits until gnome-keyring owns org.freedesktop.secrets and
+// its default collection exists.
+func (s *Session) waitForKeyring(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	conn, err := dbus.Connect(s.Address)
+	if err != nil {
+		t.Fatalf("connect to the test bus: %v", err)
+	}
+	defer conn.Close()
+	service := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets")
+	for {
+		var owned bool
+		var alias dbus.ObjectPath
+		err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, "org.freedesktop.secrets").Store(&owned)
+		if err == nil && owned {
+			err = service.CallWithContext(ctx, "org.freedesktop.Secret.Service.ReadAlias", 0, "default").Store(&alias)
+			if err == nil && alias != "/" {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("gnome-keyring did not provide the Secret Service within %s (last error: %v): %s",
+				startTimeout, err, readLog(filepath.Join(s.RuntimeDir, "gnome-keyring.log")))
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// Lock locks every collection of the session's keyring over D-Bus, as a
+// screen lock or `secret-tool lock` would; with no prompter on the private
+// bus it cannot be unlocked again.
+func (s *Session) Lock(t testing.TB) {
+	t.Helper()
+	conn := s.connect(t)
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	service := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets")
+	var v dbus.Variant
+	err := service.CallWithContext(ctx, "org.freedesktop.DBus.Properties.Get", 0,
+		"org.freedesktop.Secret.Service", "Collections").Store(&v)
+	if err != nil {
+		t.Fatalf("list collections: %v", err)
+	}
+	collections, _ := v.Value().([]dbus.ObjectPath)
+	var locked []dbus.ObjectPath
+	var prompt dbus.ObjectPath
+	err = service.CallWithContext(ctx, "org.freedesktop.Secret.Service.Lock", 0, collections).Store(&locked, &prompt)
+	if err != nil {
+		t.Fatalf("lock the keyring: %v", err)
+	}
+	if prompt != "/" || len(locked) != len(collections) {
+		t.Fatalf("lock the keyring: locked %v of %v, prompt %s", locked, collections, prompt)
+	}
+}

@@ -1,0 +1,179 @@
+// Package linux keeps jailrun tokens and git credentials in the Secret
+// Service (gnome-keyring, KeePassXC, …) over the D-Bus session bus. It
+// speaks D-Bus directly, transfers secrets only over the encrypted
+// dh-ietf1024-sha256-aes128-cbc-pkcs7 session, bounds every call with a
+// timeout, and starts no subprocess.
+package linux
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/jailrun/jailrun/keyring"
+)
+
+// Default timeouts.
+const (
+	DefaultCallTimeout   = 5 * time.Second
+	DefaultPromptTimeout = 60 * time.Second
+)
+
+// Options tune Open; zero fields take the defaults.
+type Options struct {
+	// Address of the session bus; empty means DBUS_SESSION_BUS_ADDRESS,
+	// else $XDG_RUNTIME_DIR/bus.
+	Address string
+	// CallTimeout bounds connecting and each D-Bus call.
+	CallTimeout time.Duration
+	// PromptTimeout bounds waiting for the user to answer an unlock prompt.
+	PromptTimeout time.Duration
+}
+
+// Keyring is a connection to the Secret Service; it implements
+// keyring.Keyring and is safe for concurrent use.
+type Keyring struct {
+	conn          *dbus.Conn
+	closeConn     context.CancelFunc
+	service       dbus.BusObject
+	session       *session
+	callTimeout   time.Duration
+	promptTimeout time.Duration
+}
+
+var _ keyring.Keyring = (*Keyring)(nil)
+
+// D-Bus names of the Secret Service API.
+const (
+	serviceName     = "org.freedesktop.secrets"
+	servicePath     = dbus.ObjectPath("/org/freedesktop/secrets")
+	serviceIface    = "org.freedesktop.Secret.Service"
+	collectionIface = "org.freedesktop.Secret.Collection"
+	itemIface       = "org.freedesktop.Secret.Item"
+	promptIface     = "org.freedesktop.Secret.Prompt"
+	propsIface      = "org.freedesktop.DBus.Properties"
+	// loginCollection is gnome-keyring's login keyring, used when no
+	// default alias is set.
+	loginCollection = dbus.ObjectPath("/org/freedesktop/secrets/collection/login")
+	// rootPath means "none" where an object path is expected (no prompt,
+	// no alias).
+	rootPath = dbus.ObjectPath("/")
+)
+
+// Open connects to the Secret Service on the session bus with the default
+// timeouts.
+func Open() (*Keyring, error) { return OpenWith(Options{}) }
+
+// OpenWith connects to the Secret Service as opts say and opens an
+// encrypted session.
+func OpenWith(opts Options) (*Keyring, error) {
+	if opts.CallTimeout <= 0 {
+		opts.CallTimeout = DefaultCallTimeout
+	}
+	if opts.PromptTimeout <= 0 {
+		opts.PromptTimeout = DefaultPromptTimeout
+	}
+	addr := opts.Address
+	if addr == "" {
+		var err error
+		if addr, err = sessionBusAddress(); err != nil {
+			return nil, err
+		}
+	}
+	conn, closeConn, err := connect(addr, opts.CallTimeout)
+	if err != nil {
+		return nil, err
+	}
+	k := &Keyring{
+		conn:          conn,
+		closeConn:     closeConn,
+		service:       conn.Object(serviceName, servicePath),
+		callTimeout:   opts.CallTimeout,
+		promptTimeout: opts.PromptTimeout,
+	}
+	if k.session, err = k.openSession(); err != nil {
+		closeConn()
+		return nil, err
+	}
+	return k, nil
+}
+
+// sessionBusAddress finds the session bus the way D-Bus clients do, but
+// never by launching one.
+func sessionBusAddress() (string, error) {
+	if addr := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); addr != "" {
+		return addr, nil
+	}
+	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
+		path := filepath.Join(dir, "bus")
+		if fi, err := os.Stat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			return "unix:path=" + dbus.EscapeBusAddressValue(path), nil
+		}
+	}
+	return "", fmt.Errorf("%w: DBUS_SESSION_BUS_ADDRESS is not set and $XDG_RUNTIME_DIR/bus does not exist; %s", ErrNoBus, adviceBus)
+}
+
+// connect opens a private connection to addr, authenticated and registered
+// within timeout. Cancelling the returned function closes it.
+func connect(addr string, timeout time.Duration) (*dbus.Conn, context.CancelFunc, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	timer := time.AfterFunc(timeout, cancel)
+	conn, err := dbus.Connect(addr, dbus.WithContext(ctx))
+	if !timer.Stop() {
+		err = fmt.Errorf("%w: the session bus at %s did not answer within %s; %s", ErrTimeout, addr, timeout, adviceBus)
+	} else if err != nil {
+		err = fmt.Errorf("%w: cannot connect to the session bus at %s (%s); %s", ErrNoBus, addr, firstLine(err.Error()), adviceBus)
+	}
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return conn, cancel, nil
+}
+
+// openSession negotiates the encrypted transfer session.
+func (k *Keyring) openSession() (*session, error) {
+	kp, err := newDHKeyPair()
+	if err != nil {
+		return nil, err
+	}
+	var output dbus.Variant
+	var path dbus.ObjectPath
+	err = k.call(k.service, serviceIface+".OpenSession", dhAlgorithm, dbus.MakeVariant(kp.public)).Store(&output, &path)
+	if n := dbusErrorName(err); n == dbusNotSupported {
+		return nil, fmt.Errorf("%w (%s); jailrun never transfers tokens in plain: use gnome-keyring or another provider that supports it", ErrUnsupported, dhAlgorithm)
+	}
+	if err != nil {
+		return nil, classify("open a Secret Service session", k.callTimeout, err)
+	}
+	peer, ok := output.Value().([]byte)
+	if !ok {
+		return nil, errors.New("open a Secret Service session: the provider answered without a public key; use gnome-keyring or another provider that supports encrypted transfer")
+	}
+	key, err := kp.sessionKey(peer)
+	if err != nil {
+		return nil, err
+	}
+	return &session{path: path, key: key}, nil
+}
+
+// Close ends the session and closes the connection.
+func (k *Keyring) Close() error {
+	if k.conn.Connected() {
+		k.conn.Object(serviceName, k.session.path).Go("org.freedesktop.Secret.Session.Close", dbus.FlagNoReplyExpected, nil)
+	}
+	k.closeConn()
+	return nil
+}
+
+// call makes one D-Bus method call bounded by the call timeout.
+func (k *Keyring) call(obj dbus.BusObject, method string, args ...any) *dbus.Call {
+	ctx, cancel := context.WithTimeout(context.Background(), k.callTimeout)
+	defer cancel()
+	return obj.CallWithContext(ctx, method, 0, args...)
+}

@@ -1,0 +1,302 @@
+package linux
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// item is what jailrun reads of a Secret Service item.
+type item struct {
+	path     dbus.ObjectPath
+	attrs    map[string]string
+	modified uint64 // seconds since the epoch
+	secret   []byte // nil until loaded
+}
+
+// newestFirst orders items by modification time, newest first; items
+// modified in the same second are ordered by path, the later created
+// (longer, then greater) first, as providers number items in sequence.
+func newestFirst(a, b item) int {
+	switch {
+	case a.modified != b.modified:
+		if a.modified > b.modified {
+			return -1
+		}
+		return 1
+	case len(a.path) != len(b.path):
+		return len(b.path) - len(a.path)
+	case a.path > b.path:
+		return -1
+	case a.path < b.path:
+		return 1
+	}
+	return 0
+}
+
+// search returns the items whose attributes include attrs, unlocking the
+// locked ones (which may show a prompt).
+func (k *Keyring) search(op string, attrs map[string]string) ([]dbus.ObjectPath, error) {
+	var unlocked, locked []dbus.ObjectPath
+	if err := k.call(k.service, serviceIface+".SearchItems", attrs).Store(&unlocked, &locked); err != nil {
+		return nil, classify(op, k.callTimeout, err)
+	}
+	if len(locked) > 0 {
+		if _, err := k.unlock(op, locked); err != nil {
+			return nil, err
+		}
+	}
+	return append(unlocked, locked...), nil
+}
+
+// unlock unlocks objects (items or collections), prompting when the
+// service asks to.
+func (k *Keyring) unlock(op string, objects []dbus.ObjectPath) (dbus.Variant, error) {
+	var done []dbus.ObjectPath
+	var prompt dbus.ObjectPath
+	if err := k.call(k.service, serviceIface+".Unlock", objects).Store(&done, &prompt); err != nil {
+		return dbus.Variant{}, classify(op, k.callTimeout, err)
+	}
+	return k.prompt(op, prompt)
+}
+
+// prompt shows the service's prompt at path (if any) and waits, at most
+// the prompt timeout, for the user to complete it. It returns the prompt's
+// result.
+func (k *Keyring) prompt(op string, path dbus.ObjectPath) (dbus.Variant, error) {
+	if path == rootPath {
+		return dbus.Variant{}, nil
+	}
+	match := []dbus.MatchOption{
+		dbus.WithMatchObjectPath(path),
+		dbus.WithMatchInterface(promptIface),
+		dbus.WithMatchMember("Completed"),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), k.callTimeout)
+	err := k.conn.AddMatchSignalContext(ctx, match...)
+	cancel()
+	if err != nil {
+		return dbus.Variant{}, classify(op, k.callTimeout, err)
+	}
+	signals := make(chan *dbus.Signal, 8)
+	k.conn.Signal(signals)
+	defer func() {
+		k.conn.RemoveSignal(signals)
+		ctx, cancel := context.WithTimeout(context.Background(), k.callTimeout)
+		defer cancel()
+		_ = k.conn.RemoveMatchSignalContext(ctx, match...)
+	}()
+
+	obj := k.conn.Object(serviceName, path)
+	if err := k.call(obj, promptIface+".Prompt", "").Err; err != nil {
+		return dbus.Variant{}, fmt.Errorf("%s: %w and no unlock prompt can be shown (%s); %s", op, ErrLocked, firstLine(err.Error()), adviceLocked)
+	}
+	timer := time.NewTimer(k.promptTimeout)
+	defer timer.Stop()
+	for {
+		select {
+		case sig, ok := <-signals:
+			if !ok {
+				return dbus.Variant{}, classify(op, k.callTimeout, dbus.ErrClosed)
+			}
+			if sig.Path != path || sig.Name != promptIface+".Completed" || len(sig.Body) != 2 {
+				continue
+			}
+			if dismissed, _ := sig.Body[0].(bool); dismissed {
+				return dbus.Variant{}, fmt.Errorf("%s: %w, or no prompt could be shown; %s", op, ErrDismissed, adviceLocked)
+			}
+			result, _ := sig.Body[1].(dbus.Variant)
+			return result, nil
+		case <-timer.C:
+			_ = k.call(obj, promptIface+".Dismiss").Err
+			return dbus.Variant{}, fmt.Errorf("%s: %w: nobody answered the keyring unlock prompt within %s; %s", op, ErrTimeout, k.promptTimeout, adviceLocked)
+		}
+	}
+}
+
+// readItems reads the attributes of every item at paths and, when
+// withSecrets, their secrets: all requests are sent before any answer is
+// awaited, and the secrets come in a single GetSecrets call. Items that
+// vanished meanwhile are left out.
+func (k *Keyring) readItems(op string, paths []dbus.ObjectPath, withSecrets bool) ([]item, error) {
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), k.callTimeout)
+	defer cancel()
+	calls := make([]*dbus.Call, len(paths))
+	for i, p := range paths {
+		calls[i] = k.conn.Object(serviceName, p).GoWithContext(ctx, propsIface+".GetAll", 0, nil, itemIface)
+	}
+	var secretsCall *dbus.Call
+	if withSecrets {
+		secretsCall = k.getSecrets(ctx, paths)
+	}
+	items := make([]item, 0, len(paths))
+	for i, c := range calls {
+		<-c.Done
+		var props map[string]dbus.Variant
+		if err := c.Store(&props); err != nil {
+			if isNoSuchObject(err) {
+				continue
+			}
+			return nil, classify(op, k.callTimeout, err)
+		}
+		it := item{path: paths[i]}
+		it.attrs, _ = props["Attributes"].Value().(map[string]string)
+		it.modified, _ = props["Modified"].Value().(uint64)
+		items = append(items, it)
+	}
+	if secretsCall == nil {
+		return items, nil
+	}
+	return k.fillSecrets(op, secretsCall, items)
+}
+
+// loadSecrets fetches the secrets of items in one call; items that
+// vanished meanwhile are left out.
+func (k *Keyring) loadSecrets(op string, items []item) ([]item, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), k.callTimeout)
+	defer cancel()
+	paths := make([]dbus.ObjectPath, len(items))
+	for i, it := range items {
+		paths[i] = it.path
+	}
+	return k.fillSecrets(op, k.getSecrets(ctx, paths), items)
+}
+
+// getSecrets sends one GetSecrets call for paths without waiting.
+func (k *Keyring) getSecrets(ctx context.Context, paths []dbus.ObjectPath) *dbus.Call {
+	return k.service.GoWithContext(ctx, serviceIface+".GetSecrets", 0, nil, paths, k.session.path)
+}
+
+// fillSecrets waits for a GetSecrets call and decrypts its answer into
+// items, leaving out those the service did not return.
+func (k *Keyring) fillSecrets(op string, call *dbus.Call, items []item) ([]item, error) {
+	<-call.Done
+	var secrets map[dbus.ObjectPath]secret
+	if err := call.Store(&secrets); err != nil {
+		return nil, classify(op, k.callTimeout, err)
+	}
+	loaded := items[:0:0]
+	for _, it := range items {
+		sec, ok := secrets[it.path]
+		if !ok {
+			continue
+		}
+		plain, err := k.session.decrypt(sec)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		it.secret = plain
+		loaded = append(loaded, it)
+	}
+	return loaded, nil
+}
+
+// defaultCollection returns the collection new items go to: the "default"
+// alias, else gnome-keyring's login collection.
+func (k *Keyring) defaultCollection(op string) (dbus.ObjectPath, error) {
+	var path dbus.ObjectPath
+	if err := k.call(k.service, serviceIface+".ReadAlias", "default").Store(&path); err != nil {
+		return "", classify(op, k.callTimeout, err)
+	}
+	if path == rootPath {
+		return loginCollection, nil
+	}
+	return path, nil
+}
+
+// createItem creates an item in the default collection (with replace, the
+// provider updates an item whose attributes include attrs instead) and
+// returns its path. A locked collection is unlocked first.
+func (k *Keyring) createItem(op, label string, attrs map[string]string, plaintext []byte, replace bool) (dbus.ObjectPath, error) {
+	collection, err := k.defaultCollection(op)
+	if err != nil {
+		return "", err
+	}
+	sec, err := k.session.encrypt(plaintext, "text/plain")
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", op, err)
+	}
+	props := map[string]dbus.Variant{
+		itemIface + ".Label":      dbus.MakeVariant(label),
+		itemIface + ".Attributes": dbus.MakeVariant(attrs),
+	}
+	obj := k.conn.Object(serviceName, collection)
+	var path, prompt dbus.ObjectPath
+	err = k.call(obj, collectionIface+".CreateItem", props, sec, replace).Store(&path, &prompt)
+	if dbusErrorName(err) == secretIsLocked {
+		if _, err := k.unlock(op, []dbus.ObjectPath{collection}); err != nil {
+			return "", err
+		}
+		err = k.call(obj, collectionIface+".CreateItem", props, sec, replace).Store(&path, &prompt)
+	}
+	if err != nil {
+		if isNoSuchObject(err) {
+			return "", fmt.Errorf("%s: the keyring has no collection %s; create a default keyring in your keyring manager (e.g. Seahorse) and retry", op, collection)
+		}
+		return "", classify(op, k.callTimeout, err)
+	}
+	if prompt == rootPath {
+		return path, nil
+	}
+	result, err := k.prompt(op, prompt)
+	if err != nil {
+		return "", err
+	}
+	path, _ = result.Value().(dbus.ObjectPath)
+	return path, nil
+}
+
+// setSecret replaces the secret of the item at path.
+func (k *Keyring) setSecret(op string, path dbus.ObjectPath, plaintext []byte) error {
+	sec, err := k.session.encrypt(plaintext, "text/plain")
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return classify(op, k.callTimeout, k.call(k.conn.Object(serviceName, path), itemIface+".SetSecret", sec).Err)
+}
+
+// setAttributes replaces the attributes of the item at path.
+func (k *Keyring) setAttributes(op string, path dbus.ObjectPath, attrs map[string]string) error {
+	obj := k.conn.Object(serviceName, path)
+	return classify(op, k.callTimeout, k.call(obj, propsIface+".Set", itemIface, "Attributes", dbus.MakeVariant(attrs)).Err)
+}
+
+// deleteItems deletes the items at paths (all requests sent before any
+// answer is awaited), answering the prompts the service asks for. Items
+// already gone count as deleted.
+func (k *Keyring) deleteItems(op string, paths []dbus.ObjectPath) error {
+	ctx, cancel := context.WithTimeout(context.Background(), k.callTimeout)
+	defer cancel()
+	calls := make([]*dbus.Call, len(paths))
+	for i, p := range paths {
+		calls[i] = k.conn.Object(serviceName, p).GoWithContext(ctx, itemIface+".Delete", 0, nil)
+	}
+	var prompts []dbus.ObjectPath
+	for _, c := range calls {
+		<-c.Done
+		var prompt dbus.ObjectPath
+		if err := c.Store(&prompt); err != nil {
+			if isNoSuchObject(err) {
+				continue
+			}
+			return classify(op, k.callTimeout, err)
+		}
+		if prompt != rootPath {
+			prompts = append(prompts, prompt)
+		}
+	}
+	for _, p := range prompts {
+		if _, err := k.prompt(op, p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
