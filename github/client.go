@@ -73,8 +73,20 @@ func NewClient(base string, getenv func(string) string) (*Client, error) {
 	}
 	return &Client{
 		base: strings.TrimRight(u.String(), "/"),
-		http: &http.Client{Transport: transport, Timeout: Timeout},
+		http: &http.Client{Transport: transport, Timeout: Timeout, CheckRedirect: sameOrigin},
 	}, nil
+}
+
+// sameOrigin lets the token follow a redirect only to the same https host
+// (GitHub redirects renamed repositories), at most a few times.
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	switch {
+	case len(via) >= 5:
+		return errors.New("too many redirects")
+	case req.URL.Scheme != "https" || req.URL.Host != via[0].URL.Host:
+		return fmt.Errorf("redirected to %s://%s, where the token is not sent", req.URL.Scheme, req.URL.Host)
+	}
+	return nil
 }
 
 // loadRoots reads the PEM certificates of file into a pool.

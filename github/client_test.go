@@ -2,10 +2,16 @@ package github_test
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -193,4 +199,40 @@ func TestRiskyScopes(t *testing.T) {
 	if want := []string{"admin:org", "delete_repo", "admin:repo_hook", "workflow"}; !slices.Equal(names, want) {
 		t.Errorf("flagged %q, want %q", names, want)
 	}
+}
+
+func TestRedirectElsewhereKeepsTheToken(t *testing.T) {
+	var leaked atomic.Bool
+	elsewhere := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Store(true)
+	}))
+	defer elsewhere.Close()
+	for _, target := range []string{elsewhere.URL + "/user", strings.Replace(elsewhere.URL, "https:", "http:", 1) + "/user"} {
+		redirector := httptest.NewTLSServer(http.RedirectHandler(target, http.StatusMovedPermanently))
+		defer redirector.Close()
+		c, err := github.NewClient(redirector.URL, env(map[string]string{"SSL_CERT_FILE": caFile(t, redirector, elsewhere)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.User(context.Background(), secret)
+		if err == nil || !strings.Contains(err.Error(), "where the token is not sent") {
+			t.Errorf("redirect to %s: err %v, want a refusal", target, err)
+		}
+	}
+	if leaked.Load() {
+		t.Error("a request reached the other server")
+	}
+}
+
+// caFile writes the certificates of servers to a PEM file.
+func caFile(t *testing.T, servers ...*httptest.Server) string {
+	var b []byte
+	for _, s := range servers {
+		b = append(b, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})...)
+	}
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
