@@ -497,3 +497,36 @@ func attr(out, key string) string {
 	}
 	return ""
 }
+
+// BenchmarkGet measures one get for a GitHub repository in process, from
+// reading the request to writing the answer, against a private
+// gnome-keyring holding a few tokens: connecting, the encrypted session,
+// listing the tokens and routing. Process start is not included.
+func BenchmarkGet(b *testing.B) {
+	keyringtest.Start(b)
+	kr, err := platform.Open()
+	if err != nil {
+		b.Fatalf("open the test keyring: %v", err)
+	}
+	for _, name := range []string{"github:classic", "github:fine-grained-myorg", "github:fine-grained-personal"} {
+		if err := kr.Put(keyring.Token{Name: name, Secret: "github_pat_" + rand.Text()}); err != nil {
+			b.Fatalf("Put(%s): %v", name, err)
+		}
+	}
+	kr.Close()
+	env := Env{
+		Args:        []string{"get"},
+		Stderr:      os.Stderr,
+		Getenv:      os.Getenv,
+		OpenKeyring: platform.Open,
+		Now:         time.Now,
+	}
+	var out bytes.Buffer
+	for b.Loop() {
+		out.Reset()
+		env.Stdin, env.Stdout = strings.NewReader("protocol=https\nhost=github.com\npath=myorg/repo.git\n\n"), &out
+		if code := Run(env); code != 0 || !strings.Contains(out.String(), "password=github_pat_") {
+			b.Fatalf("get: exit %d, %d bytes out", code, out.Len())
+		}
+	}
+}
