@@ -7,6 +7,13 @@
 // --session flag an agent session passes) store and erase change nothing and
 // only jailrun tokens are served.
 //
+// A GitHub host is served only its routed token: a route or default naming a
+// missing token, or a token past its expiry, is a warning on stderr and no
+// answer, never another token. Only when routing names no token at all (a
+// GitHub host without a default route and no token for the owner) does plain
+// mode serve a credential git stored for that host. git's erase of a jailrun
+// token (GitHub refused it) deletes nothing and prints a hint to rotate it.
+//
 // Without credential.useHttpPath git sends no path, so the owner is unknown
 // and only the host's default token (routing step 3) can be served; agent
 // sessions set useHttpPath for every GitHub host.
@@ -161,8 +168,8 @@ func (h *helper) get(req *credential.Request) error {
 	}
 	defer kr.Close()
 	if github {
-		served, err := h.getToken(kr, req)
-		if served || err != nil || h.session {
+		picked, err := h.getToken(kr, req)
+		if picked || err != nil || h.session {
 			return err
 		}
 	}
