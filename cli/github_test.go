@@ -45,7 +45,7 @@ func scopes(s string) *string { return &s }
 // with a private gnome-keyring and an HTTPS stand-in of the GitHub API.
 // Scripts see $API (the stand-in), $UNREACHABLE (an https URL where nothing
 // listens), $EXP3 and $EXP20 (the expiry dates of the risky and fine
-// tokens), token files risky.txt, fine.txt, rejected.txt, a bin directory
+// tokens), $GHE_HOST (the stand-in as a GitHub Enterprise host), token files risky.txt, fine.txt, rejected.txt, a bin directory
 // first on PATH with a gh that prints $FAKE_GH_TOKEN and a stub
 // git-credential-jailrun, and the command `created OWNER/REPO N`.
 func TestGitHubScripts(t *testing.T) {
@@ -125,7 +125,10 @@ func setupGitHub(e *testscript.Env, api *githubtest.Server) error {
 		}
 	}
 	e.Setenv("PATH", bin+string(filepath.ListSeparator)+e.Getenv("PATH"))
+	// Nothing reaches api.github.com unless a script says where the API is.
+	e.Setenv("JAILRUN_GITHUB_API", unreachable)
 	e.Setenv("API", api.URL)
+	e.Setenv("GHE_HOST", api.Host)
 	e.Setenv("SSL_CERT_FILE", api.CAFile)
 	e.Setenv("UNREACHABLE", unreachable)
 	e.Setenv("GH_LOGIN_TOKEN", standInTokens["gh"].secret)

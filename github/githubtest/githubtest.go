@@ -1,5 +1,7 @@
 // Package githubtest is an in-test HTTPS stand-in of the GitHub REST API:
 // GET /user and a repository's rulesets, for the tokens a test registers.
+// It answers both at the root, as api.github.com does, and below /api/v3,
+// as GitHub Enterprise Server does.
 package githubtest
 
 import (
@@ -32,6 +34,7 @@ type User struct {
 // Server is the stand-in, on 127.0.0.1 with a self-signed certificate.
 type Server struct {
 	URL    string // https://127.0.0.1:PORT, for JAILRUN_GITHUB_API
+	Host   string // 127.0.0.1:PORT, a GitHub Enterprise host for GH_HOSTS
 	CAFile string // PEM of its certificate, for SSL_CERT_FILE
 
 	mu       sync.Mutex
@@ -52,6 +55,7 @@ func NewServer(t testing.TB) *Server {
 	srv := httptest.NewTLSServer(http.HandlerFunc(s.serve))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
+	s.Host = srv.Listener.Addr().String()
 	s.CAFile = filepath.Join(t.TempDir(), "githubtest-ca.pem")
 	pemCert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 	if err := os.WriteFile(s.CAFile, pemCert, 0o600); err != nil {
@@ -106,11 +110,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if u.Scopes != nil {
 		w.Header().Set("X-OAuth-Scopes", *u.Scopes)
 	}
-	if r.URL.Path == "/user" && r.Method == http.MethodGet {
+	path := strings.TrimPrefix(r.URL.Path, "/api/v3")
+	if path == "/user" && r.Method == http.MethodGet {
 		writeJSON(w, http.StatusOK, map[string]any{"login": u.Login, "id": 1})
 		return
 	}
-	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
 	if len(parts) != 4 || parts[0] != "repos" || parts[3] != "rulesets" {
 		writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
 		return
