@@ -94,6 +94,22 @@ func TestDoctorWithoutSecretService(t *testing.T) {
 	})
 }
 
+// TestDoctorLockedKeyring runs testdata/doctor-locked with a keyring that
+// holds a token and is then locked, with no prompter to unlock it.
+func TestDoctorLockedKeyring(t *testing.T) {
+	ks := keyringtest.Start(t)
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/doctor-locked",
+		Setup: func(e *testscript.Env) error {
+			e.Vars = append(e.Vars, ks.Env()...)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"lock-keyring": func(ts *testscript.TestScript, neg bool, args []string) { ks.Lock(t) },
+		},
+	})
+}
+
 func setupGitHub(e *testscript.Env, api *githubtest.Server) error {
 	now := time.Now()
 	for name, tok := range standInTokens {
