@@ -198,13 +198,16 @@ func readLog(path string) string {
 // the test ends.
 func (s *Session) connect(t testing.TB) *dbus.Conn {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
+	// The connection lives as long as ctx: cancelled by the timer if
+	// connecting takes too long, else when the test ends.
+	ctx, cancel := context.WithCancel(context.Background())
+	timer := time.AfterFunc(startTimeout, cancel)
 	conn, err := dbus.Connect(s.Address, dbus.WithContext(ctx))
+	timer.Stop()
+	t.Cleanup(cancel)
 	if err != nil {
 		t.Fatalf("connect to the test bus: %v", err)
 	}
-	t.Cleanup(func() { conn.Close() })
 	return conn
 }
 
@@ -212,13 +215,9 @@ func (s *Session) connect(t testing.TB) *dbus.Conn {
 // its default collection exists.
 func (s *Session) waitForKeyring(t testing.TB) {
 	t.Helper()
+	conn := s.connect(t)
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	conn, err := dbus.Connect(s.Address)
-	if err != nil {
-		t.Fatalf("connect to the test bus: %v", err)
-	}
-	defer conn.Close()
 	service := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets")
 	for {
 		var owned bool
@@ -264,4 +263,20 @@ func (s *Session) Lock(t testing.TB) {
 	if prompt != "/" || len(locked) != len(collections) {
 		t.Fatalf("lock the keyring: locked %v of %v, prompt %s", locked, collections, prompt)
 	}
+}
+
+// Count returns how many items of the session's keyring have all of attrs,
+// locked or not.
+func (s *Session) Count(t testing.TB, attrs map[string]string) int {
+	t.Helper()
+	conn := s.connect(t)
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	var unlocked, locked []dbus.ObjectPath
+	err := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets").CallWithContext(ctx,
+		"org.freedesktop.Secret.Service.SearchItems", 0, attrs).Store(&unlocked, &locked)
+	if err != nil {
+		t.Fatalf("search the keyring: %v", err)
+	}
+	return len(unlocked) + len(locked)
 }

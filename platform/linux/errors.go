@@ -21,8 +21,9 @@ var (
 	ErrUnsupported = errors.New("the Secret Service provider does not support encrypted transfer")
 	// ErrLocked: the keyring is locked and cannot be unlocked here.
 	ErrLocked = errors.New("the keyring is locked")
-	// ErrDismissed: the user dismissed the unlock prompt.
-	ErrDismissed = errors.New("the keyring unlock prompt was dismissed")
+	// ErrDismissed: the unlock prompt was dismissed, or no prompter could
+	// show it.
+	ErrDismissed = errors.New("the keyring is locked and its unlock prompt was dismissed")
 	// ErrTimeout: the keyring did not answer in time.
 	ErrTimeout = errors.New("timeout")
 )
@@ -30,7 +31,7 @@ var (
 const (
 	adviceBus      = "run the command inside a desktop login session or under dbus-run-session"
 	adviceProvider = "install one: sudo apt install gnome-keyring; headless: gnome-keyring-daemon --start --components=secrets"
-	adviceLocked   = "unlock it in your desktop session (or: gnome-keyring-daemon --unlock reading the password on stdin) and retry"
+	adviceLocked   = "unlock it in your desktop session (e.g. with Seahorse) and retry; headless: gnome-keyring-daemon --replace --unlock --components=secrets, type the keyring password, then Ctrl-D"
 )
 
 // D-Bus error names this package tells apart.

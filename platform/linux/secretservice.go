@@ -105,7 +105,7 @@ func (k *Keyring) prompt(op string, path dbus.ObjectPath) (dbus.Variant, error) 
 				continue
 			}
 			if dismissed, _ := sig.Body[0].(bool); dismissed {
-				return dbus.Variant{}, fmt.Errorf("%s: %w, or no prompt could be shown; %s", op, ErrDismissed, adviceLocked)
+				return dbus.Variant{}, fmt.Errorf("%s: %w or could not be shown (no prompter, e.g. over SSH); %s", op, ErrDismissed, adviceLocked)
 			}
 			result, _ := sig.Body[1].(dbus.Variant)
 			return result, nil
