@@ -36,40 +36,36 @@ func (c *tokenVerifyCmd) Run(env *Env) error {
 		return err
 	}
 	defer kr.Close()
-	var tokens []keyring.Token
-	if c.All {
-		all, err := kr.List()
-		if err != nil {
-			return err
-		}
-		for _, t := range all {
-			if isGitHubToken(t.Name) {
-				tokens = append(tokens, t)
-			}
-		}
-		if len(tokens) == 0 {
-			return fmt.Errorf("no %s tokens stored; add one: jailrun token add --name github:fine-grained-myorg", config.Namespace)
-		}
-	} else {
+	if !c.All {
 		t, err := getRegistered(kr, c.Name)
 		if err != nil {
 			return err
 		}
-		tokens = append(tokens, t)
-	}
-	failed := 0
-	for _, t := range tokens {
 		if err := verifyStored(env, cfg, kr, t); err != nil {
-			if c.All {
-				fmt.Fprintf(env.Stderr, "jailrun: %s: %v\n", t.Name, err)
-			} else {
-				return fmt.Errorf("%s: %w", t.Name, err)
-			}
+			return fmt.Errorf("%s: %w", t.Name, err)
+		}
+		return nil
+	}
+	all, err := kr.List()
+	if err != nil {
+		return err
+	}
+	checked, failed := 0, 0
+	for _, t := range all {
+		if !isGitHubToken(t.Name) {
+			continue
+		}
+		checked++
+		if err := verifyStored(env, cfg, kr, t); err != nil {
+			fmt.Fprintf(env.Stderr, "jailrun: %s: %v\n", t.Name, err)
 			failed++
 		}
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d tokens failed verification", failed, len(tokens))
+	switch {
+	case checked == 0:
+		return fmt.Errorf("no %s tokens stored; add one: jailrun token add --name github:fine-grained-myorg", config.Namespace)
+	case failed > 0:
+		return fmt.Errorf("%d of %d tokens failed verification", failed, checked)
 	}
 	return nil
 }
@@ -152,14 +148,11 @@ func newTokenMeta(env *Env, name, secret string, noVerify bool) (keyring.Meta, e
 // currentExpiry describes when the token t expires: from its metadata, or,
 // when that does not say and verify allows, by asking GitHub.
 func currentExpiry(env *Env, t keyring.Token, verify bool) string {
-	if !t.Meta.Expires.IsZero() || !verify || !isGitHubToken(t.Name) {
-		if t.Meta.Expires.IsZero() {
-			return "expiry unknown"
-		}
+	if !t.Meta.Expires.IsZero() {
 		return describeValidity(t.Meta.Expires, time.Now())
 	}
 	cfg, err := config.Load(env.Getenv)
-	if err != nil {
+	if !verify || !isGitHubToken(t.Name) || err != nil {
 		return "expiry unknown"
 	}
 	info, err := askGitHub(env, apiHost(cfg, t.Name), t.Secret)
@@ -167,7 +160,7 @@ func currentExpiry(env *Env, t keyring.Token, verify bool) string {
 	case errors.Is(err, github.ErrRejected):
 		return "rejected by GitHub (revoked or expired)"
 	case err != nil:
-		return "expiry unknown (GitHub not reachable)"
+		return "expiry unknown (GitHub could not be asked)"
 	}
 	return describeValidity(info.Expires, time.Now())
 }
