@@ -22,8 +22,8 @@ const DefaultAPI = "https://api.github.com"
 // proxies). It applies to github.com only.
 const APIEnv = "JAILRUN_GITHUB_API"
 
-// Timeout bounds each API request, connecting included.
-const Timeout = 10 * time.Second
+// requestTimeout bounds each API request, connecting included.
+const requestTimeout = 10 * time.Second
 
 // maxBody bounds what is read of an API answer.
 const maxBody = 4 << 20
@@ -73,7 +73,7 @@ func NewClient(base string, getenv func(string) string) (*Client, error) {
 	}
 	return &Client{
 		base: strings.TrimRight(u.String(), "/"),
-		http: &http.Client{Transport: transport, Timeout: Timeout, CheckRedirect: sameOrigin},
+		http: &http.Client{Transport: transport, Timeout: requestTimeout, CheckRedirect: sameOrigin},
 	}, nil
 }
 
@@ -259,7 +259,7 @@ func reason(err error) string {
 		err = ue.Err
 	}
 	if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Client.Timeout") {
-		return fmt.Sprintf("no answer within %s", Timeout)
+		return "no answer in time"
 	}
 	return err.Error()
 }

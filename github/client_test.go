@@ -236,3 +236,24 @@ func caFile(t *testing.T, servers ...*httptest.Server) string {
 	}
 	return path
 }
+
+func TestUserNoAnswerIsUnreachable(t *testing.T) {
+	release := make(chan struct{})
+	hung := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer hung.Close()
+	defer close(release)
+	c, err := github.NewClient(hung.URL, env(map[string]string{"SSL_CERT_FILE": caFile(t, hung)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = c.User(ctx, secret)
+	if !errors.Is(err, github.ErrUnreachable) || !strings.Contains(err.Error(), "no answer in time") {
+		t.Errorf("err %v, want ErrUnreachable with no answer", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("gave up after %s", d)
+	}
+}
