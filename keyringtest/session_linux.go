@@ -124,7 +124,7 @@ func startBus(t testing.TB) *Session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start(t, busd, os.Environ(), filepath.Join(root, "dbus-daemon.log"))
+	start(t, busd, []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dirs["HOME"]}, filepath.Join(root, "dbus-daemon.log"))
 	addr := make(chan string, 1)
 	go func() {
 		line, _ := bufio.NewReader(out).ReadString('\n')

@@ -45,7 +45,6 @@ const (
 	dbusUnknownObject  = "org.freedesktop.DBus.Error.UnknownObject"
 	secretIsLocked     = "org.freedesktop.Secret.Error.IsLocked"
 	secretNoSuchObject = "org.freedesktop.Secret.Error.NoSuchObject"
-	secretNoSession    = "org.freedesktop.Secret.Error.NoSession"
 )
 
 // dbusErrorName returns the D-Bus error name carried by err, or "".
@@ -80,9 +79,6 @@ func classify(op string, timeout time.Duration, err error) error {
 	}
 	name := dbusErrorName(err)
 	switch {
-	case errors.Is(err, ErrNoBus), errors.Is(err, ErrNoProvider), errors.Is(err, ErrUnsupported),
-		errors.Is(err, ErrLocked), errors.Is(err, ErrDismissed), errors.Is(err, ErrTimeout):
-		return fmt.Errorf("%s: %w", op, err)
 	case errors.Is(err, context.DeadlineExceeded) || name == dbusNoReply:
 		return fmt.Errorf("%s: %w: the keyring did not answer within %s; check that the Secret Service provider (gnome-keyring-daemon) is running and responsive", op, ErrTimeout, timeout)
 	case name == dbusServiceUnknown || name == dbusNameHasNoOwner || strings.HasPrefix(name, dbusSpawnPrefix):
