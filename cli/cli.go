@@ -54,6 +54,9 @@ func Main() int {
 	if filepath.Base(os.Args[0]) == ShimName {
 		return Shim(os.Args[1:], OSEnv())
 	}
+	if status, ok := launchDirect(os.Args[1:], OSEnv()); ok {
+		return status
+	}
 	return Run(os.Args[1:], OSEnv())
 }
 

@@ -35,17 +35,44 @@ type runCmd struct {
 }
 
 func (c *runCmd) Run(env *Env, kctx *kong.Context) error {
-	args := c.Command
+	if len(c.Command) > 0 && (c.Command[0] == "-h" || c.Command[0] == "--help") {
+		return kctx.PrintUsage(false)
+	}
+	return launchRun(env, c.Command)
+}
+
+// launchRun starts the command in args, after an optional "--".
+func launchRun(env *Env, args []string) error {
 	if len(args) > 0 && args[0] == "--" {
 		args = args[1:]
 	}
 	if len(args) == 0 || args[0] == "" {
 		return usageError{"run needs a command: jailrun run -- CMD [ARGS…]"}
 	}
-	if len(c.Command) > 0 && c.Command[0] != "--" && (args[0] == "-h" || args[0] == "--help") {
-		return kctx.PrintUsage(false)
-	}
 	return launch(env, filepath.Base(args[0]), args[0], args[1:])
+}
+
+// launchDirect starts an agent or `run` command in args without building
+// the kong model, which costs more than the rest of a launch. It reports
+// false for any other command line, and for `run --help`.
+func launchDirect(args []string, env *Env) (status int, ok bool) {
+	if len(args) == 0 {
+		return 0, false
+	}
+	var err error
+	switch name := args[0]; {
+	case installHints[name] != "":
+		err = launch(env, name, name, args[1:])
+	case name == "run" && (len(args) == 1 || args[1] != "-h" && args[1] != "--help"):
+		err = launchRun(env, args[1:])
+	default:
+		return 0, false
+	}
+	fmt.Fprintf(env.Stderr, "jailrun: %v\n", err) // launch returns only when it failed
+	if errors.As(err, new(usageError)) {
+		return ExitUsage, true
+	}
+	return ExitError, true
 }
 
 // installHints says how to install each agent jailrun knows by name.

@@ -25,7 +25,7 @@ const runTimeout = 60 * time.Second
 
 // buildBinaries builds jailrun and git-credential-jailrun into one
 // directory, as install.sh does, and returns it.
-func buildBinaries(t *testing.T) string {
+func buildBinaries(t testing.TB) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -408,6 +408,10 @@ func testMissingAgent(t *testing.T, bin string) {
 	if r.code != 2 || !strings.Contains(r.stderr, "jailrun run -- CMD") {
 		t.Errorf("run without a command: exit %d, stderr %q", r.code, r.stderr)
 	}
+	r = w.run(w.home, nil, "run", "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "Usage: jailrun run") {
+		t.Errorf("run --help: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
 }
 
 func testNoSecretService(t *testing.T, bin string) {
@@ -474,4 +478,46 @@ func testGitPush(t *testing.T, bin string) {
 		t.Errorf("the user's ~/.git-credentials changed (%v)", err)
 	}
 	w.noSecretOnDisk(start, myorg, other, active)
+}
+
+// BenchmarkLaunch times `jailrun run -- true` against `secret-tool lookup`
+// of the same token, alternating the two in one private keyring so that
+// both see the same load, and reports each one's mean and their ratio.
+func BenchmarkLaunch(b *testing.B) {
+	secretTool, err := exec.LookPath("secret-tool")
+	if err != nil {
+		b.Skip("secret-tool not installed (sudo apt install libsecret-tools)")
+	}
+	bin := buildBinaries(b)
+	ks := keyringtest.Start(b)
+	kr, err := platform.Open()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer kr.Close()
+	if err := kr.Put(keyring.Token{Name: "github:classic", Secret: "ghp_" + rand.Text()}); err != nil {
+		b.Fatal(err)
+	}
+	env := append(os.Environ(), ks.Env()...)
+	commands := []*exec.Cmd{
+		exec.Command(filepath.Join(bin, "jailrun"), "run", "--", "true"),
+		exec.Command(secretTool, "lookup", "service", keyring.Service("github:classic"), "account", keyring.Account()),
+	}
+	var spent [2]time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		for i, c := range commands {
+			cmd := exec.Command(c.Path, c.Args[1:]...)
+			cmd.Env, cmd.Dir = env, os.Getenv("HOME")
+			start := time.Now()
+			if out, err := cmd.CombinedOutput(); err != nil {
+				b.Fatalf("%s: %v: %s", c.Args[0], err, bytes.TrimSpace(out))
+			}
+			spent[i] += time.Since(start)
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(spent[0].Microseconds())/n/1000, "jailrun-ms/op")
+	b.ReportMetric(float64(spent[1].Microseconds())/n/1000, "secret-tool-ms/op")
+	b.ReportMetric(float64(spent[0])/float64(spent[1]), "ratio")
 }

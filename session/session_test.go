@@ -226,6 +226,44 @@ func TestEnviron(t *testing.T) {
 	}
 }
 
+func TestEnvironNoHelperNoShim(t *testing.T) {
+	env := Environ([]string{"PATH=/usr/bin"}, Setup{GHConfigDir: "/g", Hosts: []string{"github.com"}})
+	if got, _ := lookup(env, "PATH"); got != "/usr/bin" {
+		t.Errorf("PATH = %q without a shim dir", got)
+	}
+	got := gitConfigEntries(t, env, 0)
+	if len(got) == 0 || got[0] != [2]string{"credential.helper", ""} {
+		t.Fatalf("entries = %q, want the helper reset first", got)
+	}
+	for _, kv := range got {
+		if kv[0] == "credential.helper" && kv[1] != "" {
+			t.Errorf("a helper is set without one: %q", kv)
+		}
+	}
+}
+
+func TestGHEnviron(t *testing.T) {
+	caller := []string{"HOME=/h", "GH_TOKEN=session", "GITHUB_TOKEN=g", "GH_ENTERPRISE_TOKEN=e", "GITHUB_ENTERPRISE_TOKEN=e2", "GH_HOST=old.example"}
+	tests := []struct {
+		host, token string
+		want        map[string]string // "" value: must be absent
+	}{
+		{"github.com", "tok", map[string]string{"GH_TOKEN": "tok", "GH_ENTERPRISE_TOKEN": "", "GITHUB_TOKEN": "", "GITHUB_ENTERPRISE_TOKEN": "", "GH_HOST": "old.example", "HOME": "/h"}},
+		{"GitHub.com", "tok", map[string]string{"GH_TOKEN": "tok", "GH_ENTERPRISE_TOKEN": ""}},
+		{"ghe.corp.example", "ent", map[string]string{"GH_TOKEN": "", "GH_ENTERPRISE_TOKEN": "ent", "GH_HOST": "ghe.corp.example", "GITHUB_ENTERPRISE_TOKEN": ""}},
+		{"github.com", "", map[string]string{"GH_TOKEN": "", "GH_ENTERPRISE_TOKEN": "", "GITHUB_TOKEN": "", "GH_HOST": "old.example"}},
+	}
+	for _, tt := range tests {
+		env := GHEnviron(caller, tt.host, tt.token)
+		for k, want := range tt.want {
+			got, ok := lookup(env, k)
+			if want == "" && ok || want != "" && got != want || count(env, k) > 1 {
+				t.Errorf("GHEnviron(%s, %q): %s = %q (set %v, %d entries), want %q", tt.host, tt.token, k, got, ok, count(env, k), want)
+			}
+		}
+	}
+}
+
 // TestEnvironGit checks the environment with git itself: it reads the
 // entries, asks only our helper although the user's config names others,
 // and rewrites ssh URLs to https.
