@@ -71,8 +71,10 @@ func defaultHost(env *Env, cfg config.Config) string {
 }
 
 // shimRepo returns the host and owner of the repository a gh command is
-// about; an owner "" means gh's default host without a repository. A
-// repository named in a form gh does not take gets host "" and so no token.
+// about: -R/--repo, GH_REPO, a repository operand, else the current
+// repository's remotes. An owner "" means gh's default host without a
+// repository; a repository given with -R or GH_REPO in a form gh does not
+// take gets host "" and so no token.
 func shimRepo(env *Env, cfg config.Config, args []string) (host, owner string) {
 	value, named := repoFlag(args)
 	if !named {
@@ -82,6 +84,11 @@ func shimRepo(env *Env, cfg config.Config, args []string) (host, owner string) {
 	if named {
 		repo, _ := parseRepoArg(env, cfg, value)
 		return repo.Host, repo.Owner
+	}
+	if value, ok := repoOperand(args); ok {
+		if repo, ok := parseRepoArg(env, cfg, value); ok {
+			return repo.Host, repo.Owner
+		}
 	}
 	if cwd, err := os.Getwd(); err == nil {
 		remotes, _ := session.Remotes(cwd) // an unreadable config: gh will say so itself
@@ -114,6 +121,59 @@ func repoFlag(args []string) (string, bool) {
 		}
 	}
 	return value, found
+}
+
+// repoSubcommands are the `gh repo` commands whose first operand is a
+// repository.
+var repoSubcommands = map[string]bool{
+	"archive": true, "clone": true, "create": true, "delete": true, "edit": true, "fork": true,
+	"set-default": true, "sync": true, "unarchive": true, "view": true,
+}
+
+// repoOperand returns the repository a gh command names as an operand
+// instead of with -R: `gh repo clone|view|fork|… [HOST/]OWNER/REPO`, or
+// `gh api [--hostname HOST] repos/OWNER/REPO/…` (as HOST/OWNER/REPO).
+func repoOperand(args []string) (string, bool) {
+	if len(args) < 2 {
+		return "", false
+	}
+	switch args[0] {
+	case "repo":
+		if !repoSubcommands[args[1]] {
+			return "", false
+		}
+		for _, a := range args[2:] {
+			if a == "--" || !strings.HasPrefix(a, "-") {
+				return a, strings.Contains(a, "/")
+			}
+		}
+	case "api":
+		host := ""
+		for i, a := range args[1:] {
+			switch {
+			case a == "--":
+				return "", false
+			case a == "--hostname" && i+2 < len(args):
+				host = args[i+2]
+			case strings.HasPrefix(a, "--hostname="):
+				host = strings.TrimPrefix(a, "--hostname=")
+			}
+		}
+		for _, a := range args[1:] {
+			if a == "--" {
+				break
+			}
+			if rest, ok := strings.CutPrefix(strings.TrimPrefix(a, "/"), "repos/"); ok {
+				owner, rest, _ := strings.Cut(rest, "/")
+				name, _, _ := strings.Cut(rest, "/")
+				if host == "" {
+					return owner + "/" + name, true
+				}
+				return host + "/" + owner + "/" + name, true
+			}
+		}
+	}
+	return "", false
 }
 
 // parseRepoArg reads a repository as gh takes it: OWNER/REPO (on GH_HOST

@@ -77,6 +77,15 @@ func testShimRepoFlag(t *testing.T, bin string) {
 		{w.home, "gh -R ghe.corp.example/team/x pr list", "unset|ghe|ghe.corp.example|-R ghe.corp.example/team/x pr list"},
 		{w.home, "gh -R gone/x pr list", "unset|unset|unset|-R gone/x pr list"},
 		{w.home, "gh -R github.com.evil.example/myorg/app pr list", "unset|unset|unset|-R github.com.evil.example/myorg/app pr list"},
+		{w.home, "gh repo clone myorg/app", "myorg|unset|unset|repo clone myorg/app"},
+		{w.home, "gh repo view https://github.com/myorg/app", "myorg|unset|unset|repo view https://github.com/myorg/app"},
+		{app, "gh repo view other/x --web", "active|unset|unset|repo view other/x --web"},
+		{app, "gh repo view", "myorg|unset|unset|repo view"},
+		{w.home, "gh api repos/myorg/app/pulls --jq .[].title", "myorg|unset|unset|api repos/myorg/app/pulls --jq .[].title"},
+		{app, "gh api /repos/other/x", "active|unset|unset|api /repos/other/x"},
+		{app, "gh api 'repos/{owner}/{repo}/pulls'", "myorg|unset|unset|api repos/{owner}/{repo}/pulls"},
+		{w.home, "gh api --hostname ghe.corp.example repos/team/x", "unset|ghe|ghe.corp.example|api --hostname ghe.corp.example repos/team/x"},
+		{app, "gh -R other/x api repos/myorg/app", "active|unset|unset|-R other/x api repos/myorg/app"},
 	}
 	for _, c := range calls {
 		if err := os.Remove(out); err != nil && !os.IsNotExist(err) {
