@@ -80,8 +80,8 @@ var installHints = map[string]string{
 	"claude":        "npm install -g @anthropic-ai/claude-code",
 	"codex":         "npm install -g @openai/codex",
 	"gemini":        "npm install -g @google/gemini-cli",
-	"kiro-cli":      "see https://kiro.dev/docs/cli/installation/",
-	"kiro-cli-chat": "it comes with kiro-cli: see https://kiro.dev/docs/cli/installation/",
+	"kiro-cli":      "see the Kiro CLI installer at https://kiro.dev",
+	"kiro-cli-chat": "it comes with Kiro CLI: see https://kiro.dev",
 }
 
 // helperName is the git credential helper's executable, installed next to jailrun.
@@ -101,7 +101,7 @@ func launch(env *Env, tag, program string, args []string) error {
 	}
 	argv := append([]string{program}, args...)
 	if session.InSession(env.Getenv) {
-		return execve(path, argv, os.Environ())
+		return execve(viaShim(path, program, shimDir), argv, os.Environ())
 	}
 	ghConfigDir := session.GHConfigDir(env.Getenv)
 	if ghConfigDir == "" || shimDir == "" {
@@ -136,7 +136,7 @@ func launch(env *Env, tag, program string, args []string) error {
 		setup.Hosts = cfg.Hosts
 		setup.Token = sessionToken(env, w, cfg)
 	}
-	return execve(path, argv, session.Environ(os.Environ(), setup))
+	return execve(viaShim(path, program, setup.ShimDir), argv, session.Environ(os.Environ(), setup))
 }
 
 // sessionToken finds the token for the current repository's owner, else
@@ -165,8 +165,11 @@ func sessionToken(env *Env, w *starter, cfg config.Config) string {
 		w.warn("GitHub PAT not available: %v", err)
 	case tok.Secret == "" && warning != "":
 		w.warn("GitHub PAT not configured: %s", warning)
+	case tok.Secret == "" && owner != "":
+		w.warn("GitHub PAT not configured: no token for %s/%s; add one: jailrun token add --name %s%s (or route %s in GH_TOKEN_ROUTES)",
+			host, owner, routing.ConventionPrefix, owner, host)
 	case tok.Secret == "":
-		w.warn("GitHub PAT not configured for %s; add one: jailrun token add --name %s", host, cfg.ActiveToken())
+		w.warn("GitHub PAT not configured: no token for %s; route it in GH_TOKEN_ROUTES (%s=NAME)", host, host)
 	default:
 		w.started(tok, cfg.ExpiryWarnDays, time.Now())
 	}
@@ -301,6 +304,18 @@ func inDays(d time.Duration) string {
 	default:
 		return fmt.Sprintf("in %d days", days)
 	}
+}
+
+// viaShim returns the gh shim in shimDir for program gh, so that
+// `jailrun run -- gh …` is routed per command like gh inside the session;
+// else path.
+func viaShim(path, program, shimDir string) string {
+	if program == ShimName && shimDir != "" {
+		if shim := filepath.Join(shimDir, ShimName); isExecutable(shim) {
+			return shim
+		}
+	}
+	return path
 }
 
 // execve replaces the process with the program at path.

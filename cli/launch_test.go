@@ -169,7 +169,7 @@ func (w *world) mustRun(dir string, args ...string) result {
 // start, contains one of the secrets.
 func (w *world) noSecretOnDisk(start time.Time, secrets ...string) {
 	w.t.Helper()
-	roots := []string{w.home, w.tmp, os.Getenv("XDG_RUNTIME_DIR"), os.TempDir()}
+	roots := []string{w.home, os.Getenv("XDG_RUNTIME_DIR"), os.TempDir()} // TMPDIR is inside home
 	for _, root := range roots {
 		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || !d.Type().IsRegular() {

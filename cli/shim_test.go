@@ -87,6 +87,8 @@ func testShimRepoFlag(t *testing.T, bin string) {
 		{w.home, "gh api --hostname ghe.corp.example repos/team/x", "unset|ghe|ghe.corp.example|api --hostname ghe.corp.example repos/team/x"},
 		{app, "gh -R other/x api repos/myorg/app", "active|unset|unset|-R other/x api repos/myorg/app"},
 	}
+	calls = append(calls, // gh started by jailrun run, nested or not, is routed too
+		struct{ dir, command, want string }{app, "exec jailrun run -- gh -R other/x pr list", "active|unset|unset|-R other/x pr list"})
 	for _, c := range calls {
 		if err := os.Remove(out); err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)
@@ -115,5 +117,14 @@ func testShimRepoFlag(t *testing.T, bin string) {
 		if c.command == "gh -R gone/x pr list" && !strings.Contains(r.stderr, "[gh] WARN: GitHub PAT not configured: route gone=missing") {
 			t.Errorf("%s: no warning; stderr: %s", c.command, r.stderr)
 		}
+	}
+	// jailrun run -- gh, not nested: routed by the shim as well.
+	if err := os.Remove(out); err != nil {
+		t.Fatal(err)
+	}
+	r := w.run(app, nil, "run", "--", "gh", "-R", "other/x", "pr", "list")
+	data, err := os.ReadFile(out)
+	if token, _, _ := strings.Cut(string(data), "|"); r.code != 0 || err != nil || token != active {
+		t.Errorf("jailrun run -- gh -R other/x in myorg/app: exit %d, gh got %s, want the active token; stderr: %s", r.code, keyring.Preview(token), r.stderr)
 	}
 }
