@@ -3,7 +3,9 @@
 package cli_test
 
 import (
+	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,7 +14,9 @@ import (
 	"time"
 
 	"github.com/jailrun/jailrun/github/githubtest"
+	"github.com/jailrun/jailrun/helper"
 	"github.com/jailrun/jailrun/keyringtest"
+	"github.com/jailrun/jailrun/platform"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -66,6 +70,8 @@ func TestGitHubScripts(t *testing.T) {
 					return setupGitHub(e, api)
 				},
 				Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+					"credential-get":       credentialGet,
+					"password-expiry-near": passwordExpiryNear,
 					"created": func(ts *testscript.TestScript, neg bool, args []string) {
 						if len(args) != 2 {
 							ts.Fatalf("usage: created OWNER/REPO N")
@@ -153,4 +159,48 @@ func setupGitHub(e *testscript.Env, api *githubtest.Server) error {
 	e.Setenv("EXP3", now.Add(75*time.Hour).Local().Format("2006-01-02"))
 	e.Setenv("EXP20", now.Add(20*24*time.Hour+time.Hour).Local().Format("2006-01-02"))
 	return nil
+}
+
+// credentialGet runs `git-credential-jailrun get` for the https URL in
+// args[0], in plain mode, with the script's environment and keyring.
+func credentialGet(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: credential-get https://HOST/OWNER/REPO.git")
+	}
+	u, err := url.Parse(args[0])
+	ts.Check(err)
+	var stderr strings.Builder
+	status := helper.Run(helper.Env{
+		Args:        []string{"get"},
+		Stdin:       strings.NewReader(fmt.Sprintf("protocol=%s\nhost=%s\npath=%s\n\n", u.Scheme, u.Host, strings.TrimPrefix(u.Path, "/"))),
+		Stdout:      ts.Stdout(),
+		Stderr:      &stderr,
+		Getenv:      ts.Getenv,
+		OpenKeyring: platform.Open,
+		Now:         time.Now,
+	})
+	if (status == 0) == neg {
+		ts.Fatalf("git-credential-jailrun get exited %d: %s", status, stderr.String())
+	}
+}
+
+// passwordExpiryNear checks that the last stdout holds a
+// password_expiry_utc within a day of args[0] hours from now.
+func passwordExpiryNear(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: password-expiry-near HOURS")
+	}
+	hours, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	for line := range strings.SplitSeq(ts.ReadFile("stdout"), "\n") {
+		if v, ok := strings.CutPrefix(line, "password_expiry_utc="); ok {
+			secs, err := strconv.ParseInt(v, 10, 64)
+			ts.Check(err)
+			if d := time.Unix(secs, 0).Sub(time.Now().Add(time.Duration(hours) * time.Hour)); d.Abs() > 24*time.Hour {
+				ts.Fatalf("password_expiry_utc is %s off %d hours from now", d, hours)
+			}
+			return
+		}
+	}
+	ts.Fatalf("no password_expiry_utc in stdout")
 }
