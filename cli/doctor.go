@@ -45,7 +45,8 @@ var minGit = [2]int{2, 31}
 const commandTimeout = 10 * time.Second
 
 func (c *doctorCmd) Run(env *Env) error {
-	gitPath, checks := checkGit()
+	gitPath, gitCheck := checkGit()
+	checks := []check{gitCheck}
 	checks = append(checks, checkProgram("git-credential-jailrun", statusFail,
 		"git and agent sessions need it; install: PREFIX=~/.local ./install.sh, and put ~/.local/bin on PATH"))
 	checks = append(checks, checkProgram("gh", statusWarn,
@@ -90,12 +91,12 @@ func (c *doctorCmd) Run(env *Env) error {
 
 // checkGit finds git on PATH and checks its version; it returns git's path,
 // "" when there is none.
-func checkGit() (string, []check) {
+func checkGit() (string, check) {
 	ch := check{Name: "git"}
 	path, err := exec.LookPath("git")
 	if err != nil {
 		ch.Status, ch.Detail, ch.Fix = statusFail, "not found on PATH", "install git 2.31 or later (sudo apt install git)"
-		return "", []check{ch}
+		return "", ch
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
@@ -110,7 +111,7 @@ func checkGit() (string, []check) {
 	default:
 		ch.Status, ch.Detail = statusOK, fmt.Sprintf("%s %s", path, version)
 	}
-	return path, []check{ch}
+	return path, ch
 }
 
 // gitVersion reads major and minor out of "2.43.0", "2.39.5 (Apple Git-154)"
