@@ -18,7 +18,7 @@ import (
 )
 
 type rulesetCmd struct {
-	Repo      string `arg:"" optional:"" placeholder:"OWNER/REPO" help:"Repository on github.com (default: the origin remote of the current directory's repository)."`
+	Repo      string `arg:"" optional:"" placeholder:"[HOST/]OWNER/REPO" help:"Repository, on github.com unless HOST (one of GH_HOSTS) says otherwise (default: the origin remote of the current directory's repository)."`
 	DryRun    bool   `help:"Show what would be created; change nothing."`
 	TokenName string `placeholder:"NAME" help:"Stored token to use, with Administration: write on the repository (default: your gh login, from gh auth token)."`
 }
@@ -74,15 +74,21 @@ func (c *rulesetCmd) Run(env *Env) error {
 	return nil
 }
 
-// target is the repository named on the command line (OWNER/REPO on
-// github.com), else the one the origin remote of the current directory's
-// repository points at, which must be on a GitHub host.
+// target is the repository named on the command line ([HOST/]OWNER/REPO),
+// else the one the origin remote of the current directory's repository
+// points at; either must be on a GitHub host.
 func (c *rulesetCmd) target(cfg config.Config) (routing.Repo, error) {
 	if c.Repo != "" {
-		owner, name, ok := strings.Cut(c.Repo, "/")
-		repo, valid := routing.ParseRemote("https://" + config.DefaultHost + "/" + c.Repo)
-		if !ok || !valid || repo.Owner != owner || repo.Name != name {
-			return routing.Repo{}, usageError{fmt.Sprintf("%q is not OWNER/REPO, e.g. jailrun/jailrun", c.Repo)}
+		url := "https://" + c.Repo
+		if strings.Count(c.Repo, "/") == 1 {
+			url = "https://" + config.DefaultHost + "/" + c.Repo
+		}
+		repo, ok := routing.ParseRemote(url)
+		if !ok || strings.HasSuffix(c.Repo, ".git") || strings.Count(c.Repo, "/") > 2 {
+			return routing.Repo{}, usageError{fmt.Sprintf("%q is not [HOST/]OWNER/REPO, e.g. jailrun/jailrun", c.Repo)}
+		}
+		if !cfg.IsGitHubHost(repo.Host) {
+			return routing.Repo{}, usageError{fmt.Sprintf("%s is not a GitHub host; add it to GH_HOSTS in the config", repo.Host)}
 		}
 		return repo, nil
 	}
