@@ -134,16 +134,18 @@ func launch(env *Env, tag, program string, args []string) error {
 			w.warn("%s", msg)
 		}
 		setup.Hosts = cfg.Hosts
-		setup.Token = sessionToken(env, w, cfg)
+		setup.TokenHost, setup.Token = sessionToken(env, w, cfg)
 	}
 	return execve(viaShim(path, program, setup.ShimDir), argv, session.Environ(os.Environ(), setup))
 }
 
 // sessionToken finds the token for the current repository's owner, else
-// the active one, and writes the start line about it. Problems are
-// warnings: the agent starts without a token.
-func sessionToken(env *Env, w *starter, cfg config.Config) string {
-	host, owner := config.DefaultHost, ""
+// the active one, and writes the start line about it. It returns the
+// token's host with it. Problems are warnings: the agent starts without a
+// token.
+func sessionToken(env *Env, w *starter, cfg config.Config) (host, token string) {
+	host = config.DefaultHost
+	owner := ""
 	if cwd, err := os.Getwd(); err == nil {
 		remotes, err := session.Remotes(cwd)
 		if err != nil {
@@ -156,7 +158,7 @@ func sessionToken(env *Env, w *starter, cfg config.Config) string {
 	kr, err := env.OpenKeyring()
 	if err != nil {
 		w.warn("GitHub PAT not available: %v", err)
-		return ""
+		return host, ""
 	}
 	defer kr.Close()
 	tok, warning, err := routedToken(kr, cfg, host, owner)
@@ -173,7 +175,7 @@ func sessionToken(env *Env, w *starter, cfg config.Config) string {
 	default:
 		w.started(tok, cfg.ExpiryWarnDays, time.Now())
 	}
-	return tok.Secret
+	return host, tok.Secret
 }
 
 // githubRepo returns the repository of the first remote (origin first)

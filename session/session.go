@@ -19,7 +19,8 @@ func InSession(getenv func(string) string) bool { return getenv(Marker) != "" }
 
 // Setup is what a session adds to the caller's environment.
 type Setup struct {
-	Token       string   // GH_TOKEN; "" starts the session without one
+	Token       string   // the token for TokenHost; "" starts the session without one
+	TokenHost   string   // the GitHub host of Token; "" means github.com
 	Helper      string   // absolute path of git-credential-jailrun; "" for no helper at all
 	ShimDir     string   // directory holding the gh shim, put first on PATH; "" for none
 	GHConfigDir string   // GH_CONFIG_DIR: jailrun's own, without credentials
@@ -31,17 +32,14 @@ type Setup struct {
 var removed = []string{"GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GH_TOKEN"}
 
 // Environ returns the session environment built from caller's ("KEY=VALUE"
-// entries, as os.Environ returns them). Variables it sets replace the
+// entries, as os.Environ returns them): the token as GHEnviron gives it,
+// git configured for jailrun's helper only, no prompts, no ssh agent, and
+// the gh shim first on PATH. Variables it sets replace the
 // caller's in place; new ones are appended. Its git configuration follows
 // any GIT_CONFIG_COUNT entries the caller had, so it overrides them.
 func Environ(caller []string, s Setup) []string {
 	env := newEnvList(caller)
-	for _, k := range removed {
-		env.unset(k)
-	}
-	if s.Token != "" {
-		env.set("GH_TOKEN", s.Token)
-	}
+	env.setGHToken(s.TokenHost, s.Token)
 	env.set("GIT_TERMINAL_PROMPT", "0")
 	env.set("GIT_ASKPASS", "")
 	env.set("SSH_ASKPASS", "")
@@ -76,18 +74,25 @@ func Environ(caller []string, s Setup) []string {
 // host), or removed when token is "".
 func GHEnviron(caller []string, host, token string) []string {
 	env := newEnvList(caller)
+	env.setGHToken(host, token)
+	return env.list
+}
+
+// setGHToken replaces every token variable with token for host, the way
+// gh reads them: GH_TOKEN for github.com (also host ""), else
+// GH_ENTERPRISE_TOKEN and GH_HOST. A token "" leaves none.
+func (e *envList) setGHToken(host, token string) {
 	for _, k := range removed {
-		env.unset(k)
+		e.unset(k)
 	}
 	switch {
 	case token == "":
-	case strings.EqualFold(host, "github.com"):
-		env.set("GH_TOKEN", token)
+	case host == "" || strings.EqualFold(host, "github.com"):
+		e.set("GH_TOKEN", token)
 	default:
-		env.set("GH_ENTERPRISE_TOKEN", token)
-		env.set("GH_HOST", host)
+		e.set("GH_ENTERPRISE_TOKEN", token)
+		e.set("GH_HOST", host)
 	}
-	return env.list
 }
 
 // GitConfig returns the git settings of a session, in order: every other

@@ -130,6 +130,22 @@ func TestEnviron(t *testing.T) {
 			}
 		},
 	}, {
+		name:   "a GHE token goes where gh reads it for its host, never in GH_TOKEN",
+		caller: []string{"GH_TOKEN=ghp_callers", "GH_HOST=github.com"},
+		setup: Setup{Token: "ghe_token_value", TokenHost: "ghe.corp.example:8443", Helper: setup.Helper, ShimDir: setup.ShimDir,
+			GHConfigDir: setup.GHConfigDir, Hosts: setup.Hosts},
+		check: func(t *testing.T, env []string) {
+			want := map[string]string{"GH_ENTERPRISE_TOKEN": "ghe_token_value", "GH_HOST": "ghe.corp.example:8443"}
+			for k, v := range want {
+				if got, _ := lookup(env, k); got != v || count(env, k) != 1 {
+					t.Errorf("%s = %q in %d entries, want %q", k, got, count(env, k), v)
+				}
+			}
+			if v, ok := lookup(env, "GH_TOKEN"); ok {
+				t.Errorf("GH_TOKEN = %q, want it unset", v)
+			}
+		},
+	}, {
 		name:   "no token: GH_TOKEN absent, not empty",
 		caller: []string{"GH_TOKEN=ghp_callers_broad_token"},
 		setup:  Setup{Helper: setup.Helper, ShimDir: setup.ShimDir, GHConfigDir: setup.GHConfigDir, Hosts: []string{"github.com"}},
