@@ -13,6 +13,7 @@ import (
 	"github.com/alecthomas/kong"
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/platform"
+	"github.com/willabides/kongplete"
 )
 
 // Version is the release version, set at build time with
@@ -63,11 +64,12 @@ func Main() int {
 type cli struct {
 	Version kong.VersionFlag `help:"Print the version and exit."`
 
-	Token      tokenCmd   `cmd:"" help:"Add, rotate, delete and list the tokens in the OS keychain."`
-	Config     configCmd  `cmd:"" help:"Show the configuration file and what jailrun reads from it."`
-	VersionCmd versionCmd `cmd:"" name:"version" help:"Print the version."`
-	Doctor     doctorCmd  `cmd:"" help:"Check git, gh, the keychain, the config and the tokens; say what to fix."`
-	Ruleset    rulesetCmd `cmd:"" help:"Protect a repository's default branch and tags with GitHub rulesets (run outside agent sessions)."`
+	Token      tokenCmd      `cmd:"" help:"Add, rotate, delete and list the tokens in the OS keychain."`
+	Config     configCmd     `cmd:"" help:"Show the configuration file and what jailrun reads from it."`
+	VersionCmd versionCmd    `cmd:"" name:"version" help:"Print the version."`
+	Completion completionCmd `cmd:"" help:"Print a shell completion script: eval \"$(jailrun completion bash)\"."`
+	Doctor     doctorCmd     `cmd:"" help:"Check git, gh, the keychain, the config and the tokens; say what to fix."`
+	Ruleset    rulesetCmd    `cmd:"" help:"Protect a repository's default branch and tags with GitHub rulesets (run outside agent sessions)."`
 
 	Claude      agentCmd `cmd:"" passthrough:"all" group:"Agents" help:"Start Claude Code with narrow GitHub tokens; arguments pass to it verbatim."`
 	Codex       agentCmd `cmd:"" passthrough:"all" group:"Agents" help:"Start Codex with narrow GitHub tokens; arguments pass to it verbatim."`
@@ -107,6 +109,9 @@ func Run(args []string, env *Env) (status int) {
 		}
 		status = int(code)
 	}()
+	kongplete.Complete(parser, kongplete.WithErrorHandler(func(err error) {
+		fmt.Fprintf(env.Stderr, "jailrun: completion: %v\n", err)
+	}))
 	ctx, err := parser.Parse(args)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "jailrun: %v (see jailrun --help)\n", err)
