@@ -38,19 +38,26 @@ if [ "${1:-}" = --inside ]; then
 	grep -q '^password=' <(./git-credential-libsecret get <plain.req)
 	secret-tool lookup service jailrun:github:classic account "$USER" | grep -q github_pat_
 
-	hyperfine --style basic --warmup 20 --runs "$runs" --export-json times.json \
-		-n 'git-credential-jailrun get (github.com/myorg, routed)' './git-credential-jailrun get <github.req' \
-		-n 'git-credential-jailrun get (example.com, stored)' './git-credential-jailrun get <plain.req' \
-		-n 'git-credential-jailrun CGO_ENABLED=0 get (github.com/myorg, routed)' './git-credential-jailrun-static get <github.req' \
-		-n 'git-credential-jailrun CGO_ENABLED=0 get (example.com, stored)' './git-credential-jailrun-static get <plain.req' \
-		-n 'git-credential-jailrun, no action (process start)' './git-credential-jailrun-static none <plain.req' \
-		-n 'git-credential-libsecret get (example.com)' './git-credential-libsecret get <plain.req' \
-		-n 'secret-tool lookup' "secret-tool lookup service jailrun:github:classic account $USER" >hyperfine.log
-	echo
-	jq -r '
-		(.results[] | select(.command | startswith("git-credential-libsecret")) | .median) as $lib
-		| .results[]
-		| "\(.median * 1000 * 100 | round / 100) ms median  \((.median / $lib) * 100 | round / 100)x libsecret  \(.command)"' times.json
+	# Short hyperfine rounds, the commands taking turns, so that load from
+	# other processes falls on all of them alike; medians over all rounds.
+	rounds=10
+	for round in $(seq "$rounds"); do
+		hyperfine --style none --warmup 5 --runs $(((runs + rounds - 1) / rounds)) --export-json "times-$round.json" \
+			-n 'git-credential-jailrun get (github.com/myorg, routed)' './git-credential-jailrun get <github.req' \
+			-n 'git-credential-jailrun get (example.com, stored)' './git-credential-jailrun get <plain.req' \
+			-n 'git-credential-jailrun CGO_ENABLED=0 get (github.com/myorg, routed)' './git-credential-jailrun-static get <github.req' \
+			-n 'git-credential-jailrun CGO_ENABLED=0 get (example.com, stored)' './git-credential-jailrun-static get <plain.req' \
+			-n 'git-credential-jailrun CGO_ENABLED=0, no action (process start)' './git-credential-jailrun-static none <plain.req' \
+			-n 'git-credential-libsecret get (example.com)' './git-credential-libsecret get <plain.req' \
+			-n 'secret-tool lookup' "secret-tool lookup service jailrun:github:classic account $USER" >/dev/null
+	done
+	jq -rs '
+		def median: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+		[.[].results[]] | group_by(.command)
+		| map({command: .[0].command, median: ([.[].times[]] | median), runs: ([.[].times[]] | length)})
+		| (map(select(.command | startswith("git-credential-libsecret")))[0].median) as $lib
+		| sort_by(.median)[]
+		| "\(.median * 1e5 | round / 100) ms median  \(.median / $lib * 100 | round / 100)x libsecret  (\(.runs) runs)  \(.command)"' times-*.json
 	exit 0
 fi
 
