@@ -236,6 +236,27 @@ func TestConcurrentPutsAndGets(t *testing.T) {
 	}
 }
 
+func TestConcurrentFirstPuts(t *testing.T) {
+	s := keyringtest.Start(t)
+	const name = "github:new"
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range 10 {
+		k := openTest(t)
+		wg.Go(func() {
+			<-start
+			if err := k.Put(keyring.Token{Name: name, Secret: newSecret(), Meta: keyring.Meta{Login: strconv.Itoa(i)}}); err != nil {
+				t.Errorf("Put %d: %v", i, err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	if n := s.Count(t, map[string]string{"service": "jailrun:" + name}); n != 1 {
+		t.Fatalf("after concurrent first Puts: %d items, want 1", n)
+	}
+}
+
 func BenchmarkGet(b *testing.B) {
 	keyringtest.Start(b)
 	k := openTest(b)
@@ -264,5 +285,24 @@ func BenchmarkList(b *testing.B) {
 		if list, err := k.List(); err != nil || len(list) != 10 {
 			b.Fatalf("List: %d tokens, error %v", len(list), err)
 		}
+	}
+}
+
+// BenchmarkOpenGet is what one git credential request costs: connect,
+// open the session, read one token, close.
+func BenchmarkOpenGet(b *testing.B) {
+	keyringtest.Start(b)
+	if err := openTest(b).Put(keyring.Token{Name: "github:bench", Secret: newSecret()}); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		k, err := linux.Open()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := k.Get("github:bench"); err != nil {
+			b.Fatal(err)
+		}
+		k.Close()
 	}
 }

@@ -263,6 +263,29 @@ func (k *Keyring) setSecret(op string, path dbus.ObjectPath, plaintext []byte) e
 	return classify(op, k.callTimeout, k.call(k.conn.Object(serviceName, path), itemIface+".SetSecret", sec).Err)
 }
 
+// updateItem replaces the secret, label and attributes of the item at
+// path, sending all three requests before awaiting any answer.
+func (k *Keyring) updateItem(op string, path dbus.ObjectPath, label string, attrs map[string]string, plaintext []byte) error {
+	sec, err := k.session.encrypt(plaintext, "text/plain")
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), k.callTimeout)
+	defer cancel()
+	obj := k.conn.Object(serviceName, path)
+	calls := []*dbus.Call{
+		obj.GoWithContext(ctx, itemIface+".SetSecret", 0, nil, sec),
+		obj.GoWithContext(ctx, propsIface+".Set", 0, nil, itemIface, "Label", dbus.MakeVariant(label)),
+		obj.GoWithContext(ctx, propsIface+".Set", 0, nil, itemIface, "Attributes", dbus.MakeVariant(attrs)),
+	}
+	for _, c := range calls {
+		if err := (<-c.Done).Err; err != nil {
+			return classify(op, k.callTimeout, err)
+		}
+	}
+	return nil
+}
+
 // setAttributes replaces the attributes of the item at path.
 func (k *Keyring) setAttributes(op string, path dbus.ObjectPath, attrs map[string]string) error {
 	obj := k.conn.Object(serviceName, path)

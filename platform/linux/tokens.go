@@ -66,9 +66,11 @@ func tokenOf(name string, it item) keyring.Token {
 	return t
 }
 
-// Put stores t. An existing item is updated in place by the provider
-// (CreateItem with replace), so the name is never without a token, and
-// exactly one item remains.
+// Put stores t. An existing item (the newest, if other tools left
+// several) is updated in place and the others are deleted; otherwise the
+// item is created with CreateItem's replace, which updates an item a
+// concurrent Put created meanwhile. Either way the name is never without a
+// token, and exactly one item remains.
 func (k *Keyring) Put(t keyring.Token) error {
 	if err := keyring.ValidateName(t.Name); err != nil {
 		return err
@@ -76,14 +78,6 @@ func (k *Keyring) Put(t keyring.Token) error {
 	op := "store token " + t.Name
 	if t.Secret == "" {
 		return fmt.Errorf("%s: the token is empty", op)
-	}
-	query := tokenQuery(t.Name)
-	if err := k.removeDuplicates(op, query); err != nil {
-		return err
-	}
-	path, err := k.createItem(op, keyring.Service(t.Name), query, []byte(t.Secret), true)
-	if err != nil {
-		return err
 	}
 	attrs := tokenQuery(t.Name)
 	attrs[attrSchema] = genericSchema
@@ -96,22 +90,38 @@ func (k *Keyring) Put(t keyring.Token) error {
 	if t.Meta.Login != "" {
 		attrs[attrLogin] = t.Meta.Login
 	}
+	existing, err := k.keepNewest(op, tokenQuery(t.Name))
+	if err != nil {
+		return err
+	}
+	if existing != "" {
+		return k.updateItem(op, existing, keyring.Service(t.Name), attrs, []byte(t.Secret))
+	}
+	// The base attributes alone, so that replace matches an item created
+	// meanwhile whatever its metadata; the metadata follows.
+	path, err := k.createItem(op, keyring.Service(t.Name), tokenQuery(t.Name), []byte(t.Secret), true)
+	if err != nil {
+		return err
+	}
 	return k.setAttributes(op, path, attrs)
 }
 
-// removeDuplicates deletes all but the most recently modified item whose
-// attributes include query, so that replacing updates the one Get serves.
-func (k *Keyring) removeDuplicates(op string, query map[string]string) error {
+// keepNewest deletes all but the most recently modified item whose
+// attributes include query, and returns its path ("" if there is none).
+func (k *Keyring) keepNewest(op string, query map[string]string) (dbus.ObjectPath, error) {
 	paths, err := k.search(op, query)
-	if err != nil || len(paths) < 2 {
-		return err
+	switch {
+	case err != nil || len(paths) == 0:
+		return "", err
+	case len(paths) == 1:
+		return paths[0], nil
 	}
 	items, err := k.readItems(op, paths, false)
-	if err != nil || len(items) < 2 {
-		return err
+	if err != nil || len(items) == 0 {
+		return "", err
 	}
 	slices.SortFunc(items, newestFirst)
-	return k.deleteItems(op, pathsOf(items[1:]))
+	return items[0].path, k.deleteItems(op, pathsOf(items[1:]))
 }
 
 // pathsOf returns the paths of items.
