@@ -44,7 +44,7 @@ func (k *Keyring) search(op string, attrs map[string]string) ([]dbus.ObjectPath,
 		return nil, classify(op, k.callTimeout, err)
 	}
 	if len(locked) > 0 {
-		if _, err := k.unlock(op, locked); err != nil {
+		if err := k.unlock(op, locked); err != nil {
 			return nil, err
 		}
 	}
@@ -53,13 +53,14 @@ func (k *Keyring) search(op string, attrs map[string]string) ([]dbus.ObjectPath,
 
 // unlock unlocks objects (items or collections), prompting when the
 // service asks to.
-func (k *Keyring) unlock(op string, objects []dbus.ObjectPath) (dbus.Variant, error) {
+func (k *Keyring) unlock(op string, objects []dbus.ObjectPath) error {
 	var done []dbus.ObjectPath
 	var prompt dbus.ObjectPath
 	if err := k.call(k.service, serviceIface+".Unlock", objects).Store(&done, &prompt); err != nil {
-		return dbus.Variant{}, classify(op, k.callTimeout, err)
+		return classify(op, k.callTimeout, err)
 	}
-	return k.prompt(op, prompt)
+	_, err := k.prompt(op, prompt)
+	return err
 }
 
 // prompt shows the service's prompt at path (if any) and waits, at most
@@ -232,7 +233,7 @@ func (k *Keyring) createItem(op, label string, attrs map[string]string, plaintex
 	var path, prompt dbus.ObjectPath
 	err = k.call(obj, collectionIface+".CreateItem", props, sec, replace).Store(&path, &prompt)
 	if dbusErrorName(err) == secretIsLocked {
-		if _, err := k.unlock(op, []dbus.ObjectPath{collection}); err != nil {
+		if err := k.unlock(op, []dbus.ObjectPath{collection}); err != nil {
 			return "", err
 		}
 		err = k.call(obj, collectionIface+".CreateItem", props, sec, replace).Store(&path, &prompt)
