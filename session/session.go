@@ -58,7 +58,7 @@ func Environ(caller []string, s Setup) []string {
 	if err != nil || n < 0 {
 		n = 0 // git would refuse the caller's invalid count; start afresh
 	}
-	for _, kv := range GitConfig(s.Helper, s.Hosts) {
+	for _, kv := range gitConfig(s.Helper, s.Hosts) {
 		idx := strconv.Itoa(n)
 		env.set("GIT_CONFIG_KEY_"+idx, kv[0])
 		env.set("GIT_CONFIG_VALUE_"+idx, kv[1])
@@ -95,14 +95,14 @@ func (e *envList) setGHToken(host, token string) {
 	}
 }
 
-// GitConfig returns the git settings of a session, in order: every other
+// gitConfig returns the git settings of a session, in order: every other
 // credential helper reset, ours in session mode (none when helper is ""), no askpass program, the
 // repository path sent to the helper for each GitHub host, and the ssh
 // forms of each host's URLs rewritten to https.
-func GitConfig(helper string, hosts []string) [][2]string {
+func gitConfig(helper string, hosts []string) [][2]string {
 	cfg := [][2]string{{"credential.helper", ""}}
 	if helper != "" {
-		cfg = append(cfg, [2]string{"credential.helper", HelperCommand(helper)})
+		cfg = append(cfg, [2]string{"credential.helper", helperCommand(helper)})
 	}
 	cfg = append(cfg, [2]string{"core.askPass", ""})
 	for _, h := range hosts {
@@ -117,11 +117,11 @@ func GitConfig(helper string, hosts []string) [][2]string {
 	return cfg
 }
 
-// HelperCommand returns the credential.helper value that runs the helper
+// helperCommand returns the credential.helper value that runs the helper
 // at path in session mode. Git runs an absolute path through the shell with
 // its arguments appended, so a path with characters the shell would
 // interpret is given in the "!'quoted path'" form instead.
-func HelperCommand(path string) string {
+func helperCommand(path string) string {
 	if strings.IndexFunc(path, func(r rune) bool { return !shellSafe(r) }) < 0 {
 		return path + " --session"
 	}

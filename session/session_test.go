@@ -357,7 +357,7 @@ func TestHelperCommand(t *testing.T) {
 			if err := os.WriteFile(helper, []byte(script), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			cmd := HelperCommand(helper)
+			cmd := helperCommand(helper)
 			if dirName == "plain" && strings.HasPrefix(cmd, "!") {
 				t.Errorf("a plain path is quoted: %s", cmd)
 			}
