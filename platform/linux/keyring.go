@@ -121,19 +121,32 @@ func sessionBusAddress() (string, error) {
 // connect opens a private connection to addr, authenticated and registered
 // within timeout. Cancelling the returned function closes it.
 func connect(addr string, timeout time.Duration) (*dbus.Conn, context.CancelFunc, error) {
+	// The connection lives as long as ctx. Dialling ignores ctx, so it
+	// runs apart: a dial still hanging at the timeout is abandoned, and
+	// the connection it may yet make is closed at once.
 	ctx, cancel := context.WithCancel(context.Background())
-	timer := time.AfterFunc(timeout, cancel)
-	conn, err := dbus.Connect(addr, dbus.WithContext(ctx))
-	if !timer.Stop() {
-		err = fmt.Errorf("%w: the session bus at %s did not answer within %s; %s", ErrTimeout, addr, timeout, adviceBus)
-	} else if err != nil {
-		err = fmt.Errorf("%w: cannot connect to the session bus at %s (%s); %s", ErrNoBus, addr, firstLine(err.Error()), adviceBus)
+	type result struct {
+		conn *dbus.Conn
+		err  error
 	}
-	if err != nil {
+	done := make(chan result, 1)
+	go func() {
+		conn, err := dbus.Connect(addr, dbus.WithContext(ctx))
+		done <- result{conn, err}
+	}()
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			cancel()
+			return nil, nil, fmt.Errorf("%w: cannot connect to the session bus at %s (%s); %s", ErrNoBus, addr, firstLine(r.err.Error()), adviceBus)
+		}
+		return r.conn, cancel, nil
+	case <-timer.C:
 		cancel()
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%w: the session bus at %s did not answer within %s; %s", ErrTimeout, addr, timeout, adviceBus)
 	}
-	return conn, cancel, nil
 }
 
 // openSession negotiates the encrypted transfer session.
