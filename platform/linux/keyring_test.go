@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -158,6 +159,69 @@ func TestCredentialInterop(t *testing.T) {
 	stdout, stderr := secretTool(t, "", "search", "protocol", "https", "server", "ghe.example", "user", "bob")
 	if !strings.Contains(stdout+stderr, "label = Git: https://ghe.example:8443/org/repo.git\n") {
 		t.Fatal("secret-tool search of our credential: label is not git-credential-libsecret's")
+	}
+}
+
+// buildLibsecretHelper compiles git's own git-credential-libsecret from
+// the source the git package ships, or skips the test.
+func buildLibsecretHelper(t *testing.T) string {
+	t.Helper()
+	const source = "/usr/share/doc/git/contrib/credential/libsecret/git-credential-libsecret.c"
+	if _, err := os.Stat(source); err != nil {
+		t.Skip("no git-credential-libsecret source in the git package")
+	}
+	flags, err := exec.Command("pkg-config", "--cflags", "--libs", "glib-2.0", "libsecret-1").Output()
+	if err != nil {
+		t.Skip("cannot build git-credential-libsecret: sudo apt install gcc pkg-config libsecret-1-dev")
+	}
+	bin := filepath.Join(t.TempDir(), "git-credential-libsecret")
+	args := append([]string{"-o", bin, source}, strings.Fields(string(flags))...)
+	if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
+		t.Skipf("cannot build git-credential-libsecret: %v: %s", err, firstLine(string(out)))
+	}
+	return bin
+}
+
+// libsecretHelper runs git's git-credential-libsecret; its output may hold
+// a password and is never printed.
+func libsecretHelper(t *testing.T, bin, action, input string) string {
+	t.Helper()
+	cmd := exec.Command(bin, action)
+	cmd.Stdin = strings.NewReader(input)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("git-credential-libsecret %s: %v", action, err)
+	}
+	return string(out)
+}
+
+func TestGitCredentialLibsecretInterop(t *testing.T) {
+	bin := buildLibsecretHelper(t)
+	keyringtest.Start(t)
+	k := openTest(t)
+
+	// Stored by git's helper, found by ours, port and path included.
+	pw := newSecret()
+	libsecretHelper(t, bin, "store", "protocol=https\nhost=git.example:8443\npath=org/repo.git\nusername=alice\npassword="+pw+"\n\n")
+	got, err := k.FindCredentials(keyring.Credential{Protocol: "https", Host: "git.example:8443", Path: "org/repo.git"})
+	if err != nil || len(got) != 1 || got[0].Username != "alice" || got[0].Password != pw {
+		t.Fatalf("FindCredentials of git-credential-libsecret's item: %d found, error %v; want alice's", len(got), err)
+	}
+	if got, err := k.FindCredentials(keyring.Credential{Protocol: "https", Host: "git.example"}); err != nil || len(got) != 0 {
+		t.Fatalf("FindCredentials without the port: %d found, error %v; want none", len(got), err)
+	}
+
+	// Stored by ours, served and erased by git's helper.
+	c := keyring.Credential{Protocol: "https", Host: "ghe.example", Username: "bob", Password: newSecret()}
+	if err := k.StoreCredential(c); err != nil {
+		t.Fatal(err)
+	}
+	if out := libsecretHelper(t, bin, "get", "protocol=https\nhost=ghe.example\n\n"); out != "username=bob\npassword="+c.Password+"\n" {
+		t.Fatalf("git-credential-libsecret get of our item: %d bytes, not bob's credential", len(out))
+	}
+	libsecretHelper(t, bin, "erase", "protocol=https\nhost=ghe.example\nusername=bob\n\n")
+	if got, err := k.FindCredentials(keyring.Credential{Protocol: "https", Host: "ghe.example"}); err != nil || len(got) != 0 {
+		t.Fatalf("FindCredentials after git-credential-libsecret erase: %d found, error %v; want none", len(got), err)
 	}
 }
 
