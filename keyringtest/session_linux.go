@@ -20,8 +20,8 @@ import (
 // startTimeout bounds starting each daemon.
 const startTimeout = 10 * time.Second
 
-// Password unlocks the login keyring of a Start session.
-const Password = "jailrun-test-password"
+// password unlocks the login keyring of a Start session.
+const password = "jailrun-test-password"
 
 // Session is a private D-Bus session bus in a temporary home, optionally
 // with gnome-keyring providing the Secret Service on it. It never touches
@@ -48,7 +48,7 @@ func Start(t testing.TB) *Session {
 	need(t, "dbus-daemon", "gnome-keyring-daemon")
 	s := startBus(t)
 	keyringd := exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
-	keyringd.Stdin = strings.NewReader(Password)
+	keyringd.Stdin = strings.NewReader(password)
 	start(t, keyringd, s.daemonEnv(), filepath.Join(s.RuntimeDir, "gnome-keyring.log"))
 	s.waitForKeyring(t)
 	return s
