@@ -106,9 +106,9 @@ func Preview(secret string) string {
 // Credential is a password that git handed to the helper for a host that is
 // not GitHub (plain mode), kept the way git-credential-libsecret keeps it.
 type Credential struct {
-	Protocol          string    // "https", "http", …
-	Host              string    // host name, with ":port" when git sent one
-	Path              string    // repository path; empty unless git sent one
+	Protocol          string // "https", "http", …
+	Host              string // host name, with ":port" when git sent one
+	Path              string // repository path; empty unless git sent one
 	Username          string
 	Password          string
 	PasswordExpiry    time.Time // password_expiry_utc; zero when not sent
