@@ -1,0 +1,29 @@
+//go:build !linux
+
+package keyringtest
+
+import "testing"
+
+// Session is a private Secret Service session; on this system there is
+// none, and every test that asks for one is skipped.
+type Session struct {
+	Address    string
+	RuntimeDir string
+}
+
+const notLinux = "the Secret Service tests run on Linux only; this system's keychain backend has tests of its own"
+
+// Start skips the test: the Secret Service is Linux's.
+func Start(t testing.TB) *Session { t.Helper(); t.Skip(notLinux); return nil }
+
+// StartBusOnly skips the test: the Secret Service is Linux's.
+func StartBusOnly(t testing.TB) *Session { t.Helper(); t.Skip(notLinux); return nil }
+
+// Env is never reached: Start skips the test.
+func (s *Session) Env() []string { return nil }
+
+// Lock is never reached: Start skips the test.
+func (s *Session) Lock(t testing.TB) {}
+
+// Count is never reached: Start skips the test.
+func (s *Session) Count(t testing.TB, attrs map[string]string) int { return 0 }
