@@ -81,6 +81,21 @@ type Request struct {
 	Continue bool
 
 	Quit bool
+
+	sent map[string]bool // the scalar keys set since the last url=, even to ""
+}
+
+// Has reports whether the request set the scalar attribute key (such as
+// "username" or "password"), even to the empty value: git sends an empty
+// user name and password for single sign-on, which differ from none.
+func (r *Request) Has(key string) bool { return r.sent[key] }
+
+// markSent records that key was set.
+func (r *Request) markSent(key string) {
+	if r.sent == nil {
+		r.sent = map[string]bool{}
+	}
+	r.sent[key] = true
 }
 
 // HasCapability reports whether git announced the capability name.
@@ -140,6 +155,10 @@ func (r *Request) apply(line []byte) error {
 		return errors.New("a value contains a carriage return")
 	}
 	var err error
+	switch key {
+	case "protocol", "host", "path", "username", "password", "password_expiry_utc", "oauth_refresh_token":
+		r.markSent(key)
+	}
 	switch key {
 	case "protocol":
 		r.Protocol = value

@@ -34,10 +34,13 @@ func (r *Request) applyURL(u string) error {
 	case at < 0 || slash <= at: // HOST
 	case colon < 0 || at <= colon: // USER@HOST
 		r.Username = urlDecode(rest[:at])
+		r.markSent("username")
 		host = rest[at+1 : slash]
 	default: // USER:PASS@HOST
 		r.Username = urlDecode(rest[:colon])
 		r.Password = urlDecode(rest[colon+1 : at])
+		r.markSent("username")
+		r.markSent("password")
 		host = rest[at+1 : slash]
 	}
 	r.Host = urlDecode(host)

@@ -127,8 +127,7 @@ type helper struct {
 
 // run reads git's request and performs action.
 func (h *helper) run(action credential.Action) error {
-	var raw bytes.Buffer // what ReadRequest read: at most MaxRequestLen and one buffer more
-	req, err := credential.ReadRequest(io.TeeReader(h.env.Stdin, &raw))
+	req, err := credential.ReadRequest(h.env.Stdin)
 	if err != nil {
 		return err
 	}
@@ -142,8 +141,7 @@ func (h *helper) run(action credential.Action) error {
 	case credential.Get:
 		return h.get(req)
 	case credential.Store:
-		if req.Username == "" && !sentEmpty(raw.Bytes(), "username") ||
-			req.Password == "" && !sentEmpty(raw.Bytes(), "password") {
+		if !req.Has("username") || !req.Has("password") {
 			return nil // git stores only a user name and a password it has
 		}
 		return h.store(req)
@@ -311,28 +309,6 @@ func (h *helper) erase(req *credential.Request) error {
 	q := query(req)
 	q.Password = req.Password
 	return kr.EraseCredentials(q)
-}
-
-// sentEmpty reports whether the request in raw sets key to the empty value
-// ("key=" after the last url= line, which resets every attribute), which
-// ReadRequest does not tell from a key that was not sent: git sends an
-// empty user name and password for single sign-on, and they must be kept.
-func sentEmpty(raw []byte, key string) bool {
-	found := false
-	for line := range bytes.Lines(raw) {
-		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
-		switch {
-		case len(line) == 0:
-			return found
-		case bytes.HasPrefix(line, []byte("url=")):
-			found = false
-		case string(line) == key+"=":
-			found = true
-		case bytes.HasPrefix(line, []byte(key+"=")):
-			found = false
-		}
-	}
-	return found
 }
 
 // findSecret returns the name of the jailrun token whose secret is secret.
