@@ -53,15 +53,7 @@ func (configShowCmd) Run(env *Env) error {
 	fmt.Fprintln(env.Stdout, active)
 	var routes []string
 	for _, r := range cfg.Routes {
-		short := strings.TrimPrefix(r.Token, "github:")
-		switch {
-		case r.Owner == "":
-			routes = append(routes, r.Host+"="+short)
-		case r.Host == "github.com":
-			routes = append(routes, r.Owner+"="+short)
-		default:
-			routes = append(routes, r.Host+"/"+r.Owner+"="+short)
-		}
+		routes = append(routes, r.String())
 	}
 	fmt.Fprintf(env.Stdout, "GH_TOKEN_ROUTES=%q\n", strings.Join(routes, " "))
 	fmt.Fprintf(env.Stdout, "GH_HOSTS=%q\n", strings.Join(cfg.Hosts, " "))

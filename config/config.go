@@ -53,6 +53,18 @@ type Route struct {
 	Token string // the full token name, "github:" + SHORT
 }
 
+// String returns the route as it is written in GH_TOKEN_ROUTES.
+func (r Route) String() string {
+	short := strings.TrimPrefix(r.Token, Namespace)
+	switch {
+	case r.Owner == "":
+		return r.Host + "=" + short
+	case r.Host == DefaultHost:
+		return r.Owner + "=" + short
+	}
+	return r.Host + "/" + r.Owner + "=" + short
+}
+
 // ActiveToken returns the full name of the active token, "github:" + TokenName.
 func (c Config) ActiveToken() string { return Namespace + c.TokenName }
 

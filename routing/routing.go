@@ -40,7 +40,7 @@ func Resolve(cfg config.Config, protocol, host, owner string, available []string
 					return Decision{Token: name}
 				}
 				return Decision{Warning: fmt.Sprintf("route %s names token %s, which is not in the keyring; add it: jailrun token add --name %s",
-					describe(r), r.Token, r.Token)}
+					r.String(), r.Token, r.Token)}
 			}
 		}
 		if name, ok := find(available, ConventionPrefix+owner); ok {
@@ -80,15 +80,6 @@ func find(available []string, name string) (string, bool) {
 		}
 	}
 	return folded, folded != ""
-}
-
-// describe writes a route the way GH_TOKEN_ROUTES spells it.
-func describe(r config.Route) string {
-	left := r.Owner
-	if r.Host != config.DefaultHost {
-		left = r.Host + "/" + r.Owner
-	}
-	return left + "=" + strings.TrimPrefix(r.Token, config.Namespace)
 }
 
 // OwnerFromPath returns the owner in a repository path as git sends it
