@@ -41,10 +41,7 @@ type tokenDeleteCmd struct {
 type tokenListCmd struct{}
 
 func (c *tokenAddCmd) Run(env *Env) error {
-	if err := keyring.ValidateName(c.Name); err != nil {
-		return usageError{err.Error()}
-	}
-	kr, err := env.OpenKeyring()
+	kr, err := openFor(env, c.Name)
 	if err != nil {
 		return err
 	}
@@ -55,27 +52,11 @@ func (c *tokenAddCmd) Run(env *Env) error {
 	case !errors.Is(err, keyring.ErrNotFound):
 		return err
 	}
-	in := newInput(env)
-	secret, err := in.secret(fmt.Sprintf("Enter token for %s (input hidden): ", c.Name))
-	if err != nil || secret == "" {
-		return skipped(env, c.Name, err)
-	}
-	meta, err := newTokenMeta(env, c.Name, secret, c.NoVerify)
-	if err != nil {
-		return err
-	}
-	if err := kr.Put(keyring.Token{Name: c.Name, Secret: secret, Meta: meta}); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "Saved %s (%s)\n", c.Name, keyring.Preview(secret))
-	return nil
+	return storeTyped(env, kr, newInput(env), c.Name, c.NoVerify, "Saved")
 }
 
 func (c *tokenRotateCmd) Run(env *Env) error {
-	if err := keyring.ValidateName(c.Name); err != nil {
-		return usageError{err.Error()}
-	}
-	kr, err := env.OpenKeyring()
+	kr, err := openFor(env, c.Name)
 	if err != nil {
 		return err
 	}
@@ -84,32 +65,35 @@ func (c *tokenRotateCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stderr, "Current %s: %s\n", c.Name, keyring.Preview(current.Secret))
-	fmt.Fprintf(env.Stderr, "Current token: %s\n", currentExpiry(env, current, !c.NoVerify))
+	fmt.Fprintf(env.Stderr, "Current %s: %s, %s\n", c.Name, keyring.Preview(current.Secret), currentExpiry(env, current, !c.NoVerify))
 	in := newInput(env)
 	if err := in.confirm("Update? [y/N] ", c.Yes); err != nil {
 		return err
 	}
-	secret, err := in.secret(fmt.Sprintf("Enter new token for %s (input hidden): ", c.Name))
+	return storeTyped(env, kr, in, c.Name, c.NoVerify, "Updated")
+}
+
+// storeTyped reads a token for name from in, learns its metadata (from
+// GitHub unless noVerify) and stores it, saying done ("Saved", "Updated")
+// with a preview.
+func storeTyped(env *Env, kr keyring.Store, in *input, name string, noVerify bool, done string) error {
+	secret, err := in.secret(fmt.Sprintf("Enter the token for %s (input hidden): ", name))
 	if err != nil || secret == "" {
-		return skipped(env, c.Name, err)
+		return skipped(env, name, err)
 	}
-	meta, err := newTokenMeta(env, c.Name, secret, c.NoVerify)
+	meta, err := newTokenMeta(env, name, secret, noVerify)
 	if err != nil {
 		return err
 	}
-	if err := kr.Put(keyring.Token{Name: c.Name, Secret: secret, Meta: meta}); err != nil {
+	if err := kr.Put(keyring.Token{Name: name, Secret: secret, Meta: meta}); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "Updated %s (%s)\n", c.Name, keyring.Preview(secret))
+	fmt.Fprintf(env.Stdout, "%s %s (%s)\n", done, name, keyring.Preview(secret))
 	return nil
 }
 
 func (c *tokenDeleteCmd) Run(env *Env) error {
-	if err := keyring.ValidateName(c.Name); err != nil {
-		return usageError{err.Error()}
-	}
-	kr, err := env.OpenKeyring()
+	kr, err := openFor(env, c.Name)
 	if err != nil {
 		return err
 	}
@@ -147,6 +131,14 @@ func (c *tokenListCmd) Run(env *Env) error {
 		fmt.Fprintf(env.Stdout, "%s\t%s\n", t.Name, keyring.Preview(t.Secret))
 	}
 	return nil
+}
+
+// openFor checks the token name a command was given and opens the keyring.
+func openFor(env *Env, name string) (keyring.Keyring, error) {
+	if err := keyring.ValidateName(name); err != nil {
+		return nil, usageError{err.Error()}
+	}
+	return env.OpenKeyring()
 }
 
 // getRegistered returns the stored token called name, or an error that
