@@ -2,14 +2,17 @@ package cli
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
+	"time"
 	"unicode"
 
+	"github.com/jailrun/jailrun/github"
 	"github.com/jailrun/jailrun/keyring"
 	"golang.org/x/term"
 )
@@ -38,7 +41,18 @@ type tokenDeleteCmd struct {
 	Yes  bool   `short:"y" help:"Do not ask for confirmation."`
 }
 
-type tokenListCmd struct{}
+type tokenListCmd struct {
+	JSON bool `name:"json" help:"Print a JSON array of name, preview, kind, login and expiry, for scripts."`
+}
+
+// listedToken is one token as token list --json prints it: never the secret.
+type listedToken struct {
+	Name    string     `json:"name"`
+	Preview string     `json:"preview"`
+	Kind    string     `json:"kind,omitempty"`
+	Login   string     `json:"login,omitempty"`
+	Expires *time.Time `json:"expires,omitempty"`
+}
 
 func (c *tokenAddCmd) Run(env *Env) error {
 	kr, err := openFor(env, c.Name)
@@ -122,6 +136,25 @@ func (c *tokenListCmd) Run(env *Env) error {
 	tokens, err := kr.List()
 	if err != nil {
 		return err
+	}
+	if c.JSON {
+		listed := []listedToken{}
+		for _, t := range tokens {
+			l := listedToken{Name: t.Name, Preview: keyring.Preview(t.Secret), Kind: t.Meta.Kind, Login: t.Meta.Login}
+			if l.Kind == "" { // stored by another tool: the prefix tells
+				l.Kind = github.KindOf(t.Secret)
+			}
+			if !t.Meta.Expires.IsZero() {
+				l.Expires = &t.Meta.Expires
+			}
+			listed = append(listed, l)
+		}
+		out, err := json.MarshalIndent(listed, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "%s\n", out)
+		return nil
 	}
 	if len(tokens) == 0 {
 		fmt.Fprintln(env.Stderr, "No tokens stored. Add one: jailrun token add --name github:fine-grained-myorg")
