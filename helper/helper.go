@@ -32,6 +32,7 @@ import (
 	"os"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/credential"
@@ -133,6 +134,9 @@ func (h *helper) run(action credential.Action) error {
 	}
 	if req.Protocol == "" || req.Host == "" {
 		return nil // nothing to match on: never answer for "any host"
+	}
+	if !validUTF8(req) {
+		return nil // keychain attributes are UTF-8: nothing stored can match, nothing can be stored
 	}
 	if h.cfg, err = config.Load(h.env.Getenv); err != nil {
 		return err
@@ -326,6 +330,13 @@ func findSecret(kr keyring.Keyring, secret string) (name string, ok bool, err er
 		}
 	}
 	return "", false, nil
+}
+
+// validUTF8 reports whether the attributes of req that select stored
+// credentials are valid UTF-8.
+func validUTF8(req *credential.Request) bool {
+	return utf8.ValidString(req.Protocol) && utf8.ValidString(req.Host) &&
+		utf8.ValidString(req.Path) && utf8.ValidString(req.Username)
 }
 
 // query is the part of req that selects stored credentials.
