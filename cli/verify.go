@@ -2,9 +2,9 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -16,6 +16,20 @@ import (
 type tokenVerifyCmd struct {
 	Name string `placeholder:"NAME" xor:"which" required:"" help:"Name of the stored token to check with GitHub."`
 	All  bool   `xor:"which" required:"" help:"Check every stored github: token."`
+	JSON bool   `name:"json" help:"Print a JSON array of what GitHub said of each token, for scripts."`
+}
+
+// verification is what GitHub said of one stored token and what jailrun
+// advises about it; token verify --json prints a list of them.
+type verification struct {
+	Name     string     `json:"name"`
+	Login    string     `json:"login,omitempty"`
+	Kind     string     `json:"kind,omitempty"`
+	Expires  *time.Time `json:"expires,omitempty"`
+	Scopes   []string   `json:"scopes,omitempty"` // classic tokens only
+	Advice   []string   `json:"advice,omitempty"` // "WARN: …" and "hint: …" lines
+	Error    string     `json:"error,omitempty"`
+	validity string
 }
 
 func (c *tokenVerifyCmd) Run(env *Env) error {
@@ -36,84 +50,119 @@ func (c *tokenVerifyCmd) Run(env *Env) error {
 		return err
 	}
 	defer kr.Close()
-	if !c.All {
+	var tokens []keyring.Token
+	if c.All {
+		all, err := kr.List()
+		if err != nil {
+			return err
+		}
+		for _, t := range all {
+			if isGitHubToken(t.Name) {
+				tokens = append(tokens, t)
+			}
+		}
+		if len(tokens) == 0 {
+			return fmt.Errorf("no %s tokens stored; add one: jailrun token add --name github:fine-grained-myorg", config.Namespace)
+		}
+	} else {
 		t, err := getRegistered(kr, c.Name)
 		if err != nil {
 			return err
 		}
-		if err := verifyStored(env, cfg, kr, t); err != nil {
-			return fmt.Errorf("%s: %w", t.Name, err)
-		}
-		return nil
+		tokens = []keyring.Token{t}
 	}
-	all, err := kr.List()
-	if err != nil {
-		return err
-	}
-	checked, failed := 0, 0
-	for _, t := range all {
-		if !isGitHubToken(t.Name) {
-			continue
+	var results []verification
+	var failed []error
+	for _, t := range tokens {
+		v, err := verifyStored(env, cfg, kr, t)
+		if err != nil {
+			v.Error = err.Error()
+			failed = append(failed, fmt.Errorf("%s: %w", t.Name, err))
 		}
-		checked++
-		if err := verifyStored(env, cfg, kr, t); err != nil {
-			fmt.Fprintf(env.Stderr, "jailrun: %s: %v\n", t.Name, err)
-			failed++
+		results = append(results, v)
+	}
+	if c.JSON {
+		out, err := json.MarshalIndent(results, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "%s\n", out)
+	} else {
+		for _, v := range results {
+			if v.Error != "" {
+				continue
+			}
+			fmt.Fprintf(env.Stdout, "%s: verified as %s (%s), %s\n", v.Name, v.Login, kindText(v.Kind), v.validity)
+			if v.Scopes != nil {
+				fmt.Fprintf(env.Stdout, "  scopes: %s\n", strings.Join(v.Scopes, ", "))
+			}
+			for _, a := range v.Advice {
+				fmt.Fprintf(env.Stdout, "  %s\n", a)
+			}
 		}
 	}
 	switch {
-	case checked == 0:
-		return fmt.Errorf("no %s tokens stored; add one: jailrun token add --name github:fine-grained-myorg", config.Namespace)
-	case failed > 0:
-		return fmt.Errorf("%d of %d tokens failed verification", failed, checked)
+	case len(failed) == 1 && !c.All:
+		return failed[0]
+	case len(failed) > 0:
+		for _, err := range failed {
+			if !c.JSON {
+				fmt.Fprintf(env.Stderr, "jailrun: %v\n", err)
+			}
+		}
+		return fmt.Errorf("%d of %d tokens failed verification", len(failed), len(tokens))
 	}
 	return nil
 }
 
-// verifyStored asks GitHub about a stored token, reports what it says and
-// records the learnt metadata with the item.
-func verifyStored(env *Env, cfg config.Config, kr keyring.Store, t keyring.Token) error {
+// verifyStored asks GitHub about a stored token and records the learnt
+// metadata with the item.
+func verifyStored(env *Env, cfg config.Config, kr keyring.Store, t keyring.Token) (verification, error) {
+	v := verification{Name: t.Name}
 	host := apiHost(cfg, t.Name)
 	info, err := askGitHub(env, host, t.Secret)
 	if errors.Is(err, github.ErrRejected) {
-		return fmt.Errorf("%w; create a new token on %s and run: jailrun token rotate --name %s", err, host, t.Name)
+		return v, fmt.Errorf("%w; create a new token on %s and run: jailrun token rotate --name %s", err, host, t.Name)
 	}
 	if err != nil {
-		return err
+		return v, err
 	}
 	meta := metaOf(t.Secret, info)
-	fmt.Fprintf(env.Stdout, "%s: verified as %s (%s), %s\n", t.Name, info.Login, kindText(meta.Kind), describeValidity(meta.Expires, time.Now()))
-	reportRisks(env.Stdout, cfg, host, t.Name, meta, info.Scopes)
+	v.Login, v.Kind, v.Scopes = meta.Login, meta.Kind, info.Scopes
+	if !meta.Expires.IsZero() {
+		v.Expires = &meta.Expires
+	}
+	v.validity = describeValidity(meta.Expires, time.Now())
+	v.Advice = advice(cfg, host, t.Name, meta, info.Scopes)
 	if meta.Kind != t.Meta.Kind || meta.Login != t.Meta.Login || !meta.Expires.Equal(t.Meta.Expires) {
 		t.Meta = meta
 		if err := kr.Put(t); err != nil {
-			return fmt.Errorf("verified, but recording the expiry in the keyring failed: %w", err)
+			return v, fmt.Errorf("verified, but recording the expiry in the keyring failed: %w", err)
 		}
 	}
-	return nil
+	return v, nil
 }
 
-// reportRisks warns, indented under a token's line, about what the guide
-// advises against: expiry soon, past or never, risky scopes, classic tokens.
-func reportRisks(w io.Writer, cfg config.Config, host, name string, meta keyring.Meta, scopes []string) {
+// advice warns about what the guide advises against: expiry soon, past or
+// never, risky scopes, classic tokens. Each line starts "WARN: " or "hint: ".
+func advice(cfg config.Config, host, name string, meta keyring.Meta, scopes []string) []string {
+	var lines []string
 	rotate := "create a new token and run: jailrun token rotate --name " + name
 	switch left := time.Until(meta.Expires); {
 	case meta.Expires.IsZero():
-		fmt.Fprintln(w, "  WARN: the token never expires; tokens for agents should expire in 30 days")
+		lines = append(lines, "WARN: the token never expires; tokens for agents should expire in 30 days")
 	case left <= 0:
-		fmt.Fprintf(w, "  WARN: expired; GitHub will refuse it; %s\n", rotate)
+		lines = append(lines, "WARN: expired; GitHub will refuse it; "+rotate)
 	case left <= time.Duration(cfg.ExpiryWarnDays)*24*time.Hour:
-		fmt.Fprintf(w, "  WARN: expires %s; %s\n", inDays(left), rotate)
-	}
-	if scopes != nil {
-		fmt.Fprintf(w, "  scopes: %s\n", strings.Join(scopes, ", "))
+		lines = append(lines, fmt.Sprintf("WARN: expires %s; %s", inDays(left), rotate))
 	}
 	for _, r := range github.RiskyScopes(scopes) {
-		fmt.Fprintf(w, "  WARN: scope %s %s; remove it from the token on %s\n", r.Scope, r.Why, host)
+		lines = append(lines, fmt.Sprintf("WARN: scope %s %s; remove it from the token on %s", r.Scope, r.Why, host))
 	}
 	if meta.Kind == github.KindClassic {
-		fmt.Fprintf(w, "  hint: a classic token reaches every repository its account can; a fine-grained token per organisation limits an agent to what it needs: https://%s/settings/personal-access-tokens/new\n", host)
+		lines = append(lines, fmt.Sprintf("hint: a classic token reaches every repository its account can; a fine-grained token per organisation limits an agent to what it needs: https://%s/settings/personal-access-tokens/new", host))
 	}
+	return lines
 }
 
 // newTokenMeta returns the metadata to store with a token about to be
@@ -141,7 +190,12 @@ func newTokenMeta(env *Env, name, secret string, noVerify bool) (keyring.Meta, e
 	}
 	meta = metaOf(secret, info)
 	fmt.Fprintf(env.Stdout, "verified as %s (%s), %s\n", info.Login, kindText(meta.Kind), describeValidity(meta.Expires, time.Now()))
-	reportRisks(env.Stderr, cfg, host, name, meta, info.Scopes)
+	if info.Scopes != nil {
+		fmt.Fprintf(env.Stderr, "  scopes: %s\n", strings.Join(info.Scopes, ", "))
+	}
+	for _, a := range advice(cfg, host, name, meta, info.Scopes) {
+		fmt.Fprintf(env.Stderr, "  %s\n", a)
+	}
 	return meta, nil
 }
 
