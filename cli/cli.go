@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"unicode/utf8"
 
 	"github.com/alecthomas/kong"
 	"github.com/jailrun/jailrun/keyring"
@@ -85,6 +86,14 @@ type exitCode int
 // Run parses args and runs the command they name in env, returning the exit
 // status. Errors are printed to env.Stderr as one line each.
 func Run(args []string, env *Env) (status int) {
+	// kong turns invalid UTF-8 into U+FFFD, which would store a token
+	// under a name other than the one typed.
+	for _, arg := range args {
+		if !utf8.ValidString(arg) {
+			fmt.Fprintf(env.Stderr, "jailrun: argument %q is not valid UTF-8; type it again\n", arg)
+			return ExitUsage
+		}
+	}
 	var c cli
 	parser, err := kong.New(&c,
 		kong.Name("jailrun"),
