@@ -103,7 +103,7 @@ func Load(getenv func(string) string) (Config, error) {
 		return parse(strings.NewReader(""), getenv, path)
 	}
 	if err != nil {
-		return Config{}, fmt.Errorf("cannot read the jailrun config %s: %v; fix its permissions", path, errors.Unwrap(err))
+		return Config{}, fmt.Errorf("cannot read the jailrun config %s: %v; fix or remove it", path, errors.Unwrap(err))
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.IsDir() {

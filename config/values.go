@@ -34,7 +34,7 @@ func shortName(name string) (string, error) {
 		return "", fmt.Errorf("is invalid: %v", err)
 	}
 	if strings.Contains(short, ":") {
-		return "", fmt.Errorf("%q names a token outside the github: namespace; use a short name such as \"fine-grained-myorg\"", name)
+		return "", fmt.Errorf("is outside the github: namespace (%q); use a short name such as \"fine-grained-myorg\"", name)
 	}
 	return short, nil
 }
