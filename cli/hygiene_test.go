@@ -199,8 +199,8 @@ func TestSecretsHygiene(t *testing.T) {
 			t.Fatalf("sh: %v: %s", err, out)
 		}
 		watch.finish()
-		if len(watch.leaks) != 1 {
-			t.Errorf("the argv watch found %d processes with the token in argv, want the 1 planted", len(watch.leaks))
+		if len(watch.leaks) == 0 { // sh, and its child until it execs sleep
+			t.Error("the argv watch missed the token planted in the argv of sh")
 		}
 		planted := filepath.Join(w.tmp, "planted")
 		if err := os.WriteFile(planted, []byte("x"+token+"x"), 0o600); err != nil {
