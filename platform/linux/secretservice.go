@@ -118,42 +118,66 @@ func (k *Keyring) prompt(op string, path dbus.ObjectPath) (dbus.Variant, error) 
 }
 
 // readItems reads the attributes of every item at paths and, when
-// withSecrets, their secrets: all requests are sent before any answer is
-// awaited, and the secrets come in a single GetSecrets call. Items that
-// vanished meanwhile are left out.
+// withSecrets, their secrets: the requests are pipelined, and the secrets
+// come in a single GetSecrets call. Items that vanished meanwhile are left
+// out.
 func (k *Keyring) readItems(op string, paths []dbus.ObjectPath, withSecrets bool) ([]item, error) {
 	if len(paths) == 0 {
 		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), k.callTimeout)
 	defer cancel()
-	calls := make([]*dbus.Call, len(paths))
-	for i, p := range paths {
-		calls[i] = k.conn.Object(serviceName, p).GoWithContext(ctx, propsIface+".GetAll", 0, nil, itemIface)
-	}
 	var secretsCall *dbus.Call
 	if withSecrets {
 		secretsCall = k.getSecrets(ctx, paths)
 	}
 	items := make([]item, 0, len(paths))
-	for i, c := range calls {
-		<-c.Done
+	err := pipeline(len(paths), func(i int) *dbus.Call {
+		return k.conn.Object(serviceName, paths[i]).GoWithContext(ctx, propsIface+".GetAll", 0, nil, itemIface)
+	}, func(i int, c *dbus.Call) error {
 		var props map[string]dbus.Variant
 		if err := c.Store(&props); err != nil {
 			if isNoSuchObject(err) {
-				continue
+				return nil
 			}
-			return nil, classify(op, k.callTimeout, err)
+			return classify(op, k.callTimeout, err)
 		}
 		it := item{path: paths[i]}
 		it.attrs, _ = props["Attributes"].Value().(map[string]string)
 		it.modified, _ = props["Modified"].Value().(uint64)
 		items = append(items, it)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if secretsCall == nil {
 		return items, nil
 	}
 	return k.fillSecrets(op, secretsCall, items)
+}
+
+// maxPending bounds the calls sent ahead of their answers: a bus refuses
+// more pending replies per connection than its limit (128 by
+// dbus-daemon's default), and each message costs the bus and the service
+// alike whether or not it is pipelined.
+const maxPending = 64
+
+// pipeline sends the calls send(0), …, send(n-1), keeping at most
+// maxPending unanswered, and hands each to receive, in order, once
+// answered. It stops at the first error receive returns.
+func pipeline(n int, send func(i int) *dbus.Call, receive func(i int, c *dbus.Call) error) error {
+	calls := make([]*dbus.Call, n)
+	sent := 0
+	for i := range n {
+		for ; sent < n && sent < i+maxPending; sent++ {
+			calls[sent] = send(sent)
+		}
+		if err := receive(i, <-calls[i].Done); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // loadSecrets fetches the secrets of items in one call; items that
@@ -293,29 +317,30 @@ func (k *Keyring) setAttributes(op string, path dbus.ObjectPath, attrs map[strin
 	return classify(op, k.callTimeout, k.call(obj, propsIface+".Set", itemIface, "Attributes", dbus.MakeVariant(attrs)).Err)
 }
 
-// deleteItems deletes the items at paths (all requests sent before any
-// answer is awaited), answering the prompts the service asks for. Items
-// already gone count as deleted.
+// deleteItems deletes the items at paths (the requests pipelined),
+// answering the prompts the service asks for. Items already gone count as
+// deleted.
 func (k *Keyring) deleteItems(op string, paths []dbus.ObjectPath) error {
 	ctx, cancel := context.WithTimeout(context.Background(), k.callTimeout)
 	defer cancel()
-	calls := make([]*dbus.Call, len(paths))
-	for i, p := range paths {
-		calls[i] = k.conn.Object(serviceName, p).GoWithContext(ctx, itemIface+".Delete", 0, nil)
-	}
 	var prompts []dbus.ObjectPath
-	for _, c := range calls {
-		<-c.Done
+	err := pipeline(len(paths), func(i int) *dbus.Call {
+		return k.conn.Object(serviceName, paths[i]).GoWithContext(ctx, itemIface+".Delete", 0, nil)
+	}, func(_ int, c *dbus.Call) error {
 		var prompt dbus.ObjectPath
 		if err := c.Store(&prompt); err != nil {
 			if isNoSuchObject(err) {
-				continue
+				return nil
 			}
 			return classify(op, k.callTimeout, err)
 		}
 		if prompt != rootPath {
 			prompts = append(prompts, prompt)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	for _, p := range prompts {
 		if _, err := k.prompt(op, p); err != nil {
