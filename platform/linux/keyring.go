@@ -85,6 +85,16 @@ func OpenWith(opts Options) (*Keyring, error) {
 			return nil, err
 		}
 	}
+	// The key pair is computed while the connection is set up.
+	type keyPair struct {
+		kp  dhKeyPair
+		err error
+	}
+	keys := make(chan keyPair, 1)
+	go func() {
+		kp, err := newDHKeyPair()
+		keys <- keyPair{kp, err}
+	}()
 	conn, closeConn, err := connect(addr, opts.CallTimeout)
 	if err != nil {
 		return nil, err
@@ -96,7 +106,12 @@ func OpenWith(opts Options) (*Keyring, error) {
 		callTimeout:   opts.CallTimeout,
 		promptTimeout: opts.PromptTimeout,
 	}
-	if k.session, err = k.openSession(); err != nil {
+	kp := <-keys
+	if kp.err != nil {
+		closeConn()
+		return nil, kp.err
+	}
+	if k.session, err = k.openSession(kp.kp); err != nil {
 		closeConn()
 		return nil, err
 	}
@@ -149,15 +164,12 @@ func connect(addr string, timeout time.Duration) (*dbus.Conn, context.CancelFunc
 	}
 }
 
-// openSession negotiates the encrypted transfer session.
-func (k *Keyring) openSession() (*session, error) {
-	kp, err := newDHKeyPair()
-	if err != nil {
-		return nil, err
-	}
+// openSession negotiates the encrypted transfer session with our side of
+// the key exchange, kp.
+func (k *Keyring) openSession(kp dhKeyPair) (*session, error) {
 	var output dbus.Variant
 	var path dbus.ObjectPath
-	err = k.call(k.service, serviceIface+".OpenSession", dhAlgorithm, dbus.MakeVariant(kp.public)).Store(&output, &path)
+	err := k.call(k.service, serviceIface+".OpenSession", dhAlgorithm, dbus.MakeVariant(kp.public)).Store(&output, &path)
 	if n := dbusErrorName(err); n == dbusNotSupported {
 		return nil, fmt.Errorf("%w (%s); jailrun never transfers tokens in plain: use gnome-keyring or another provider that supports it", ErrUnsupported, dhAlgorithm)
 	}
