@@ -270,11 +270,19 @@ func (s *Session) Lock(t testing.TB) {
 func (s *Session) Count(t testing.TB, attrs map[string]string) int {
 	t.Helper()
 	conn := s.connect(t)
+	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
+	service := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets")
+	// gnome-keyring registers a new connection in an idle callback that,
+	// under load, can run after its first call; SearchItems then fails as
+	// "not implemented". A first call that needs no registration avoids it.
+	var alias dbus.ObjectPath
+	if err := service.CallWithContext(ctx, "org.freedesktop.Secret.Service.ReadAlias", 0, "default").Store(&alias); err != nil {
+		t.Fatalf("reach the keyring: %v", err)
+	}
 	var unlocked, locked []dbus.ObjectPath
-	err := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets").CallWithContext(ctx,
-		"org.freedesktop.Secret.Service.SearchItems", 0, attrs).Store(&unlocked, &locked)
+	err := service.CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, attrs).Store(&unlocked, &locked)
 	if err != nil {
 		t.Fatalf("search the keyring: %v", err)
 	}
