@@ -40,6 +40,12 @@ func TestFaults(t *testing.T) {
 func newKeyringWorld(t *testing.T, bin string) (*world, *keyringtest.Session) {
 	t.Helper()
 	ks := keyringtest.Start(t)
+	t.Cleanup(func() { // before the daemons stop
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(ks.RuntimeDir, "gnome-keyring.log"))
+			t.Logf("gnome-keyring's log:\n%s", log)
+		}
+	})
 	home := os.Getenv("HOME")
 	w := &world{t: t, bin: bin, home: home, agents: filepath.Join(home, "agents"), tmp: filepath.Join(home, "tmp")}
 	for _, d := range []string{w.agents, w.tmp} {
