@@ -133,37 +133,6 @@ func sessionBusAddress() (string, error) {
 	return "", fmt.Errorf("%w: DBUS_SESSION_BUS_ADDRESS is not set and $XDG_RUNTIME_DIR/bus does not exist; %s", ErrNoBus, adviceBus)
 }
 
-// connect opens a private connection to addr, authenticated and registered
-// within timeout. Cancelling the returned function closes it.
-func connect(addr string, timeout time.Duration) (*dbus.Conn, context.CancelFunc, error) {
-	// The connection lives as long as ctx. Dialling ignores ctx, so it
-	// runs apart: a dial still hanging at the timeout is abandoned, and
-	// the connection it may yet make is closed at once.
-	ctx, cancel := context.WithCancel(context.Background())
-	type result struct {
-		conn *dbus.Conn
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		conn, err := dbus.Connect(addr, dbus.WithContext(ctx))
-		done <- result{conn, err}
-	}()
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	select {
-	case r := <-done:
-		if r.err != nil {
-			cancel()
-			return nil, nil, fmt.Errorf("%w: cannot connect to the session bus at %s (%s); %s", ErrNoBus, addr, firstLine(r.err.Error()), adviceBus)
-		}
-		return r.conn, cancel, nil
-	case <-timer.C:
-		cancel()
-		return nil, nil, fmt.Errorf("%w: the session bus at %s did not answer within %s; %s", ErrTimeout, addr, timeout, adviceBus)
-	}
-}
-
 // openSession negotiates the encrypted transfer session with our side of
 // the key exchange, kp.
 func (k *Keyring) openSession(kp dhKeyPair) (*session, error) {
