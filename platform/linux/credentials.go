@@ -89,6 +89,11 @@ func (k *Keyring) findCredentialItems(op string, q keyring.Credential, withSecre
 	items = slices.DeleteFunc(items, func(it item) bool {
 		return !sameAttrs(it.attrs, query, attrProtocol, attrServer, attrPort)
 	})
+	if len(items) > 1 {
+		if items, err = k.loadModified(op, items); err != nil {
+			return nil, err
+		}
+	}
 	slices.SortFunc(items, newestFirst)
 	return items, nil
 }

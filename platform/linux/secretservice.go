@@ -120,7 +120,9 @@ func (k *Keyring) prompt(op string, path dbus.ObjectPath) (dbus.Variant, error) 
 // readItems reads the attributes of every item at paths and, when
 // withSecrets, their secrets: the requests are pipelined, and the secrets
 // come in a single GetSecrets call. Items that vanished meanwhile are left
-// out.
+// out. Their modification times are not read (see loadModified): reading
+// every property at once (GetAll) costs gnome-keyring time that grows with
+// the number of items in the keyring, on every call.
 func (k *Keyring) readItems(op string, paths []dbus.ObjectPath, withSecrets bool) ([]item, error) {
 	if len(paths) == 0 {
 		return nil, nil
@@ -133,18 +135,17 @@ func (k *Keyring) readItems(op string, paths []dbus.ObjectPath, withSecrets bool
 	}
 	items := make([]item, 0, len(paths))
 	err := pipeline(len(paths), func(i int) *dbus.Call {
-		return k.conn.Object(serviceName, paths[i]).GoWithContext(ctx, propsIface+".GetAll", 0, nil, itemIface)
+		return k.conn.Object(serviceName, paths[i]).GoWithContext(ctx, propsIface+".Get", 0, nil, itemIface, "Attributes")
 	}, func(i int, c *dbus.Call) error {
-		var props map[string]dbus.Variant
-		if err := c.Store(&props); err != nil {
+		var attrs dbus.Variant
+		if err := c.Store(&attrs); err != nil {
 			if isNoSuchObject(err) {
 				return nil
 			}
 			return classify(op, k.callTimeout, err)
 		}
 		it := item{path: paths[i]}
-		it.attrs, _ = props["Attributes"].Value().(map[string]string)
-		it.modified, _ = props["Modified"].Value().(uint64)
+		it.attrs, _ = attrs.Value().(map[string]string)
 		items = append(items, it)
 		return nil
 	})
@@ -155,6 +156,33 @@ func (k *Keyring) readItems(op string, paths []dbus.ObjectPath, withSecrets bool
 		return items, nil
 	}
 	return k.fillSecrets(op, secretsCall, items)
+}
+
+// loadModified reads the modification times of items, which order them
+// (newestFirst); items that vanished meanwhile are left out.
+func (k *Keyring) loadModified(op string, items []item) ([]item, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), k.callTimeout)
+	defer cancel()
+	loaded := items[:0:0]
+	err := pipeline(len(items), func(i int) *dbus.Call {
+		return k.conn.Object(serviceName, items[i].path).GoWithContext(ctx, propsIface+".Get", 0, nil, itemIface, "Modified")
+	}, func(i int, c *dbus.Call) error {
+		var modified dbus.Variant
+		if err := c.Store(&modified); err != nil {
+			if isNoSuchObject(err) {
+				return nil
+			}
+			return classify(op, k.callTimeout, err)
+		}
+		it := items[i]
+		it.modified, _ = modified.Value().(uint64)
+		loaded = append(loaded, it)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return loaded, nil
 }
 
 // maxPending bounds the calls sent ahead of their answers: a bus refuses

@@ -43,6 +43,9 @@ func (k *Keyring) Get(name string) (keyring.Token, error) {
 		return keyring.Token{}, err
 	}
 	items, err := k.readItems(op, paths, true)
+	if err == nil && len(items) > 1 {
+		items, err = k.loadModified(op, items)
+	}
 	if err != nil {
 		return keyring.Token{}, err
 	}
@@ -117,6 +120,9 @@ func (k *Keyring) keepNewest(op string, query map[string]string) (dbus.ObjectPat
 		return paths[0], nil
 	}
 	items, err := k.readItems(op, paths, false)
+	if err == nil {
+		items, err = k.loadModified(op, items)
+	}
 	if err != nil || len(items) == 0 {
 		return "", err
 	}
@@ -166,6 +172,25 @@ func (k *Keyring) List() ([]keyring.Token, error) {
 	if items, err = k.loadSecrets(op, items); err != nil {
 		return nil, err
 	}
+	// Only items of the same name need ordering.
+	count := make(map[string]int)
+	for _, it := range items {
+		count[it.attrs[attrService]]++
+	}
+	var single, several []item
+	for _, it := range items {
+		if count[it.attrs[attrService]] > 1 {
+			several = append(several, it)
+		} else {
+			single = append(single, it)
+		}
+	}
+	if len(several) > 0 {
+		if several, err = k.loadModified(op, several); err != nil {
+			return nil, err
+		}
+	}
+	items = append(single, several...)
 	slices.SortFunc(items, newestFirst)
 	seen := make(map[string]bool)
 	var tokens []keyring.Token
