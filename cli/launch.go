@@ -107,6 +107,14 @@ func launch(env *Env, tag, program string, args []string) error {
 	if ghConfigDir == "" || shimDir == "" {
 		return errors.New("cannot locate jailrun's data directories: set HOME to an absolute directory")
 	}
+	// Connecting to the keyring and agreeing on a session key take longer
+	// than the rest of the setup, so they run meanwhile. The connection
+	// closes at the exec if nothing uses it.
+	opened := make(chan openedKeyring, 1)
+	go func() {
+		kr, err := env.OpenKeyring()
+		opened <- openedKeyring{kr, err}
+	}()
 	w := &starter{out: env.Stderr, tag: tag}
 	setup := session.Setup{ShimDir: shimDir, GHConfigDir: ghConfigDir}
 	self, err := executable()
@@ -134,16 +142,22 @@ func launch(env *Env, tag, program string, args []string) error {
 			w.warn("%s", msg)
 		}
 		setup.Hosts = cfg.Hosts
-		setup.TokenHost, setup.Token = sessionToken(env, w, cfg)
+		setup.TokenHost, setup.Token = sessionToken(opened, w, cfg)
 	}
 	return execve(viaShim(path, program, setup.ShimDir), argv, session.Environ(os.Environ(), setup))
 }
 
+// openedKeyring is the outcome of Env.OpenKeyring.
+type openedKeyring struct {
+	kr  keyring.Keyring
+	err error
+}
+
 // sessionToken finds the token for the current repository's owner, else
-// the active one, and writes the start line about it. It returns the
-// token's host with it. Problems are warnings: the agent starts without a
-// token.
-func sessionToken(env *Env, w *starter, cfg config.Config) (host, token string) {
+// the active one, in the keyring that opened delivers, and writes the
+// start line about it. It returns the token's host with it. Problems are
+// warnings: the agent starts without a token.
+func sessionToken(opened <-chan openedKeyring, w *starter, cfg config.Config) (host, token string) {
 	host = config.DefaultHost
 	owner := ""
 	if cwd, err := os.Getwd(); err == nil {
@@ -155,13 +169,13 @@ func sessionToken(env *Env, w *starter, cfg config.Config) (host, token string) 
 			host, owner = repo.Host, repo.Owner
 		}
 	}
-	kr, err := env.OpenKeyring()
-	if err != nil {
-		w.warn("GitHub PAT not available: %v", err)
+	o := <-opened
+	if o.err != nil {
+		w.warn("GitHub PAT not available: %v", o.err)
 		return host, ""
 	}
-	defer kr.Close()
-	tok, warning, err := routedToken(kr, cfg, host, owner)
+	defer o.kr.Close()
+	tok, warning, err := routedToken(o.kr, cfg, host, owner)
 	switch {
 	case err != nil:
 		w.warn("GitHub PAT not available: %v", err)
