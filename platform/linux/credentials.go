@@ -172,8 +172,8 @@ func (k *Keyring) StoreCredential(c keyring.Credential) error {
 	if err := checkQuery(op, c); err != nil {
 		return err
 	}
-	if c.Password == "" || strings.Contains(c.Password, "\n") {
-		return fmt.Errorf("%s: the password is empty or spans lines", op)
+	if strings.Contains(c.Password, "\n") { // empty is kept: single sign-on sends it
+		return fmt.Errorf("%s: the password spans lines", op)
 	}
 	attrs := credentialAttrs(c)
 	items, err := k.findCredentialItems(op, c, false)
