@@ -8,7 +8,7 @@ BIN="$PREFIX/bin"
 cd "$(dirname "$0")"
 
 if ! command -v go >/dev/null 2>&1; then
-	echo "install.sh: Go is not on PATH; install Go 1.25 or newer (https://go.dev/dl/) and run ./install.sh again" >&2
+	echo "install.sh: Go is not on PATH; install Go 1.26 or newer (https://go.dev/dl/) and run ./install.sh again" >&2
 	exit 1
 fi
 
