@@ -14,11 +14,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/godbus/dbus/v5"
 
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/keyringtest"
@@ -95,38 +92,6 @@ func (w *world) runProgram(stdin, program string, args ...string) result {
 	return result{stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()}
 }
 
-// killKeyringDaemon kills the Secret Service provider of the session with
-// SIGKILL, as a crash or the OOM killer would, and waits until the bus
-// has noticed.
-func killKeyringDaemon(t *testing.T, ks *keyringtest.Session) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := dbus.Connect(ks.Address, dbus.WithContext(ctx))
-	if err != nil {
-		t.Fatalf("connect to the test bus: %v", err)
-	}
-	defer conn.Close()
-	bus := conn.BusObject()
-	var pid uint32
-	if err := bus.CallWithContext(ctx, "org.freedesktop.DBus.GetConnectionUnixProcessID", 0, "org.freedesktop.secrets").Store(&pid); err != nil {
-		t.Fatalf("find the keyring daemon: %v", err)
-	}
-	if err := syscall.Kill(int(pid), syscall.SIGKILL); err != nil {
-		t.Fatalf("kill the keyring daemon (pid %d): %v", pid, err)
-	}
-	for {
-		var owned bool
-		if err := bus.CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, "org.freedesktop.secrets").Store(&owned); err != nil {
-			t.Fatalf("ask the bus whether the keyring daemon is gone: %v", err)
-		}
-		if !owned {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // getRequest is what git sends for a push to github.com without a path.
 const getRequest = "protocol=https\nhost=github.com\n\n"
 
@@ -139,7 +104,7 @@ func testDaemonKilledBetweenProcesses(t *testing.T, bin string) {
 	if r := w.runProgram(getRequest, "git-credential-jailrun", "get"); r.code != 0 || r.stdout != answer(token) {
 		t.Fatalf("get before the kill: exit %d, stderr %q, served the token: %v", r.code, r.stderr, strings.Contains(r.stdout, token))
 	}
-	killKeyringDaemon(t, ks)
+	ks.KillProvider(t)
 
 	for _, tc := range []struct {
 		program string

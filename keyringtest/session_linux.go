@@ -288,3 +288,32 @@ func (s *Session) Count(t testing.TB, attrs map[string]string) int {
 	}
 	return len(unlocked) + len(locked)
 }
+
+// KillProvider kills the process that provides the Secret Service on the
+// session's bus with SIGKILL, as a crash or the OOM killer would, and waits
+// until the bus has noticed.
+func (s *Session) KillProvider(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn := s.connect(t)
+	defer conn.Close()
+	bus := conn.BusObject()
+	var pid uint32
+	if err := bus.CallWithContext(ctx, "org.freedesktop.DBus.GetConnectionUnixProcessID", 0, "org.freedesktop.secrets").Store(&pid); err != nil {
+		t.Fatalf("find the keyring daemon: %v", err)
+	}
+	if err := syscall.Kill(int(pid), syscall.SIGKILL); err != nil {
+		t.Fatalf("kill the keyring daemon (pid %d): %v", pid, err)
+	}
+	for {
+		var owned bool
+		if err := bus.CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, "org.freedesktop.secrets").Store(&owned); err != nil {
+			t.Fatalf("ask the bus whether the keyring daemon is gone: %v", err)
+		}
+		if !owned {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

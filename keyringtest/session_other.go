@@ -27,3 +27,6 @@ func (s *Session) Lock(t testing.TB) {}
 
 // Count is never reached: Start skips the test.
 func (s *Session) Count(t testing.TB, attrs map[string]string) int { return 0 }
+
+// KillProvider is never reached: Start skips the test.
+func (s *Session) KillProvider(t testing.TB) {}

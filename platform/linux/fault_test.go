@@ -3,50 +3,14 @@
 package linux_test
 
 import (
-	"context"
 	"errors"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/godbus/dbus/v5"
 
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/keyringtest"
 	"github.com/jailrun/jailrun/platform/linux"
 )
-
-// killKeyringDaemon kills the process that provides the Secret Service on
-// the session's bus with SIGKILL, as a crash or the OOM killer would, and
-// waits until the bus has noticed.
-func killKeyringDaemon(t *testing.T, s *keyringtest.Session) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := dbus.Connect(s.Address, dbus.WithContext(ctx))
-	if err != nil {
-		t.Fatalf("connect to the test bus: %v", err)
-	}
-	defer conn.Close()
-	bus := conn.BusObject()
-	var pid uint32
-	if err := bus.CallWithContext(ctx, "org.freedesktop.DBus.GetConnectionUnixProcessID", 0, "org.freedesktop.secrets").Store(&pid); err != nil {
-		t.Fatalf("find the keyring daemon: %v", err)
-	}
-	if err := syscall.Kill(int(pid), syscall.SIGKILL); err != nil {
-		t.Fatalf("kill the keyring daemon (pid %d): %v", pid, err)
-	}
-	for {
-		var owned bool
-		if err := bus.CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, "org.freedesktop.secrets").Store(&owned); err != nil {
-			t.Fatalf("ask the bus whether the keyring daemon is gone: %v", err)
-		}
-		if !owned {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 // TestDaemonKilledBetweenCalls kills gnome-keyring while a Keyring is open:
 // every later call fails at once with one line naming the missing
@@ -61,7 +25,7 @@ func TestDaemonKilledBetweenCalls(t *testing.T) {
 	if got, err := k.Get(tok.Name); err != nil || got.Secret != tok.Secret {
 		t.Fatalf("Get before the kill: secret %s, error %v", keyring.Preview(got.Secret), err)
 	}
-	killKeyringDaemon(t, s)
+	s.KillProvider(t)
 
 	for _, tc := range []struct {
 		what string
