@@ -70,15 +70,11 @@ func (c *tokenAddCmd) Run(env *Env) error {
 }
 
 func (c *tokenRotateCmd) Run(env *Env) error {
-	kr, err := openFor(env, c.Name)
+	kr, current, err := openRegistered(env, c.Name)
 	if err != nil {
 		return err
 	}
 	defer kr.Close()
-	current, err := getRegistered(kr, c.Name)
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(env.Stderr, "Current %s: %s, %s\n", c.Name, keyring.Preview(current.Secret), currentExpiry(env, current, !c.NoVerify))
 	in := newInput(env)
 	if err := in.confirm("Update? [y/N] ", c.Yes); err != nil {
@@ -107,15 +103,11 @@ func storeTyped(env *Env, kr keyring.Store, in *input, name string, noVerify boo
 }
 
 func (c *tokenDeleteCmd) Run(env *Env) error {
-	kr, err := openFor(env, c.Name)
+	kr, current, err := openRegistered(env, c.Name)
 	if err != nil {
 		return err
 	}
 	defer kr.Close()
-	current, err := getRegistered(kr, c.Name)
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(env.Stderr, "Token %s: %s\n", c.Name, keyring.Preview(current.Secret))
 	if err := newInput(env).confirm("Delete? [y/N] ", c.Yes); err != nil {
 		return err
@@ -172,6 +164,21 @@ func openFor(env *Env, name string) (keyring.Keyring, error) {
 		return nil, usageError{err.Error()}
 	}
 	return env.OpenKeyring()
+}
+
+// openRegistered opens the keyring for a command on the stored token
+// called name and returns it with the token; on error the keyring is closed.
+func openRegistered(env *Env, name string) (keyring.Keyring, keyring.Token, error) {
+	kr, err := openFor(env, name)
+	if err != nil {
+		return nil, keyring.Token{}, err
+	}
+	t, err := getRegistered(kr, name)
+	if err != nil {
+		kr.Close()
+		return nil, keyring.Token{}, err
+	}
+	return kr, t, nil
 }
 
 // getRegistered returns the stored token called name, or an error that
