@@ -19,7 +19,6 @@ import (
 
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/keyringtest"
-	"github.com/jailrun/jailrun/platform"
 )
 
 // TestFaults runs the built binaries while the keyring misbehaves: its
@@ -32,7 +31,7 @@ func TestFaults(t *testing.T) {
 	t.Run("GetsRaceRotates", func(t *testing.T) { testGetsRaceRotates(t, bin) })
 }
 
-// newKeyringWorld is newWorld with a private keyring whose session the
+// newKeyringWorld is a world with a private keyring whose session the
 // test keeps, to count items and to kill its daemon.
 func newKeyringWorld(t *testing.T, bin string) (*world, *keyringtest.Session) {
 	t.Helper()
@@ -43,28 +42,7 @@ func newKeyringWorld(t *testing.T, bin string) (*world, *keyringtest.Session) {
 			t.Logf("gnome-keyring's log:\n%s", log)
 		}
 	})
-	home := os.Getenv("HOME")
-	w := &world{t: t, bin: bin, home: home, agents: filepath.Join(home, "agents"), tmp: filepath.Join(home, "tmp")}
-	for _, d := range []string{w.agents, w.tmp} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w.env = append(ks.Env(),
-		"PATH="+w.agents+string(filepath.ListSeparator)+bin+string(filepath.ListSeparator)+os.Getenv("PATH"),
-		"USER="+keyringUser(),
-		"TMPDIR="+w.tmp,
-		"LC_ALL=C",
-		"GIT_CONFIG_NOSYSTEM=1",
-		"GIT_CONFIG_GLOBAL="+filepath.Join(home, ".gitconfig"),
-	)
-	kr, err := platform.Open()
-	if err != nil {
-		t.Fatalf("open the test keyring: %v", err)
-	}
-	t.Cleanup(func() { kr.Close() })
-	w.kr = kr
-	return w, ks
+	return worldOn(t, bin, ks, true), ks
 }
 
 // command returns the built program (jailrun or git-credential-jailrun)

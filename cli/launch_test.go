@@ -56,6 +56,8 @@ type world struct {
 // callerToken is the caller's own GITHUB_TOKEN, which no session may see.
 const callerToken = "ghp_CallersOwnBroadToken000000000000000"
 
+// newWorld is a session test's world, with the caller's own GitHub token,
+// SSH agent and askpass program set, which no session may pass on.
 func newWorld(t *testing.T, bin string, withKeyring bool) *world {
 	t.Helper()
 	var ks *keyringtest.Session
@@ -64,6 +66,19 @@ func newWorld(t *testing.T, bin string, withKeyring bool) *world {
 	} else {
 		ks = keyringtest.StartBusOnly(t)
 	}
+	w := worldOn(t, bin, ks, withKeyring)
+	w.env = append(w.env,
+		"GITHUB_TOKEN="+callerToken,
+		"SSH_AUTH_SOCK=/run/user/caller/ssh-agent.sock",
+		"GIT_ASKPASS=/usr/bin/callers-askpass",
+	)
+	return w
+}
+
+// worldOn sets up a world on the bus of ks, with the keyring opened when
+// withKeyring.
+func worldOn(t *testing.T, bin string, ks *keyringtest.Session, withKeyring bool) *world {
+	t.Helper()
 	home := os.Getenv("HOME") // keyringtest made it and points the test at it
 	w := &world{t: t, bin: bin, home: home, agents: filepath.Join(home, "agents"), tmp: filepath.Join(home, "tmp")}
 	for _, d := range []string{w.agents, w.tmp} {
@@ -78,9 +93,6 @@ func newWorld(t *testing.T, bin string, withKeyring bool) *world {
 		"LC_ALL=C",
 		"GIT_CONFIG_NOSYSTEM=1",
 		"GIT_CONFIG_GLOBAL="+filepath.Join(home, ".gitconfig"),
-		"GITHUB_TOKEN="+callerToken,
-		"SSH_AUTH_SOCK=/run/user/caller/ssh-agent.sock",
-		"GIT_ASKPASS=/usr/bin/callers-askpass",
 	)
 	if withKeyring {
 		kr, err := platform.Open()
