@@ -79,6 +79,9 @@ func classify(op string, timeout time.Duration, err error) error {
 	}
 	name := dbusErrorName(err)
 	switch {
+	case name == dbusNoReply && strings.Contains(err.Error(), "disconnected"):
+		// The bus answers so when the provider exits before it replies.
+		return fmt.Errorf("%s: %w: it stopped before answering (it may have crashed); %s", op, ErrNoProvider, adviceProvider)
 	case errors.Is(err, context.DeadlineExceeded) || name == dbusNoReply:
 		return fmt.Errorf("%s: %w: the keyring did not answer within %s; check that the Secret Service provider (gnome-keyring-daemon) is running and responsive", op, ErrTimeout, timeout)
 	case name == dbusServiceUnknown || name == dbusNameHasNoOwner || strings.HasPrefix(name, dbusSpawnPrefix):

@@ -55,6 +55,17 @@ func (f *fakeService) Unlock([]dbus.ObjectPath) ([]dbus.ObjectPath, dbus.ObjectP
 	return nil, "/org/freedesktop/secrets/prompt/1", nil
 }
 
+// fakeProperties answers the one property a client reads first.
+type fakeProperties struct{}
+
+// Get returns the Collections property (there are none).
+func (fakeProperties) Get(iface, name string) (dbus.Variant, *dbus.Error) {
+	if iface != serviceIface || name != "Collections" {
+		return dbus.Variant{}, dbus.MakeFailedError(errors.New("no such property"))
+	}
+	return dbus.MakeVariant([]dbus.ObjectPath{}), nil
+}
+
 // fakePrompt is a prompt nobody answers.
 type fakePrompt struct{ service *fakeService }
 
@@ -82,6 +93,9 @@ func startFake(t *testing.T, f *fakeService) {
 	if err := conn.Export(f, servicePath, serviceIface); err != nil {
 		t.Fatal(err)
 	}
+	if err := conn.Export(fakeProperties{}, servicePath, propsIface); err != nil {
+		t.Fatal(err)
+	}
 	if err := conn.Export(fakePrompt{f}, "/org/freedesktop/secrets/prompt/1", promptIface); err != nil {
 		t.Fatal(err)
 	}
@@ -93,9 +107,13 @@ func startFake(t *testing.T, f *fakeService) {
 func TestNeverFallsBackToPlain(t *testing.T) {
 	f := &fakeService{}
 	startFake(t, f)
-	_, err := Open()
-	if !errors.Is(err, ErrUnsupported) {
-		t.Fatalf("Open of a plain-only provider: error %v, want ErrUnsupported", err)
+	k, err := Open()
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer k.Close()
+	if _, err := k.Get("github:classic"); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("Get from a plain-only provider: error %v, want ErrUnsupported", err)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

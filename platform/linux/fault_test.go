@@ -4,6 +4,10 @@ package linux_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,5 +71,48 @@ func TestDaemonKilledBetweenCalls(t *testing.T) {
 	}
 	if err := k.Close(); err != nil {
 		t.Errorf("Close after the daemon died: %v", err)
+	}
+}
+
+// TestManyShortClients connects, reads a token and disconnects over and
+// over from four clients at once, as git and agents run the helper.
+// gnome-keyring aborts when a new client's OpenSession is handled before
+// the daemon has recorded the client (gnome-keyring issues 183, 190 and
+// 194); with OpenSession as the first message, this kills the daemon
+// within a few thousand connections here.
+func TestManyShortClients(t *testing.T) {
+	s := keyringtest.Start(t)
+	tok := keyring.Token{Name: "github:classic", Secret: newSecret()}
+	if err := openTest(t).Put(tok); err != nil {
+		t.Fatal(err)
+	}
+	const clients, rounds = 4, 600
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for range clients {
+		wg.Go(func() {
+			for range rounds {
+				k, err := linux.Open()
+				if err != nil {
+					errs <- err
+					return
+				}
+				got, err := k.Get(tok.Name)
+				k.Close()
+				if err == nil && got.Secret != tok.Secret {
+					err = errors.New("read another secret than the one stored")
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		log, _ := os.ReadFile(filepath.Join(s.RuntimeDir, "gnome-keyring.log"))
+		t.Fatalf("after many short connections: %v\ngnome-keyring's log:\n%s", err, strings.TrimSpace(string(log)))
 	}
 }

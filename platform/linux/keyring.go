@@ -41,9 +41,14 @@ type Keyring struct {
 	conn          *dbus.Conn
 	closeConn     context.CancelFunc
 	service       dbus.BusObject
-	session       *session
 	callTimeout   time.Duration
 	promptTimeout time.Duration
+
+	// The encrypted session Open starts: session and sessionErr are set
+	// once sessionDone is closed.
+	sessionDone chan struct{}
+	session     *session
+	sessionErr  error
 }
 
 var _ keyring.Keyring = (*Keyring)(nil)
@@ -69,8 +74,11 @@ const (
 // timeouts.
 func Open() (*Keyring, error) { return OpenWith(Options{}) }
 
-// OpenWith connects to the Secret Service as opts say and opens an
-// encrypted session.
+// OpenWith connects to the Secret Service as opts say and starts opening an
+// encrypted session. It does not wait for the session, which takes the
+// service milliseconds (its half of the key exchange): the first method
+// called sends its own requests meanwhile, and a provider that refuses the
+// session is that method's error. A missing provider is OpenWith's.
 func OpenWith(opts Options) (*Keyring, error) {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = DefaultCallTimeout
@@ -105,16 +113,24 @@ func OpenWith(opts Options) (*Keyring, error) {
 		service:       conn.Object(serviceName, servicePath),
 		callTimeout:   opts.CallTimeout,
 		promptTimeout: opts.PromptTimeout,
+		sessionDone:   make(chan struct{}),
+	}
+	// gnome-keyring records a client when its first message arrives, but
+	// may handle that message before the record exists: an OpenSession that
+	// wins that race aborts the daemon (gnome-keyring issues 183, 190 and
+	// 194). So, as libsecret does, the first message is a harmless read and
+	// OpenSession waits for its answer, which also says whether a provider
+	// is there.
+	if err := k.call(k.service, propsIface+".Get", serviceIface, "Collections").Err; err != nil {
+		closeConn()
+		return nil, classify("connect to the Secret Service", k.callTimeout, err)
 	}
 	kp := <-keys
 	if kp.err != nil {
 		closeConn()
 		return nil, kp.err
 	}
-	if k.session, err = k.openSession(kp.kp); err != nil {
-		closeConn()
-		return nil, err
-	}
+	k.openSession(kp.kp)
 	return k, nil
 }
 
@@ -133,12 +149,24 @@ func sessionBusAddress() (string, error) {
 	return "", fmt.Errorf("%w: DBUS_SESSION_BUS_ADDRESS is not set and $XDG_RUNTIME_DIR/bus does not exist; %s", ErrNoBus, adviceBus)
 }
 
-// openSession negotiates the encrypted transfer session with our side of
-// the key exchange, kp.
-func (k *Keyring) openSession(kp dhKeyPair) (*session, error) {
+// openSession asks for the encrypted transfer session, with our side of
+// the key exchange, kp, and returns at once; the outcome is for ready.
+func (k *Keyring) openSession(kp dhKeyPair) {
+	ctx, cancel := context.WithTimeout(context.Background(), k.callTimeout)
+	call := k.service.GoWithContext(ctx, serviceIface+".OpenSession", 0, nil, dhAlgorithm, dbus.MakeVariant(kp.public))
+	go func() {
+		defer close(k.sessionDone)
+		defer cancel()
+		k.session, k.sessionErr = k.agree(kp, <-call.Done)
+	}()
+}
+
+// agree completes the key exchange with the service's answer to
+// OpenSession.
+func (k *Keyring) agree(kp dhKeyPair, call *dbus.Call) (*session, error) {
 	var output dbus.Variant
 	var path dbus.ObjectPath
-	err := k.call(k.service, serviceIface+".OpenSession", dhAlgorithm, dbus.MakeVariant(kp.public)).Store(&output, &path)
+	err := call.Store(&output, &path)
 	if n := dbusErrorName(err); n == dbusNotSupported {
 		return nil, fmt.Errorf("%w (%s); jailrun never transfers tokens in plain: use gnome-keyring or another provider that supports it", ErrUnsupported, dhAlgorithm)
 	}
@@ -156,10 +184,21 @@ func (k *Keyring) openSession(kp dhKeyPair) (*session, error) {
 	return &session{path: path, key: key}, nil
 }
 
-// Close ends the session and closes the connection.
+// ready waits for the session that Open started and returns it.
+func (k *Keyring) ready() (*session, error) {
+	<-k.sessionDone
+	return k.session, k.sessionErr
+}
+
+// Close ends the session, if it was opened, and closes the connection.
+// (The service also ends a session whose client disconnects.)
 func (k *Keyring) Close() error {
-	if k.conn.Connected() {
-		k.conn.Object(serviceName, k.session.path).Go("org.freedesktop.Secret.Session.Close", dbus.FlagNoReplyExpected, nil)
+	select {
+	case <-k.sessionDone:
+		if k.session != nil && k.conn.Connected() {
+			k.conn.Object(serviceName, k.session.path).Go("org.freedesktop.Secret.Session.Close", dbus.FlagNoReplyExpected, nil)
+		}
+	default:
 	}
 	k.closeConn()
 	return nil

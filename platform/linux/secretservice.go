@@ -37,10 +37,18 @@ func newestFirst(a, b item) int {
 }
 
 // search returns the items whose attributes include attrs, unlocking the
-// locked ones (which may show a prompt).
+// locked ones (which may show a prompt). Every operation starts here, so it
+// also waits for the session Open started, which answers after the search
+// when the search went out while the session was being agreed.
 func (k *Keyring) search(op string, attrs map[string]string) ([]dbus.ObjectPath, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), k.callTimeout)
+	defer cancel()
+	call := k.service.GoWithContext(ctx, serviceIface+".SearchItems", 0, nil, attrs)
+	if _, err := k.ready(); err != nil {
+		return nil, err
+	}
 	var unlocked, locked []dbus.ObjectPath
-	if err := k.call(k.service, serviceIface+".SearchItems", attrs).Store(&unlocked, &locked); err != nil {
+	if err := (<-call.Done).Store(&unlocked, &locked); err != nil {
 		return nil, classify(op, k.callTimeout, err)
 	}
 	if len(locked) > 0 {
@@ -131,7 +139,10 @@ func (k *Keyring) readItems(op string, paths []dbus.ObjectPath, withSecrets bool
 	defer cancel()
 	var secretsCall *dbus.Call
 	if withSecrets {
-		secretsCall = k.getSecrets(ctx, paths)
+		var err error
+		if secretsCall, err = k.getSecrets(ctx, paths); err != nil {
+			return nil, err
+		}
 	}
 	items := make([]item, 0, len(paths))
 	err := pipeline(len(paths), func(i int) *dbus.Call {
@@ -220,12 +231,20 @@ func (k *Keyring) loadSecrets(op string, items []item) ([]item, error) {
 	for i, it := range items {
 		paths[i] = it.path
 	}
-	return k.fillSecrets(op, k.getSecrets(ctx, paths), items)
+	call, err := k.getSecrets(ctx, paths)
+	if err != nil {
+		return nil, err
+	}
+	return k.fillSecrets(op, call, items)
 }
 
 // getSecrets sends one GetSecrets call for paths without waiting.
-func (k *Keyring) getSecrets(ctx context.Context, paths []dbus.ObjectPath) *dbus.Call {
-	return k.service.GoWithContext(ctx, serviceIface+".GetSecrets", 0, nil, paths, k.session.path)
+func (k *Keyring) getSecrets(ctx context.Context, paths []dbus.ObjectPath) (*dbus.Call, error) {
+	s, err := k.ready()
+	if err != nil {
+		return nil, err
+	}
+	return k.service.GoWithContext(ctx, serviceIface+".GetSecrets", 0, nil, paths, s.path), nil
 }
 
 // fillSecrets waits for a GetSecrets call and decrypts its answer into
@@ -273,9 +292,9 @@ func (k *Keyring) createItem(op, label string, attrs map[string]string, plaintex
 	if err != nil {
 		return "", err
 	}
-	sec, err := k.session.encrypt(plaintext, "text/plain")
+	sec, err := k.encrypt(op, plaintext)
 	if err != nil {
-		return "", fmt.Errorf("%s: %w", op, err)
+		return "", err
 	}
 	props := map[string]dbus.Variant{
 		itemIface + ".Label":      dbus.MakeVariant(label),
@@ -307,11 +326,24 @@ func (k *Keyring) createItem(op, label string, attrs map[string]string, plaintex
 	return path, nil
 }
 
+// encrypt wraps plaintext for the service in the session Open started.
+func (k *Keyring) encrypt(op string, plaintext []byte) (secret, error) {
+	s, err := k.ready()
+	if err != nil {
+		return secret{}, err
+	}
+	sec, err := s.encrypt(plaintext, "text/plain")
+	if err != nil {
+		return secret{}, fmt.Errorf("%s: %w", op, err)
+	}
+	return sec, nil
+}
+
 // setSecret replaces the secret of the item at path.
 func (k *Keyring) setSecret(op string, path dbus.ObjectPath, plaintext []byte) error {
-	sec, err := k.session.encrypt(plaintext, "text/plain")
+	sec, err := k.encrypt(op, plaintext)
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return err
 	}
 	return classify(op, k.callTimeout, k.call(k.conn.Object(serviceName, path), itemIface+".SetSecret", sec).Err)
 }
@@ -319,9 +351,9 @@ func (k *Keyring) setSecret(op string, path dbus.ObjectPath, plaintext []byte) e
 // updateItem replaces the secret, label and attributes of the item at
 // path, sending all three requests before awaiting any answer.
 func (k *Keyring) updateItem(op string, path dbus.ObjectPath, label string, attrs map[string]string, plaintext []byte) error {
-	sec, err := k.session.encrypt(plaintext, "text/plain")
+	sec, err := k.encrypt(op, plaintext)
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), k.callTimeout)
 	defer cancel()
