@@ -44,11 +44,15 @@ type Keyring struct {
 	callTimeout   time.Duration
 	promptTimeout time.Duration
 
-	// The encrypted session Open starts: session and sessionErr are set
-	// once sessionDone is closed.
-	sessionDone chan struct{}
-	session     *session
+	// The encrypted session Open starts. answered is closed once the
+	// service has answered (sessionPath or sessionErr is set), keyed once
+	// our side of the key agreement is done too (session or keyErr is set).
+	answered    chan struct{}
+	sessionPath dbus.ObjectPath
 	sessionErr  error
+	keyed       chan struct{}
+	session     *session
+	keyErr      error
 }
 
 var _ keyring.Keyring = (*Keyring)(nil)
@@ -113,7 +117,8 @@ func OpenWith(opts Options) (*Keyring, error) {
 		service:       conn.Object(serviceName, servicePath),
 		callTimeout:   opts.CallTimeout,
 		promptTimeout: opts.PromptTimeout,
-		sessionDone:   make(chan struct{}),
+		answered:      make(chan struct{}),
+		keyed:         make(chan struct{}),
 	}
 	// gnome-keyring records a client when its first message arrives, but
 	// may handle that message before the record exists: an OpenSession that
@@ -150,53 +155,69 @@ func sessionBusAddress() (string, error) {
 }
 
 // openSession asks for the encrypted transfer session, with our side of
-// the key exchange, kp, and returns at once; the outcome is for ready.
+// the key exchange, kp, and returns at once. Once the service answers, the
+// session's path is for ready; the key, which takes a moment more to
+// derive, is for agreed.
 func (k *Keyring) openSession(kp dhKeyPair) {
 	ctx, cancel := context.WithTimeout(context.Background(), k.callTimeout)
 	call := k.service.GoWithContext(ctx, serviceIface+".OpenSession", 0, nil, dhAlgorithm, dbus.MakeVariant(kp.public))
 	go func() {
-		defer close(k.sessionDone)
-		defer cancel()
-		k.session, k.sessionErr = k.agree(kp, <-call.Done)
+		defer close(k.keyed)
+		var peer []byte
+		k.sessionPath, peer, k.sessionErr = k.sessionAnswer(<-call.Done)
+		cancel()
+		close(k.answered)
+		if k.sessionErr == nil {
+			var key []byte
+			key, k.keyErr = kp.sessionKey(peer)
+			k.session = &session{path: k.sessionPath, key: key}
+		}
 	}()
 }
 
-// agree completes the key exchange with the service's answer to
-// OpenSession.
-func (k *Keyring) agree(kp dhKeyPair, call *dbus.Call) (*session, error) {
+// sessionAnswer reads the service's answer to OpenSession: the session's
+// path and the service's public key.
+func (k *Keyring) sessionAnswer(call *dbus.Call) (dbus.ObjectPath, []byte, error) {
 	var output dbus.Variant
 	var path dbus.ObjectPath
 	err := call.Store(&output, &path)
 	if n := dbusErrorName(err); n == dbusNotSupported {
-		return nil, fmt.Errorf("%w (%s); jailrun never transfers tokens in plain: use gnome-keyring or another provider that supports it", ErrUnsupported, dhAlgorithm)
+		return "", nil, fmt.Errorf("%w (%s); jailrun never transfers tokens in plain: use gnome-keyring or another provider that supports it", ErrUnsupported, dhAlgorithm)
 	}
 	if err != nil {
-		return nil, classify("open a Secret Service session", k.callTimeout, err)
+		return "", nil, classify("open a Secret Service session", k.callTimeout, err)
 	}
 	peer, ok := output.Value().([]byte)
 	if !ok {
-		return nil, errors.New("open a Secret Service session: the provider answered without a public key; use gnome-keyring or another provider that supports encrypted transfer")
+		return "", nil, errors.New("open a Secret Service session: the provider answered without a public key; use gnome-keyring or another provider that supports encrypted transfer")
 	}
-	key, err := kp.sessionKey(peer)
-	if err != nil {
-		return nil, err
-	}
-	return &session{path: path, key: key}, nil
+	return path, peer, nil
 }
 
-// ready waits for the session that Open started and returns it.
-func (k *Keyring) ready() (*session, error) {
-	<-k.sessionDone
-	return k.session, k.sessionErr
+// ready waits for the service's answer to the session Open started and
+// returns the session's path, which calls that name the session need.
+func (k *Keyring) ready() (dbus.ObjectPath, error) {
+	<-k.answered
+	return k.sessionPath, k.sessionErr
+}
+
+// agreed waits until the session key is agreed, which encrypting and
+// decrypting need.
+func (k *Keyring) agreed() (*session, error) {
+	<-k.keyed
+	if k.sessionErr != nil {
+		return nil, k.sessionErr
+	}
+	return k.session, k.keyErr
 }
 
 // Close ends the session, if it was opened, and closes the connection.
 // (The service also ends a session whose client disconnects.)
 func (k *Keyring) Close() error {
 	select {
-	case <-k.sessionDone:
-		if k.session != nil && k.conn.Connected() {
-			k.conn.Object(serviceName, k.session.path).Go("org.freedesktop.Secret.Session.Close", dbus.FlagNoReplyExpected, nil)
+	case <-k.answered:
+		if k.sessionErr == nil && k.conn.Connected() {
+			k.conn.Object(serviceName, k.sessionPath).Go("org.freedesktop.Secret.Session.Close", dbus.FlagNoReplyExpected, nil)
 		}
 	default:
 	}

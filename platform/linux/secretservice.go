@@ -240,11 +240,11 @@ func (k *Keyring) loadSecrets(op string, items []item) ([]item, error) {
 
 // getSecrets sends one GetSecrets call for paths without waiting.
 func (k *Keyring) getSecrets(ctx context.Context, paths []dbus.ObjectPath) (*dbus.Call, error) {
-	s, err := k.ready()
+	session, err := k.ready()
 	if err != nil {
 		return nil, err
 	}
-	return k.service.GoWithContext(ctx, serviceIface+".GetSecrets", 0, nil, paths, s.path), nil
+	return k.service.GoWithContext(ctx, serviceIface+".GetSecrets", 0, nil, paths, session), nil
 }
 
 // fillSecrets waits for a GetSecrets call and decrypts its answer into
@@ -255,13 +255,17 @@ func (k *Keyring) fillSecrets(op string, call *dbus.Call, items []item) ([]item,
 	if err := call.Store(&secrets); err != nil {
 		return nil, classify(op, k.callTimeout, err)
 	}
+	s, err := k.agreed()
+	if err != nil {
+		return nil, err
+	}
 	loaded := items[:0:0]
 	for _, it := range items {
 		sec, ok := secrets[it.path]
 		if !ok {
 			continue
 		}
-		plain, err := k.session.decrypt(sec)
+		plain, err := s.decrypt(sec)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
@@ -328,7 +332,7 @@ func (k *Keyring) createItem(op, label string, attrs map[string]string, plaintex
 
 // encrypt wraps plaintext for the service in the session Open started.
 func (k *Keyring) encrypt(op string, plaintext []byte) (secret, error) {
-	s, err := k.ready()
+	s, err := k.agreed()
 	if err != nil {
 		return secret{}, err
 	}
