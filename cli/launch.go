@@ -92,29 +92,30 @@ const helperName = "git-credential-jailrun"
 // the program runs as it is, without a second lookup.
 func launch(env *Env, tag, program string, args []string) error {
 	shimDir := session.ShimDir(env.Getenv)
-	path, err := lookPath(program, env.Getenv("PATH"), shimDir, "")
-	if err != nil {
-		if hint, ok := installHints[program]; ok {
-			return fmt.Errorf("%s is not installed (not found on PATH); install it: %s", program, hint)
-		}
-		return err
-	}
-	argv := append([]string{program}, args...)
 	if session.InSession(env.Getenv) {
-		return execve(viaShim(path, program, shimDir), argv, os.Environ())
-	}
-	ghConfigDir := session.GHConfigDir(env.Getenv)
-	if ghConfigDir == "" || shimDir == "" {
-		return errors.New("cannot locate jailrun's data directories: set HOME to an absolute directory")
+		path, err := findAgent(program, env.Getenv("PATH"), shimDir)
+		if err != nil {
+			return err
+		}
+		return execve(viaShim(path, program, shimDir), append([]string{program}, args...), os.Environ())
 	}
 	// Connecting to the keyring and agreeing on a session key take longer
-	// than the rest of the setup, so they run meanwhile. The connection
-	// closes at the exec if nothing uses it.
+	// than the rest of the setup, so they start first and run meanwhile.
+	// The connection is never closed: the exec closes it, and the service
+	// then ends the session.
 	opened := make(chan openedKeyring, 1)
 	go func() {
 		kr, err := env.OpenKeyring()
 		opened <- openedKeyring{kr, err}
 	}()
+	path, err := findAgent(program, env.Getenv("PATH"), shimDir)
+	if err != nil {
+		return err
+	}
+	ghConfigDir := session.GHConfigDir(env.Getenv)
+	if ghConfigDir == "" || shimDir == "" {
+		return errors.New("cannot locate jailrun's data directories: set HOME to an absolute directory")
+	}
 	w := &starter{out: env.Stderr, tag: tag}
 	setup := session.Setup{ShimDir: shimDir, GHConfigDir: ghConfigDir}
 	self, err := executable()
@@ -144,7 +145,20 @@ func launch(env *Env, tag, program string, args []string) error {
 		setup.Hosts = cfg.Hosts
 		setup.TokenHost, setup.Token = sessionToken(opened, w, cfg)
 	}
-	return execve(viaShim(path, program, setup.ShimDir), argv, session.Environ(os.Environ(), setup))
+	return execve(viaShim(path, program, setup.ShimDir), append([]string{program}, args...), session.Environ(os.Environ(), setup))
+}
+
+// findAgent finds program on PATH, our shim dir skipped; a known agent
+// that is missing is an error saying how to install it.
+func findAgent(program, path, shimDir string) (string, error) {
+	found, err := lookPath(program, path, shimDir, "")
+	if err != nil {
+		if hint, ok := installHints[program]; ok {
+			return "", fmt.Errorf("%s is not installed (not found on PATH); install it: %s", program, hint)
+		}
+		return "", err
+	}
+	return found, nil
 }
 
 // openedKeyring is the outcome of Env.OpenKeyring.
@@ -174,7 +188,6 @@ func sessionToken(opened <-chan openedKeyring, w *starter, cfg config.Config) (h
 		w.warn("GitHub PAT not available: %v", o.err)
 		return host, ""
 	}
-	defer o.kr.Close()
 	tok, warning, err := routedToken(o.kr, cfg, host, owner)
 	switch {
 	case err != nil:
