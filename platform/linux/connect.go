@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"os"
@@ -18,17 +19,19 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-// connect opens a private connection to addr, authenticated and registered
-// within timeout. Cancelling the returned function closes it.
+// connect opens a private connection to addr, authenticated and
+// registered, and greets the Secret Service (see greeting), all within
+// timeout. Cancelling the returned function closes it.
 func connect(addr string, timeout time.Duration) (*dbus.Conn, context.CancelFunc, error) {
 	// The connection lives as long as ctx.
 	ctx, cancel := context.WithCancel(context.Background())
+	deadline := time.Now().Add(timeout)
 	var conn *dbus.Conn
-	var err error
+	var answer, err error // the service's answer to the greeting; the bus's failure
 	if path := unixSocket(addr); path != "" {
-		conn, err = connectUnix(ctx, path, time.Now().Add(timeout))
-	} else {
-		conn, err = connectOther(ctx, addr, timeout)
+		conn, answer, err = connectUnix(ctx, path, deadline)
+	} else if conn, err = connectOther(ctx, addr, timeout); err == nil {
+		answer = greet(conn, deadline)
 	}
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
@@ -37,8 +40,37 @@ func connect(addr string, timeout time.Duration) (*dbus.Conn, context.CancelFunc
 	case err != nil:
 		cancel()
 		return nil, nil, fmt.Errorf("%w: cannot connect to the session bus at %s (%s); %s", ErrNoBus, addr, firstLine(err.Error()), adviceBus)
+	case answer != nil:
+		cancel()
+		return nil, nil, classify("connect to the Secret Service", timeout, answer)
 	}
 	return conn, cancel, nil
+}
+
+// The greeting is the first message to the Secret Service, a harmless
+// read (the Collections property). gnome-keyring records a client when its
+// first message arrives, but may handle that message before the record
+// exists: an OpenSession that wins that race aborts the daemon
+// (gnome-keyring issues 183, 190 and 194). So, as libsecret does, nothing
+// else is sent before the greeting is answered. Its answer also says
+// whether a provider is there.
+var greetingMessage = &dbus.Message{
+	Type: dbus.TypeMethodCall,
+	Headers: map[dbus.HeaderField]dbus.Variant{
+		dbus.FieldPath:        dbus.MakeVariant(servicePath),
+		dbus.FieldInterface:   dbus.MakeVariant(propsIface),
+		dbus.FieldMember:      dbus.MakeVariant("Get"),
+		dbus.FieldDestination: dbus.MakeVariant(serviceName),
+		dbus.FieldSignature:   dbus.MakeVariant(dbus.SignatureOf("", "")),
+	},
+	Body: []any{serviceIface, "Collections"},
+}
+
+// greet sends the greeting through godbus and waits for its answer.
+func greet(conn *dbus.Conn, deadline time.Time) error {
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	return conn.Object(serviceName, servicePath).CallWithContext(ctx, propsIface+".Get", 0, greetingMessage.Body...).Err
 }
 
 // unixSocket returns the socket that addr names when it is a single unix:
@@ -88,82 +120,117 @@ func connectOther(ctx context.Context, addr string, timeout time.Duration) (*dbu
 }
 
 // connectUnix connects to the bus socket at path by deadline, the quick
-// way: the SASL exchange (EXTERNAL as our uid, then BEGIN) and the bus's
-// Hello go out in one write and the server's OK comes back in one read,
-// where godbus's own exchange waits for five answers in turn.
-func connectUnix(ctx context.Context, path string, deadline time.Time) (*dbus.Conn, error) {
+// way: the SASL exchange (EXTERNAL as our uid, then BEGIN), the bus's Hello
+// and the greeting go out in one write, and the server's OK and the
+// greeting's answer come back to one wait, where godbus's own exchange
+// waits for five answers in turn before the greeting could go. It returns
+// the greeting's answer apart from the bus's failures.
+func connectUnix(ctx context.Context, path string, deadline time.Time) (conn *dbus.Conn, answer, err error) {
 	d := net.Dialer{Deadline: deadline}
 	c, err := d.Dial("unix", path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	conn, err := authenticate(ctx, c, deadline)
-	if err != nil {
+	conn, answer, err = authenticate(ctx, c, deadline)
+	if err != nil || answer != nil {
 		c.Close()
-		return nil, err
+		return nil, answer, err
 	}
-	return conn, nil
+	return conn, nil, nil
 }
 
-// authenticate runs the pipelined SASL exchange on c and hands it to
-// godbus.
-func authenticate(ctx context.Context, c net.Conn, deadline time.Time) (*dbus.Conn, error) {
+// authenticate runs the pipelined exchange on c and hands c to godbus.
+func authenticate(ctx context.Context, c net.Conn, deadline time.Time) (conn *dbus.Conn, answer, err error) {
 	if err := c.SetDeadline(deadline); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	uid := strconv.Itoa(os.Getuid())
 	var out bytes.Buffer
 	out.WriteString("\x00AUTH EXTERNAL " + hex.EncodeToString([]byte(uid)) + "\r\nBEGIN\r\n")
 	out.Write(helloMessage)
+	out.Write(greeting)
 	if _, err := c.Write(out.Bytes()); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	in := bufio.NewReader(c)
 	line, err := in.ReadSlice('\n')
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	guid, ok := strings.CutPrefix(strings.TrimRight(string(line), "\r\n"), "OK ")
 	if !ok {
-		return nil, fmt.Errorf("the bus refused to authenticate uid %s: %.80q", uid, line)
+		return nil, nil, fmt.Errorf("the bus refused to authenticate uid %s: %.80q", uid, line)
+	}
+	if answer := readGreetingAnswer(in); answer != nil {
+		return nil, answer, nil
 	}
 	if err := c.SetDeadline(time.Time{}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	bc := &busConn{Conn: c, in: in, script: strings.NewReader("REJECTED EXTERNAL\r\nOK " + guid + "\r\n")}
-	conn, err := dbus.NewConn(bc, dbus.WithContext(ctx))
-	if err != nil {
-		return nil, err
+	if conn, err = dbus.NewConn(bc, dbus.WithContext(ctx)); err != nil {
+		return nil, nil, err
 	}
 	if err := conn.Auth([]dbus.Auth{dbus.AuthExternal(uid)}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return conn, nil
+	return conn, nil, nil
+}
+
+// readGreetingAnswer reads messages from in up to the answer to the
+// greeting, and returns nil if it succeeded, else its error. What comes
+// before it (the bus's NameAcquired signal) is dropped. The bus has let us
+// in by then, so a deadline passing means the service did not answer.
+func readGreetingAnswer(in io.Reader) error {
+	for {
+		msg, err := dbus.DecodeMessage(in)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return context.DeadlineExceeded
+		}
+		if err != nil {
+			return err
+		}
+		if serial, _ := msg.Headers[dbus.FieldReplySerial].Value().(uint32); serial != greetingSerial {
+			continue
+		}
+		if msg.Type != dbus.TypeError {
+			return nil
+		}
+		name, _ := msg.Headers[dbus.FieldErrorName].Value().(string)
+		return dbus.Error{Name: name, Body: msg.Body}
+	}
 }
 
 // helloMessage is the bus's Hello call, which must come first on a
 // connection. It asks for no reply: the bus names the connection all the
 // same, and nothing here needs the name.
-var helloMessage = func() []byte {
-	msg := &dbus.Message{
-		Type:  dbus.TypeMethodCall,
-		Flags: dbus.FlagNoReplyExpected,
-		Headers: map[dbus.HeaderField]dbus.Variant{
-			dbus.FieldPath:        dbus.MakeVariant(dbus.ObjectPath("/org/freedesktop/DBus")),
-			dbus.FieldInterface:   dbus.MakeVariant("org.freedesktop.DBus"),
-			dbus.FieldMember:      dbus.MakeVariant("Hello"),
-			dbus.FieldDestination: dbus.MakeVariant("org.freedesktop.DBus"),
-		},
-	}
+var helloMessage = encode(&dbus.Message{
+	Type:  dbus.TypeMethodCall,
+	Flags: dbus.FlagNoReplyExpected,
+	Headers: map[dbus.HeaderField]dbus.Variant{
+		dbus.FieldPath:        dbus.MakeVariant(dbus.ObjectPath("/org/freedesktop/DBus")),
+		dbus.FieldInterface:   dbus.MakeVariant("org.freedesktop.DBus"),
+		dbus.FieldMember:      dbus.MakeVariant("Hello"),
+		dbus.FieldDestination: dbus.MakeVariant("org.freedesktop.DBus"),
+	},
+}, math.MaxUint32)
+
+// greeting is greetingMessage on the wire.
+var greeting = encode(greetingMessage, greetingSerial)
+
+// greetingSerial numbers the greeting; godbus numbers its own calls from 1
+// up.
+const greetingSerial = math.MaxUint32 - 1
+
+// encode returns msg on the wire, numbered serial (never 0).
+func encode(msg *dbus.Message, serial uint32) []byte {
 	var b bytes.Buffer
 	if err := msg.EncodeTo(&b, binary.LittleEndian); err != nil {
 		panic(err)
 	}
-	// The serial, bytes 8 to 11, must not be 0; godbus numbers its own
-	// calls from 1 up.
-	binary.LittleEndian.PutUint32(b.Bytes()[8:12], math.MaxUint32)
+	binary.LittleEndian.PutUint32(b.Bytes()[8:12], serial) // the serial field
 	return b.Bytes()
-}()
+}
 
 // busConn is what godbus speaks over once the SASL exchange is done:
 // godbus's own exchange, which it insists on, is answered from script and

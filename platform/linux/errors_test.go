@@ -62,6 +62,21 @@ func TestBusInRuntimeDir(t *testing.T) {
 	}
 }
 
+// TestBusAddressList uses an address that lists several buses, which
+// godbus tries in turn (the first does not exist), and not the one-write
+// connection of a single unix: address.
+func TestBusAddressList(t *testing.T) {
+	s := keyringtest.Start(t)
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "none")+";"+s.Address)
+	tok := keyring.Token{Name: "github:classic", Secret: newSecret()}
+	if err := openTest(t).Put(tok); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := openTest(t).Get(tok.Name); err != nil || got.Secret != tok.Secret {
+		t.Fatalf("Get through an address list: secret %s, error %v", keyring.Preview(got.Secret), err)
+	}
+}
+
 func TestNoProvider(t *testing.T) {
 	keyringtest.StartBusOnly(t)
 	start := time.Now()

@@ -120,16 +120,6 @@ func OpenWith(opts Options) (*Keyring, error) {
 		answered:      make(chan struct{}),
 		keyed:         make(chan struct{}),
 	}
-	// gnome-keyring records a client when its first message arrives, but
-	// may handle that message before the record exists: an OpenSession that
-	// wins that race aborts the daemon (gnome-keyring issues 183, 190 and
-	// 194). So, as libsecret does, the first message is a harmless read and
-	// OpenSession waits for its answer, which also says whether a provider
-	// is there.
-	if err := k.call(k.service, propsIface+".Get", serviceIface, "Collections").Err; err != nil {
-		closeConn()
-		return nil, classify("connect to the Secret Service", k.callTimeout, err)
-	}
 	kp := <-keys
 	if kp.err != nil {
 		closeConn()
