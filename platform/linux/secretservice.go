@@ -38,8 +38,10 @@ func newestFirst(a, b item) int {
 
 // search returns the items whose attributes include attrs, unlocking the
 // locked ones (which may show a prompt). Every operation starts here, so it
-// also waits for the session Open started, which answers after the search
-// when the search went out while the session was being agreed.
+// also waits for the answer to the session Open asked for: a provider that
+// refuses the session fails every operation alike. The search goes out
+// first, and the service handles it right after its half of the key
+// exchange.
 func (k *Keyring) search(op string, attrs map[string]string) ([]dbus.ObjectPath, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), k.callTimeout)
 	defer cancel()
