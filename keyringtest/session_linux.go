@@ -47,11 +47,27 @@ func Start(t testing.TB) *Session {
 	t.Helper()
 	need(t, "dbus-daemon", "gnome-keyring-daemon")
 	s := startBus(t)
+	s.startProvider(t, "gnome-keyring.log")
+	return s
+}
+
+// startProvider starts gnome-keyring on the session's bus, its log in
+// logName under RuntimeDir, and waits until it answers.
+func (s *Session) startProvider(t testing.TB, logName string) {
+	t.Helper()
 	keyringd := exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
 	keyringd.Stdin = strings.NewReader(password)
-	start(t, keyringd, s.daemonEnv(), filepath.Join(s.RuntimeDir, "gnome-keyring.log"))
+	start(t, keyringd, s.daemonEnv(), filepath.Join(s.RuntimeDir, logName))
 	s.waitForKeyring(t)
-	return s
+}
+
+// RestartProvider kills the Secret Service provider of a Start session
+// and starts a new gnome-keyring on the same keyring files, as a user's
+// desktop does after a crash.
+func (s *Session) RestartProvider(t testing.TB) {
+	t.Helper()
+	s.KillProvider(t)
+	s.startProvider(t, "gnome-keyring-restarted.log")
 }
 
 // StartBusOnly starts a private session bus on which nothing provides the

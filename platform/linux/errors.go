@@ -45,6 +45,7 @@ const (
 	dbusUnknownObject  = "org.freedesktop.DBus.Error.UnknownObject"
 	secretIsLocked     = "org.freedesktop.Secret.Error.IsLocked"
 	secretNoSuchObject = "org.freedesktop.Secret.Error.NoSuchObject"
+	secretNoSession    = "org.freedesktop.Secret.Error.NoSession"
 )
 
 // dbusErrorName returns the D-Bus error name carried by err, or "".
@@ -86,6 +87,9 @@ func classify(op string, timeout time.Duration, err error) error {
 		return fmt.Errorf("%s: %w: the keyring did not answer within %s; check that the Secret Service provider (gnome-keyring-daemon) is running and responsive", op, ErrTimeout, timeout)
 	case name == dbusServiceUnknown || name == dbusNameHasNoOwner || strings.HasPrefix(name, dbusSpawnPrefix):
 		return fmt.Errorf("%s: %w on the session bus; %s", op, ErrNoProvider, adviceProvider)
+	case name == secretNoSession:
+		// A provider that restarted knows no session opened before.
+		return fmt.Errorf("%s: the Secret Service provider restarted during the command; run it again", op)
 	case name == secretIsLocked:
 		return fmt.Errorf("%s: %w; %s", op, ErrLocked, adviceLocked)
 	case errors.Is(err, dbus.ErrClosed):

@@ -74,6 +74,31 @@ func TestDaemonKilledBetweenCalls(t *testing.T) {
 	}
 }
 
+// TestProviderRestartedWhileOpen restarts gnome-keyring while a Keyring
+// is open: the new daemon does not know the session, and every call says
+// to run the command again.
+func TestProviderRestartedWhileOpen(t *testing.T) {
+	s := keyringtest.Start(t)
+	k := openTest(t)
+	tok := keyring.Token{Name: "github:classic", Secret: newSecret()}
+	if err := k.Put(tok); err != nil {
+		t.Fatal(err)
+	}
+	s.RestartProvider(t)
+	for what, op := range map[string]func() error{
+		"Get": func() error { _, err := k.Get(tok.Name); return err },
+		"Put": func() error { return k.Put(keyring.Token{Name: tok.Name, Secret: newSecret()}) },
+	} {
+		err := op()
+		if err == nil || !strings.Contains(err.Error(), "run it again") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s after the provider restarted: %v; want one line saying to run the command again", what, err)
+		}
+	}
+	if got, err := openTest(t).Get(tok.Name); err != nil || got.Secret != tok.Secret {
+		t.Fatalf("Get from a new Keyring after the restart: secret %s, error %v", keyring.Preview(got.Secret), err)
+	}
+}
+
 // TestManyShortClients connects, reads a token and disconnects over and
 // over from four clients at once, as git and agents run the helper.
 // gnome-keyring aborts when a new client's OpenSession is handled before
