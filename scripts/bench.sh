@@ -15,6 +15,10 @@
 #                                   gh auth git-credential
 #   jailrun run -- true          vs secret-tool lookup + true
 #   get and jailrun token list   big keyring vs small keyring
+#   gnome-keyring's own time     each call's median time from call to
+#                                   answer, as the bus saw it, in 30 lookups
+#                                   by git-credential-jailrun and by
+#                                   git-credential-libsecret
 #
 #   scripts/bench.sh [RUNS]     (runs per command, default 150; ~2 minutes)
 #
@@ -128,6 +132,7 @@ if [ "${1:-}" = --inside ]; then
 		'get routed' "$s ./git-credential-jailrun get <github.req"
 		'get plain' "$s ./git-credential-jailrun get <plain.req"
 		'start' "$s ./git-credential-jailrun none <plain.req"
+		'empty go' './empty'
 		'libsecret' "$s ./git-credential-libsecret get <plain.req"
 		'secret-tool' "$s $lookup"
 		'credential-store' 'git credential-store --file store.creds get <plain.req'
@@ -161,6 +166,7 @@ if [ "${1:-}" = --inside ]; then
 		row("get routed"; "git-credential-jailrun get (github.com/myorg, routed token)"),
 		row("get plain"; "git-credential-jailrun get (example.com, stored credential)"),
 		row("start"; "git-credential-jailrun, no action (process start)"),
+		row("empty go"; "an empty static Go program (the floor of a Go start)"),
 		row("libsecret"; "git-credential-libsecret get (example.com)"),
 		row("secret-tool"; "secret-tool lookup"),
 		row("credential-store"; "git credential-store get (plain file, the floor)"),
@@ -183,6 +189,27 @@ if [ "${1:-}" = --inside ]; then
 		ratio("get plain big"; "get plain"; "get plain: big / small keyring"; "≤ 1.2×"),
 		ratio("list big"; "list"; "token list: big / small keyring"; "≤ 1.5×")
 	' times-*.json | column -t -L -s $'\t'
+
+	# keyring_times CMD: runs the shell command CMD 30 times on the small
+	# keyring with dbus-monitor watching, and prints each call's median time.
+	keyring_times() {
+		in_keyring small dbus-monitor >monitor.txt 2>/dev/null &
+		local monitor=$!
+		sleep 0.5
+		for _ in $(seq 30); do in_keyring small bash -c "$1" >/dev/null; done
+		sleep 0.3
+		kill "$monitor"
+		wait "$monitor" 2>/dev/null || true
+		awk -f keyring-time.awk monitor.txt
+	}
+	echo
+	echo "gnome-keyring's time per call, from call to answer as the bus saw it (medians of 30 lookups; calls sent together overlap)"
+	{
+		echo "git-credential-jailrun get (routed)"
+		keyring_times './git-credential-jailrun get <github.req' | sed 's/^/  /'
+		echo "git-credential-libsecret get"
+		keyring_times './git-credential-libsecret get <plain.req' | sed 's/^/  /'
+	} | column -t -L -s $'\t'
 	exit 0
 fi
 
@@ -192,7 +219,7 @@ if ! command -v hyperfine >/dev/null; then
 	echo "bench: installing hyperfine" >&2
 	sudo apt-get install -y hyperfine >&2
 fi
-for tool in go gcc make pkg-config jq column dbus-daemon gnome-keyring-daemon secret-tool git gh; do
+for tool in go gcc make pkg-config jq column dbus-daemon dbus-monitor gnome-keyring-daemon secret-tool git gh; do
 	command -v "$tool" >/dev/null || {
 		echo "bench: $tool not found; sudo apt install golang gcc make pkg-config jq bsdextrautils dbus gnome-keyring libsecret-tools git gh" >&2
 		exit 1
@@ -260,6 +287,43 @@ func main() {
 }
 EOF
 CGO_ENABLED=0 go build -o "$work/fill" "$work/fill.go"
+printf 'package main\n\nfunc main() {}\n' >"$work/empty.go"
+CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/empty" "$work/empty.go"
+# Reads dbus-monitor's output and prints the median time from each kind of
+# Secret Service call to its answer; the greeting (Get on the service) and
+# item reads (Get on an item) are told apart.
+cat >"$work/keyring-time.awk" <<'EOF'
+function median(list,    n, a, i, j, t) {
+	n = split(list, a, " ")
+	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function fields(    i, kv) {
+	delete f
+	for (i = 1; i <= NF; i++) if (split($i, kv, "=") == 2) f[kv[1]] = kv[2]
+}
+/^method call / && / path=\/org\/freedesktop\/secrets[\/;]/ {
+	fields()
+	path = f["path"]; sub(/;$/, "", path)
+	name = f["member"]
+	if (name == "Get") name = path == "/org/freedesktop/secrets" ? "Get (greeting)" : "Get (item attributes)"
+	call[f["sender"] " " f["serial"]] = f["time"] " " name
+	if (!(name in seen)) { seen[name] = 1; order[++n] = name }
+}
+/^(method return|error) / {
+	fields()
+	key = f["destination"] " " f["reply_serial"]
+	if (key in call) {
+		split(call[key], c, " ")
+		name = substr(call[key], length(c[1]) + 2)
+		times[name] = times[name] " " (f["time"] - c[1]) * 1000
+		delete call[key]
+	}
+}
+END {
+	for (i = 1; i <= n; i++) if (order[i] in times) printf "%s\t%.2f ms\n", order[i], median(times[order[i]])
+}
+EOF
 cp "$src/git-credential-libsecret.c" "$src/Makefile" "$work/"
 make -s -C "$work" >/dev/null
 env -i PATH="$PATH" USER="${USER:-$(id -un)}" LANG=C.UTF-8 bash "$PWD/scripts/bench.sh" --inside "$work" "$runs"
