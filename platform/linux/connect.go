@@ -47,13 +47,26 @@ func connect(addr string, timeout time.Duration) (*dbus.Conn, context.CancelFunc
 	return conn, cancel, nil
 }
 
+// unanswered returns err, the greeting's failure, if it says that the
+// Secret Service is missing, gone or silent, and nil if the service itself
+// answered: then the greeting has done its work even if the service
+// refused the read.
+func unanswered(err error) error {
+	switch name := dbusErrorName(err); {
+	case name == "", name == dbusNoReply, name == dbusServiceUnknown, name == dbusNameHasNoOwner, strings.HasPrefix(name, dbusSpawnPrefix):
+		return err
+	}
+	return nil
+}
+
 // The greeting is the first message to the Secret Service, a harmless
 // read (the Collections property). gnome-keyring records a client when its
 // first message arrives, but may handle that message before the record
 // exists: an OpenSession that wins that race aborts the daemon
 // (gnome-keyring issues 183, 190 and 194). So, as libsecret does, nothing
 // else is sent before the greeting is answered. Its answer also says
-// whether a provider is there.
+// whether a provider is there; a provider that refuses the read is
+// there all the same.
 var greetingMessage = &dbus.Message{
 	Type: dbus.TypeMethodCall,
 	Headers: map[dbus.HeaderField]dbus.Variant{
@@ -66,11 +79,12 @@ var greetingMessage = &dbus.Message{
 	Body: []any{serviceIface, "Collections"},
 }
 
-// greet sends the greeting through godbus and waits for its answer.
+// greet sends the greeting through godbus and waits for its answer; it
+// returns what unanswered does.
 func greet(conn *dbus.Conn, deadline time.Time) error {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	return conn.Object(serviceName, servicePath).CallWithContext(ctx, propsIface+".Get", 0, greetingMessage.Body...).Err
+	return unanswered(conn.Object(serviceName, servicePath).CallWithContext(ctx, propsIface+".Get", 0, greetingMessage.Body...).Err)
 }
 
 // unixSocket returns the socket that addr names when it is a single unix:
@@ -178,7 +192,7 @@ func authenticate(ctx context.Context, c net.Conn, deadline time.Time) (conn *db
 }
 
 // readGreetingAnswer reads messages from in up to the answer to the
-// greeting, and returns nil if it succeeded, else its error. What comes
+// greeting, and returns what unanswered does with it. What comes
 // before it (the bus's NameAcquired signal) is dropped. The bus has let us
 // in by then, so a deadline passing means the service did not answer.
 func readGreetingAnswer(in io.Reader) error {
@@ -197,7 +211,7 @@ func readGreetingAnswer(in io.Reader) error {
 			return nil
 		}
 		name, _ := msg.Headers[dbus.FieldErrorName].Value().(string)
-		return dbus.Error{Name: name, Body: msg.Body}
+		return unanswered(dbus.Error{Name: name, Body: msg.Body})
 	}
 }
 

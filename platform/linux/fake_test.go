@@ -16,8 +16,9 @@ import (
 )
 
 // fakeService is a Secret Service provider on a private bus that
-// misbehaves on purpose: it may refuse the encrypted session, and its
-// unlock prompt is never answered.
+// misbehaves on purpose: it may refuse the encrypted session, its unlock
+// prompt is never answered, and it has no properties, so the greeting
+// (a property read) fails.
 type fakeService struct {
 	dhSupported bool
 
@@ -55,17 +56,6 @@ func (f *fakeService) Unlock([]dbus.ObjectPath) ([]dbus.ObjectPath, dbus.ObjectP
 	return nil, "/org/freedesktop/secrets/prompt/1", nil
 }
 
-// fakeProperties answers the one property a client reads first.
-type fakeProperties struct{}
-
-// Get returns the Collections property (there are none).
-func (fakeProperties) Get(iface, name string) (dbus.Variant, *dbus.Error) {
-	if iface != serviceIface || name != "Collections" {
-		return dbus.Variant{}, dbus.MakeFailedError(errors.New("no such property"))
-	}
-	return dbus.MakeVariant([]dbus.ObjectPath{}), nil
-}
-
 // fakePrompt is a prompt nobody answers.
 type fakePrompt struct{ service *fakeService }
 
@@ -91,9 +81,6 @@ func startFake(t *testing.T, f *fakeService) {
 		t.Fatal(err)
 	}
 	if err := conn.Export(f, servicePath, serviceIface); err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.Export(fakeProperties{}, servicePath, propsIface); err != nil {
 		t.Fatal(err)
 	}
 	if err := conn.Export(fakePrompt{f}, "/org/freedesktop/secrets/prompt/1", promptIface); err != nil {
