@@ -45,14 +45,14 @@ type Keyring struct {
 	promptTimeout time.Duration
 
 	// The encrypted session Open starts. answered is closed once the
-	// service has answered (sessionPath or sessionErr is set), keyed once
-	// our side of the key agreement is done too (session or keyErr is set).
-	answered    chan struct{}
-	sessionPath dbus.ObjectPath
-	sessionErr  error
-	keyed       chan struct{}
-	session     *session
-	keyErr      error
+	// service has answered: session holds the session's path, or
+	// sessionErr is set. keyed is closed once our side of the key
+	// agreement is done too: session holds the key, or keyErr is set.
+	answered   chan struct{}
+	keyed      chan struct{}
+	session    *session
+	sessionErr error
+	keyErr     error
 }
 
 var _ keyring.Keyring = (*Keyring)(nil)
@@ -153,15 +153,16 @@ func (k *Keyring) openSession(kp dhKeyPair) {
 	call := k.service.GoWithContext(ctx, serviceIface+".OpenSession", 0, nil, dhAlgorithm, dbus.MakeVariant(kp.public))
 	go func() {
 		defer close(k.keyed)
-		var peer []byte
-		k.sessionPath, peer, k.sessionErr = k.sessionAnswer(<-call.Done)
+		path, peer, err := k.sessionAnswer(<-call.Done)
 		cancel()
-		close(k.answered)
-		if k.sessionErr == nil {
-			var key []byte
-			key, k.keyErr = kp.sessionKey(peer)
-			k.session = &session{path: k.sessionPath, key: key}
+		if err != nil {
+			k.sessionErr = err
+			close(k.answered)
+			return
 		}
+		k.session = &session{path: path}
+		close(k.answered)
+		k.session.key, k.keyErr = kp.sessionKey(peer)
 	}()
 }
 
@@ -188,7 +189,10 @@ func (k *Keyring) sessionAnswer(call *dbus.Call) (dbus.ObjectPath, []byte, error
 // returns the session's path, which calls that name the session need.
 func (k *Keyring) ready() (dbus.ObjectPath, error) {
 	<-k.answered
-	return k.sessionPath, k.sessionErr
+	if k.sessionErr != nil {
+		return "", k.sessionErr
+	}
+	return k.session.path, nil
 }
 
 // agreed waits until the session key is agreed, which encrypting and
@@ -207,7 +211,7 @@ func (k *Keyring) Close() error {
 	select {
 	case <-k.answered:
 		if k.sessionErr == nil && k.conn.Connected() {
-			k.conn.Object(serviceName, k.sessionPath).Go("org.freedesktop.Secret.Session.Close", dbus.FlagNoReplyExpected, nil)
+			k.conn.Object(serviceName, k.session.path).Go("org.freedesktop.Secret.Session.Close", dbus.FlagNoReplyExpected, nil)
 		}
 	default:
 	}
