@@ -16,11 +16,10 @@ import (
 	"github.com/jailrun/jailrun/keyringtest"
 )
 
-// TestSecretsNeverCrossTheBusInPlain watches every message on the private
-// bus while tokens and credentials are stored and read, and checks that
-// no secret appears in any of them.
-func TestSecretsNeverCrossTheBusInPlain(t *testing.T) {
-	s := keyringtest.Start(t)
+// watchBus becomes a monitor of s's bus and returns every message on it
+// from then on.
+func watchBus(t *testing.T, s *keyringtest.Session) <-chan *dbus.Message {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	monitor, err := dbus.Connect(s.Address, dbus.WithContext(ctx))
@@ -32,11 +31,60 @@ func TestSecretsNeverCrossTheBusInPlain(t *testing.T) {
 	if err := monitor.BusObject().CallWithContext(callCtx, "org.freedesktop.DBus.Monitoring.BecomeMonitor", 0, []string{}, uint32(0)).Err; err != nil {
 		t.Fatalf("become a bus monitor: %v", err)
 	}
-	// From now on every message on the bus comes here (nothing else is
-	// on it yet).
 	messages := make(chan *dbus.Message, 100000)
 	monitor.Eavesdrop(messages)
+	return messages
+}
 
+// TestGreetingComesFirst watches the bus while a Keyring opens and reads:
+// its first call to the Secret Service is the greeting, and its
+// OpenSession goes out only after the service has answered the greeting.
+// gnome-keyring aborts when a client's first call is an OpenSession it
+// handles before it has recorded the client.
+func TestGreetingComesFirst(t *testing.T) {
+	messages := watchBus(t, keyringtest.Start(t))
+	if _, err := openTest(t).Get("github:absent"); err == nil {
+		t.Fatal("Get of a token never stored succeeded")
+	}
+	greeting := map[string]uint32{} // the serial of each client's greeting
+	answered := map[string]bool{}   // the service has answered it
+	timeout := time.After(5 * time.Second)
+	for {
+		var msg *dbus.Message
+		select {
+		case msg = <-messages:
+		case <-timeout:
+			t.Fatal("the monitor saw no OpenSession within 5s")
+		}
+		sender, _ := msg.Headers[dbus.FieldSender].Value().(string)
+		destination, _ := msg.Headers[dbus.FieldDestination].Value().(string)
+		member, _ := msg.Headers[dbus.FieldMember].Value().(string)
+		path, _ := msg.Headers[dbus.FieldPath].Value().(dbus.ObjectPath)
+		switch {
+		case msg.Type == dbus.TypeMethodReply || msg.Type == dbus.TypeError:
+			if serial, _ := msg.Headers[dbus.FieldReplySerial].Value().(uint32); greeting[destination] == serial && serial != 0 {
+				answered[destination] = true
+			}
+		case msg.Type != dbus.TypeMethodCall || destination != "org.freedesktop.secrets":
+		case greeting[sender] == 0:
+			if member != "Get" || path != "/org/freedesktop/secrets" {
+				t.Fatalf("the first call to the Secret Service is %s on %s, not the greeting (Get on /org/freedesktop/secrets)", member, path)
+			}
+			greeting[sender] = msg.Serial()
+		case member == "OpenSession":
+			if !answered[sender] {
+				t.Fatal("OpenSession went out before the service had answered the greeting")
+			}
+			return
+		}
+	}
+}
+
+// TestSecretsNeverCrossTheBusInPlain watches every message on the private
+// bus while tokens and credentials are stored and read, and checks that
+// no secret appears in any of them.
+func TestSecretsNeverCrossTheBusInPlain(t *testing.T) {
+	messages := watchBus(t, keyringtest.Start(t))
 	tok := keyring.Token{Name: "github:monitored", Secret: newSecret()}
 	cred := keyring.Credential{Protocol: "https", Host: "git.example", Username: "alice", Password: newSecret()}
 	k := openTest(t)
