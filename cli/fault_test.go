@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"fmt"
 	mathrand "math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -38,8 +37,7 @@ func newKeyringWorld(t *testing.T, bin string) (*world, *keyringtest.Session) {
 	ks := keyringtest.Start(t)
 	t.Cleanup(func() { // before the daemons stop
 		if t.Failed() {
-			log, _ := os.ReadFile(filepath.Join(ks.RuntimeDir, "gnome-keyring.log"))
-			t.Logf("gnome-keyring's log:\n%s", log)
+			t.Logf("gnome-keyring's log:\n%s", ks.ProviderLog())
 		}
 	})
 	return worldOn(t, bin, ks, true), ks

@@ -32,7 +32,13 @@ type Session struct {
 	// RuntimeDir is XDG_RUNTIME_DIR; the bus socket is RuntimeDir/bus.
 	RuntimeDir string
 	env        []string
+	// providerLog is where the running gnome-keyring writes its log.
+	providerLog string
 }
+
+// ProviderLog returns what the running gnome-keyring has logged, for a
+// failure message.
+func (s *Session) ProviderLog() string { return readLog(s.providerLog) }
 
 // Env returns the variables that point a subprocess (git, secret-tool, a
 // jailrun binary) at this session, as KEY=VALUE, to append to os.Environ().
@@ -57,7 +63,8 @@ func (s *Session) startProvider(t testing.TB, logName string) {
 	t.Helper()
 	keyringd := exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
 	keyringd.Stdin = strings.NewReader(password)
-	start(t, keyringd, s.daemonEnv(), filepath.Join(s.RuntimeDir, logName))
+	s.providerLog = filepath.Join(s.RuntimeDir, logName)
+	start(t, keyringd, s.daemonEnv(), s.providerLog)
 	s.waitForKeyring(t)
 }
 
@@ -248,7 +255,7 @@ func (s *Session) waitForKeyring(t testing.TB) {
 		select {
 		case <-ctx.Done():
 			t.Fatalf("gnome-keyring did not provide the Secret Service within %s (last error: %v): %s",
-				startTimeout, err, readLog(filepath.Join(s.RuntimeDir, "gnome-keyring.log")))
+				startTimeout, err, s.ProviderLog())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}

@@ -28,5 +28,8 @@ func (s *Session) Lock(t testing.TB) {}
 // Count is never reached: Start skips the test.
 func (s *Session) Count(t testing.TB, attrs map[string]string) int { return 0 }
 
+// ProviderLog is never reached: Start skips the test.
+func (s *Session) ProviderLog() string { return "" }
+
 // KillProvider is never reached: Start skips the test.
 func (s *Session) KillProvider(t testing.TB) {}

@@ -4,8 +4,6 @@ package linux_test
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -137,7 +135,6 @@ func TestManyShortClients(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		log, _ := os.ReadFile(filepath.Join(s.RuntimeDir, "gnome-keyring.log"))
-		t.Fatalf("after many short connections: %v\ngnome-keyring's log:\n%s", err, strings.TrimSpace(string(log)))
+		t.Fatalf("after many short connections: %v\ngnome-keyring's log:\n%s", err, s.ProviderLog())
 	}
 }
