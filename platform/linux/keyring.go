@@ -155,14 +155,14 @@ func (k *Keyring) openSession(kp dhKeyPair) {
 		defer close(k.keyed)
 		path, peer, err := k.sessionAnswer(<-call.Done)
 		cancel()
-		if err != nil {
-			k.sessionErr = err
-			close(k.answered)
-			return
+		if err == nil {
+			k.session = &session{path: path}
 		}
-		k.session = &session{path: path}
+		k.sessionErr = err
 		close(k.answered)
-		k.session.key, k.keyErr = kp.sessionKey(peer)
+		if err == nil {
+			k.session.key, k.keyErr = kp.sessionKey(peer)
+		}
 	}()
 }
 
