@@ -120,6 +120,7 @@ func TestProviderNeverAnswers(t *testing.T) {
 		t.Fatalf("own org.freedesktop.secrets: %v %v", reply, err)
 	}
 	mute.Eavesdrop(make(chan *dbus.Message, 100)) // take calls, never answer
+	t.Cleanup(func() { stopEavesdropping(mute) })
 	start := time.Now()
 	_, err = linux.OpenWith(linux.Options{CallTimeout: 300 * time.Millisecond})
 	checkError(t, err, linux.ErrTimeout, "did not answer within 300ms", start, 2*time.Second)

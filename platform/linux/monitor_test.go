@@ -34,8 +34,14 @@ func watchBus(t *testing.T, s *keyringtest.Session) <-chan *dbus.Message {
 	}
 	messages := make(chan *dbus.Message, 100000)
 	monitor.Eavesdrop(messages)
+	t.Cleanup(func() { stopEavesdropping(monitor) })
 	return messages
 }
+
+// stopEavesdropping hands conn's messages back to godbus before the
+// connection closes: godbus's Close closes the eavesdropping channel while
+// its reader may still send one more message to it, which panics.
+func stopEavesdropping(conn *dbus.Conn) { conn.Eavesdrop(nil) }
 
 // TestGreetingComesFirst watches the bus while a Keyring opens and reads:
 // its first call to the Secret Service is the greeting, and its
