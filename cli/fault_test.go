@@ -32,7 +32,7 @@ func TestFaults(t *testing.T) {
 
 // newKeyringWorld is a world with a private keyring whose session the
 // test keeps, to count items and to kill its daemon.
-func newKeyringWorld(t *testing.T, bin string) (*world, *keyringtest.Session) {
+func newKeyringWorld(t *testing.T, bin string) (*world, *keyringtest.Bus) {
 	t.Helper()
 	ks := keyringtest.Start(t)
 	t.Cleanup(func() { // before the daemons stop

@@ -17,6 +17,8 @@ import (
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/routing"
 	"github.com/jailrun/jailrun/session"
+
+	"github.com/jailrun/jailrun/internal/fserr"
 )
 
 // agentCmd starts the agent its command is named after.
@@ -429,16 +431,16 @@ func ensureShim(dir, self string) error {
 		return nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create the gh shim directory %s: %v", dir, errors.Unwrap(err))
+		return fmt.Errorf("cannot create the gh shim directory %s: %w", dir, fserr.WithoutPath(err))
 	}
 	tmp := filepath.Join(dir, fmt.Sprintf(".gh.%d", os.Getpid()))
 	_ = os.Remove(tmp)
 	if err := os.Symlink(self, tmp); err != nil {
-		return fmt.Errorf("cannot create the gh shim in %s: %v", dir, errors.Unwrap(err))
+		return fmt.Errorf("cannot create the gh shim in %s: %w", dir, fserr.WithoutPath(err))
 	}
 	if err := os.Rename(tmp, link); err != nil {
 		_ = os.Remove(tmp)
-		return fmt.Errorf("cannot install the gh shim %s: %v", link, errors.Unwrap(err))
+		return fmt.Errorf("cannot install the gh shim %s: %w", link, fserr.WithoutPath(err))
 	}
 	return nil
 }
@@ -447,11 +449,11 @@ func ensureShim(dir, self string) error {
 // gh login a session left in it: sessions use jailrun's tokens only.
 func prepareGHConfigDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("cannot create the gh config directory %s: %v", dir, errors.Unwrap(err))
+		return fmt.Errorf("cannot create the gh config directory %s: %w", dir, fserr.WithoutPath(err))
 	}
 	hosts := filepath.Join(dir, "hosts.yml")
 	if err := os.Remove(hosts); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("cannot remove the gh login in %s: %v; remove it yourself", hosts, errors.Unwrap(err))
+		return fmt.Errorf("cannot remove the gh login in %s: %w; remove it yourself", hosts, fserr.WithoutPath(err))
 	}
 	return nil
 }

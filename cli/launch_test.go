@@ -60,7 +60,7 @@ const callerToken = "ghp_CallersOwnBroadToken000000000000000"
 // SSH agent and askpass program set, which no session may pass on.
 func newWorld(t *testing.T, bin string, withKeyring bool) *world {
 	t.Helper()
-	var ks *keyringtest.Session
+	var ks *keyringtest.Bus
 	if withKeyring {
 		ks = keyringtest.Start(t)
 	} else {
@@ -77,7 +77,7 @@ func newWorld(t *testing.T, bin string, withKeyring bool) *world {
 
 // worldOn sets up a world on the bus of ks, with the keyring opened when
 // withKeyring.
-func worldOn(t *testing.T, bin string, ks *keyringtest.Session, withKeyring bool) *world {
+func worldOn(t *testing.T, bin string, ks *keyringtest.Bus, withKeyring bool) *world {
 	t.Helper()
 	home := os.Getenv("HOME") // keyringtest made it and points the test at it
 	w := &world{t: t, bin: bin, home: home, agents: filepath.Join(home, "agents"), tmp: filepath.Join(home, "tmp")}

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/jailrun/jailrun/internal/fserr"
 )
 
 // Namespace is the namespace of every GitHub token name: the short name
@@ -103,7 +105,7 @@ func Load(getenv func(string) string) (Config, error) {
 		return parse(strings.NewReader(""), getenv, path)
 	}
 	if err != nil {
-		return Config{}, fmt.Errorf("cannot read the jailrun config %s: %v; fix or remove it", path, errors.Unwrap(err))
+		return Config{}, fmt.Errorf("cannot read the jailrun config %s: %w; fix or remove it", path, fserr.WithoutPath(err))
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.IsDir() {

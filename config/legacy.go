@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/jailrun/jailrun/internal/fserr"
 )
 
 // legacyFile is the bash jailrun's later settings file, config.toml beside
@@ -83,7 +85,7 @@ func Migrate(getenv func(string) string) (string, error) {
 	header := "# jailrun settings, migrated from config.toml. KEY=\"value\" lines; read, never executed.\n"
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return "", fmt.Errorf("cannot write %s: %v", path, errors.Unwrap(err))
+		return "", fmt.Errorf("cannot write %s: %w", path, fserr.WithoutPath(err))
 	}
 	if _, err := f.WriteString(header + text); err != nil {
 		f.Close()

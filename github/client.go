@@ -13,6 +13,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/jailrun/jailrun/internal/fserr"
 )
 
 // DefaultAPI is the REST API of github.com.
@@ -93,7 +95,7 @@ func sameOrigin(req *http.Request, via []*http.Request) error {
 func loadRoots(file string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read SSL_CERT_FILE: %v; point it at a PEM file or unset it", errors.Unwrap(err))
+		return nil, fmt.Errorf("cannot read SSL_CERT_FILE: %w; point it at a PEM file or unset it", fserr.WithoutPath(err))
 	}
 	roots := x509.NewCertPool()
 	if !roots.AppendCertsFromPEM(pem) {

@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 // world is a private keyring and a clean environment for git and the helper.
 type world struct {
 	t       *testing.T
-	session *keyringtest.Session
+	session *keyringtest.Bus
 	env     []string
 	kr      keyring.Keyring
 }
@@ -435,7 +435,7 @@ func TestSecretToolInterop(t *testing.T) {
 }
 
 // TestPushThroughHelper pushes to two owners of an HTTPS git server, each
-// accepting only its own token, with the helper in session mode.
+// accepting only its own token, with the helper in token-only mode.
 func TestPushThroughHelper(t *testing.T) {
 	w := newWorld(t)
 	srv := gittest.NewServer(t)

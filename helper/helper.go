@@ -3,9 +3,9 @@
 // For a GitHub host (GH_HOSTS) over https, get answers with the jailrun
 // token that routing picks for the repository's owner. For other hosts, in
 // plain mode, it keeps and serves the credentials git hands it, the way
-// git-credential-libsecret does, in the same keychain. In session mode (the
-// --session flag an agent session passes) store and erase change nothing and
-// only jailrun tokens are served.
+// git-credential-libsecret does, in the same keychain. In token-only mode
+// (the --session flag an agent session passes) store and erase change
+// nothing and only jailrun tokens are served.
 //
 // A GitHub host is served only its routed token: a route or default naming a
 // missing token, or a token past its expiry, is a warning on stderr and no
@@ -44,8 +44,8 @@ import (
 // Program is the helper's name, which starts every line it writes to stderr.
 const Program = "git-credential-jailrun"
 
-// SessionFlag selects session mode: store and erase change nothing and
-// only jailrun tokens are served.
+// SessionFlag, which an agent session passes, selects token-only mode:
+// store and erase change nothing and only jailrun tokens are served.
 const SessionFlag = "--session"
 
 // DefaultUsername is the user name sent with a token when git sent none;
@@ -83,15 +83,15 @@ func Main() int {
 // status: 0 when done (or when there was nothing to do), 1 when something
 // failed, 2 for a usage error.
 func Run(env Env) int {
-	session, action, err := parseArgs(env.Args)
+	tokensOnly, action, err := parseArgs(env.Args)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: %v; %s\n", Program, err, usage)
 		return 2
 	}
-	if action == "" || session && action == credential.Store {
-		return 0 // an unknown action is ignored; a session stores nothing
+	if action == "" || tokensOnly && action == credential.Store {
+		return 0 // an unknown action is ignored; token-only mode stores nothing
 	}
-	h := &helper{env: env, session: session}
+	h := &helper{env: env, tokensOnly: tokensOnly}
 	if err := h.run(action); err != nil {
 		fmt.Fprintf(env.Stderr, "%s: %v\n", Program, err)
 		return 1
@@ -101,7 +101,7 @@ func Run(env Env) int {
 
 // parseArgs reads [--session] ACTION. The action is the last argument, as
 // git appends it to the configured command; it is "" when unknown.
-func parseArgs(args []string) (session bool, action credential.Action, err error) {
+func parseArgs(args []string) (tokensOnly bool, action credential.Action, err error) {
 	if len(args) == 0 {
 		return false, "", errors.New("no action given")
 	}
@@ -109,21 +109,21 @@ func parseArgs(args []string) (session bool, action credential.Action, err error
 		if arg != SessionFlag {
 			return false, "", fmt.Errorf("unknown option %q", arg)
 		}
-		session = true
+		tokensOnly = true
 	}
 	last := args[len(args)-1]
 	if last == SessionFlag {
 		return false, "", errors.New("no action given")
 	}
 	action, _ = credential.ParseAction(last)
-	return session, action, nil
+	return tokensOnly, action, nil
 }
 
 // helper is one run of the helper.
 type helper struct {
-	env     Env
-	session bool
-	cfg     config.Config
+	env        Env
+	tokensOnly bool // serve jailrun tokens only; store and erase change nothing
+	cfg        config.Config
 }
 
 // run reads git's request and performs action.
@@ -161,7 +161,7 @@ func (h *helper) get(req *credential.Request) error {
 	switch {
 	case github && req.Protocol != "https":
 		return nil // a token never travels over plain http
-	case !github && h.session:
+	case !github && h.tokensOnly:
 		return nil
 	}
 	kr, err := h.env.OpenKeyring()
@@ -171,7 +171,7 @@ func (h *helper) get(req *credential.Request) error {
 	defer kr.Close()
 	if github {
 		picked, err := h.getToken(kr, req)
-		if picked || err != nil || h.session {
+		if picked || err != nil || h.tokensOnly {
 			return err
 		}
 	}
@@ -311,7 +311,7 @@ func (h *helper) store(req *credential.Request) error {
 // jailrun token is never erased: git erases a credential the server
 // rejected, so the user is told to rotate the token instead.
 func (h *helper) erase(req *credential.Request) error {
-	if h.session && req.Password == "" {
+	if h.tokensOnly && req.Password == "" {
 		return nil
 	}
 	kr, err := h.env.OpenKeyring()
@@ -330,7 +330,7 @@ func (h *helper) erase(req *credential.Request) error {
 			return nil
 		}
 	}
-	if h.session {
+	if h.tokensOnly {
 		return nil
 	}
 	q := query(req)

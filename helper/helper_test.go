@@ -211,7 +211,7 @@ func TestGet(t *testing.T) {
 			want: "username=x-access-token\npassword=" + myorg + "\npassword_expiry_utc=" + unix(myorgExpiry) + "\n"},
 		{name: "username echoed", input: "protocol=https\nhost=github.com\nusername=octocat\npath=alice/dots\n",
 			want: "username=octocat\npassword=" + personal + "\n"},
-		{name: "session mode serves tokens", args: []string{"--session", "get"},
+		{name: "token-only mode serves tokens", args: []string{"--session", "get"},
 			input: "protocol=https\nhost=github.com\npath=alice/dots\n",
 			want:  "username=x-access-token\npassword=" + personal + "\n"},
 		{name: "enterprise host default", input: "protocol=https\nhost=ghe.corp.example\npath=team/repo\n",
@@ -242,7 +242,7 @@ func TestGet(t *testing.T) {
 		{name: "stored empty user name and password", input: "protocol=https\nhost=sso.example\n",
 			want: "username=\npassword=\n"},
 		{name: "stored credential needs the protocol", input: "protocol=http\nhost=example.com\n"},
-		{name: "stored credential, session mode", args: []string{"--session", "get"},
+		{name: "stored credential, token-only mode", args: []string{"--session", "get"},
 			input: "protocol=https\nhost=example.com\n", noOpen: true},
 		{name: "unknown action", args: []string{"frobnicate"}, input: "\x00garbage", noOpen: true},
 		{name: "parse error", input: "protocol=https\nhost=github.com\x00\n", noOpen: true, wantErr: true,
@@ -295,7 +295,7 @@ func TestGetGitHubFallsBackToStoredCredentialOnlyWithoutAnyRoute(t *testing.T) {
 		t.Errorf("plain mode: stdout = %q", redact(r.stdout))
 	}
 	if r := run(t, newFakeWith(kr.creds), env, "protocol=https\nhost=gitlab.example:8443\n\n", "--session", "get"); r.stdout != "" {
-		t.Errorf("session mode: stdout = %q, want nothing", redact(r.stdout))
+		t.Errorf("token-only mode: stdout = %q, want nothing", redact(r.stdout))
 	}
 	// A missing routed token never falls back to a stored credential.
 	kr = newFake()
@@ -336,7 +336,7 @@ func TestStore(t *testing.T) {
 		{name: "no password", input: "protocol=https\nhost=new.example\nusername=u\n"},
 		{name: "empty user name before url= does not count", input: "username=\nurl=https://new.example\npassword=p\n"},
 		{name: "no host", input: "protocol=https\nusername=u\npassword=p\n"},
-		{name: "session mode", args: []string{"--session", "store"}, input: "protocol=https\nhost=new.example\nusername=u\npassword=p\n"},
+		{name: "token-only mode", args: []string{"--session", "store"}, input: "protocol=https\nhost=new.example\nusername=u\npassword=p\n"},
 		{name: "served token not stored twice", input: "protocol=https\nhost=github.com\npath=myorg/repo\nusername=x-access-token\npassword=" + myorg + "\n"},
 		{name: "any jailrun token not stored", input: "protocol=https\nhost=elsewhere.example\nusername=u\npassword=" + classic + "\n"},
 	}
@@ -386,10 +386,10 @@ func TestErase(t *testing.T) {
 		{name: "by user", input: "protocol=https\nhost=example.com\nusername=older\n", removed: []string{"older"}},
 		{name: "same password", input: "protocol=https\nhost=example.com\nusername=older\npassword=older-pass\n", removed: []string{"older"}},
 		{name: "distinct password kept", input: "protocol=https\nhost=example.com\nusername=older\npassword=other\n"},
-		{name: "session mode", args: []string{"--session", "erase"}, input: "protocol=https\nhost=example.com\n"},
+		{name: "token-only mode", args: []string{"--session", "erase"}, input: "protocol=https\nhost=example.com\n"},
 		{name: "jailrun token rejected", input: "protocol=https\nhost=github.com\nusername=x-access-token\npassword=" + myorg + "\n",
 			stderr: Program + ": token github:fine-grained-myorg was rejected by github.com; rotate it: jailrun token rotate --name github:fine-grained-myorg\n"},
-		{name: "jailrun token rejected, session mode", args: []string{"--session", "erase"},
+		{name: "jailrun token rejected, token-only mode", args: []string{"--session", "erase"},
 			input:  "protocol=https\nhost=github.com\nusername=x-access-token\npassword=" + classic + "\n",
 			stderr: Program + ": token github:classic was rejected by github.com; rotate it: jailrun token rotate --name github:classic\n"},
 		{name: "typed GitHub password erased", input: "protocol=https\nhost=github.com\nusername=me\npassword=typed-github-pass\n", removed: []string{"me"}},

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/jailrun/jailrun/internal/fserr"
 )
 
 // Remote is one remote of a repository, as its config names it.
@@ -32,7 +34,7 @@ func Remotes(dir string) ([]Remote, error) {
 	}
 	data, err := os.ReadFile(configPath)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read the repository config %s: %v", configPath, errors.Unwrap(err))
+		return nil, fmt.Errorf("cannot read the repository config %s: %w", configPath, fserr.WithoutPath(err))
 	}
 	if len(data) > maxConfigSize {
 		return nil, fmt.Errorf("the repository config %s is larger than %d bytes", configPath, maxConfigSize)
@@ -68,7 +70,7 @@ func findConfig(dir string) (string, error) {
 			}
 			return configOf(gitDir)
 		case !errors.Is(err, fs.ErrNotExist):
-			return "", fmt.Errorf("cannot inspect %s: %v", dotGit, errors.Unwrap(err))
+			return "", fmt.Errorf("cannot inspect %s: %w", dotGit, fserr.WithoutPath(err))
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -83,7 +85,7 @@ func findConfig(dir string) (string, error) {
 func readGitFile(path string) (string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("cannot read %s: %v", path, errors.Unwrap(err))
+		return "", fmt.Errorf("cannot read %s: %w", path, fserr.WithoutPath(err))
 	}
 	line, _, _ := bytes.Cut(data, []byte("\n"))
 	gitDir, ok := strings.CutPrefix(strings.TrimSpace(string(line)), "gitdir:")
@@ -105,7 +107,7 @@ func configOf(gitDir string) (string, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return filepath.Join(gitDir, "config"), nil
 	case err != nil:
-		return "", fmt.Errorf("cannot read %s: %v", filepath.Join(gitDir, "commondir"), errors.Unwrap(err))
+		return "", fmt.Errorf("cannot read %s: %w", filepath.Join(gitDir, "commondir"), fserr.WithoutPath(err))
 	}
 	common := strings.TrimSpace(string(data))
 	if !filepath.IsAbs(common) {

@@ -96,7 +96,7 @@ func (e *envList) setGHToken(host, token string) {
 }
 
 // gitConfig returns the git settings of a session, in order: every other
-// credential helper reset, ours in session mode (none when helper is ""), no askpass program, the
+// credential helper reset, ours in token-only mode (none when helper is ""), no askpass program, the
 // repository path sent to the helper for each GitHub host, and the ssh
 // forms of each host's URLs rewritten to https.
 func gitConfig(helper string, hosts []string) [][2]string {
@@ -118,7 +118,7 @@ func gitConfig(helper string, hosts []string) [][2]string {
 }
 
 // helperCommand returns the credential.helper value that runs the helper
-// at path in session mode. Git runs an absolute path through the shell with
+// at path in token-only mode. Git runs an absolute path through the shell with
 // its arguments appended, so a path with characters the shell would
 // interpret is given in the "!'quoted path'" form instead.
 func helperCommand(path string) string {

@@ -325,7 +325,7 @@ func TestEnvironGit(t *testing.T) {
 		t.Fatalf("our helper was not run: %v", err)
 	}
 	if !strings.Contains(string(asked), "path=myorg/app.git\n") || !strings.HasSuffix(string(asked), "args=--session get\n") {
-		t.Errorf("our helper was asked without the path or session mode:\n%s", asked)
+		t.Errorf("our helper was asked without the path or token-only mode:\n%s", asked)
 	}
 	if got := git("", "config", "user.name"); got != "Caller" {
 		t.Errorf("caller's user.name = %q", got)

@@ -35,7 +35,7 @@ func BenchmarkDHKeyPair(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := kp.sessionKey(peer.public); err != nil {
+		if _, err := kp.transferKey(peer.public); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,7 +1,7 @@
 // Package linux keeps jailrun tokens and git credentials in the Secret
 // Service (gnome-keyring, KeePassXC, …) over the D-Bus session bus. It
-// speaks D-Bus directly, transfers secrets only over the encrypted
-// dh-ietf1024-sha256-aes128-cbc-pkcs7 session, bounds every call with a
+// speaks D-Bus directly, transfers secrets only over a
+// dh-ietf1024-sha256-aes128-cbc-pkcs7 encrypted transfer, bounds every call with a
 // timeout, and starts no subprocess.
 package linux
 
@@ -44,15 +44,15 @@ type Keyring struct {
 	callTimeout   time.Duration
 	promptTimeout time.Duration
 
-	// The encrypted session Open starts. answered is closed once the
-	// service has answered: session holds the session's path, or
-	// sessionErr is set. keyed is closed once our side of the key
-	// agreement is done too: session holds the key, or keyErr is set.
-	answered   chan struct{}
-	keyed      chan struct{}
-	session    *session
-	sessionErr error
-	keyErr     error
+	// The encrypted transfer Open starts. answered is closed once the
+	// service has answered: transfer holds its path, or
+	// transferErr is set. keyed is closed once our side of the key
+	// agreement is done too: transfer holds the key, or keyErr is set.
+	answered    chan struct{}
+	keyed       chan struct{}
+	transfer    *transfer
+	transferErr error
+	keyErr      error
 }
 
 var _ keyring.Keyring = (*Keyring)(nil)
@@ -79,10 +79,10 @@ const (
 func Open() (*Keyring, error) { return OpenWith(Options{}) }
 
 // OpenWith connects to the Secret Service as opts say and starts opening an
-// encrypted session. It does not wait for the session, which takes the
+// encrypted transfer. It does not wait for the transfer, which takes the
 // service milliseconds (its half of the key exchange): the first method
 // called sends its own requests meanwhile, and a provider that refuses the
-// session is that method's error. A missing provider is OpenWith's.
+// transfer is that method's error. A missing provider is OpenWith's.
 func OpenWith(opts Options) (*Keyring, error) {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = DefaultCallTimeout
@@ -125,7 +125,7 @@ func OpenWith(opts Options) (*Keyring, error) {
 		closeConn()
 		return nil, kp.err
 	}
-	k.openSession(kp.kp)
+	k.openTransfer(kp.kp)
 	return k, nil
 }
 
@@ -144,31 +144,31 @@ func sessionBusAddress() (string, error) {
 	return "", fmt.Errorf("%w: DBUS_SESSION_BUS_ADDRESS is not set and $XDG_RUNTIME_DIR/bus does not exist; %s", ErrNoBus, adviceBus)
 }
 
-// openSession asks for the encrypted transfer session, with our side of
+// openTransfer asks for the encrypted transfer (OpenSession), with our side of
 // the key exchange, kp, and returns at once. Once the service answers, the
-// session's path is for ready; the key, which takes a moment more to
+// transfer's path is for ready; the key, which takes a moment more to
 // derive, is for agreed.
-func (k *Keyring) openSession(kp dhKeyPair) {
+func (k *Keyring) openTransfer(kp dhKeyPair) {
 	ctx, cancel := context.WithTimeout(context.Background(), k.callTimeout)
 	call := k.service.GoWithContext(ctx, serviceIface+".OpenSession", 0, nil, dhAlgorithm, dbus.MakeVariant(kp.public))
 	go func() {
 		defer close(k.keyed)
-		path, peer, err := k.sessionAnswer(<-call.Done)
+		path, peer, err := k.transferAnswer(<-call.Done)
 		cancel()
 		if err == nil {
-			k.session = &session{path: path}
+			k.transfer = &transfer{path: path}
 		}
-		k.sessionErr = err
+		k.transferErr = err
 		close(k.answered)
 		if err == nil {
-			k.session.key, k.keyErr = kp.sessionKey(peer)
+			k.transfer.key, k.keyErr = kp.transferKey(peer)
 		}
 	}()
 }
 
-// sessionAnswer reads the service's answer to OpenSession: the session's
+// transferAnswer reads the service's answer to OpenSession: the session's
 // path and the service's public key.
-func (k *Keyring) sessionAnswer(call *dbus.Call) (dbus.ObjectPath, []byte, error) {
+func (k *Keyring) transferAnswer(call *dbus.Call) (dbus.ObjectPath, []byte, error) {
 	var output dbus.Variant
 	var path dbus.ObjectPath
 	err := call.Store(&output, &path)
@@ -185,33 +185,33 @@ func (k *Keyring) sessionAnswer(call *dbus.Call) (dbus.ObjectPath, []byte, error
 	return path, peer, nil
 }
 
-// ready waits for the service's answer to the session Open started and
-// returns the session's path, which calls that name the session need.
+// ready waits for the service's answer to the transfer Open started and
+// returns the transfer's path, which calls that need it name.
 func (k *Keyring) ready() (dbus.ObjectPath, error) {
 	<-k.answered
-	if k.sessionErr != nil {
-		return "", k.sessionErr
+	if k.transferErr != nil {
+		return "", k.transferErr
 	}
-	return k.session.path, nil
+	return k.transfer.path, nil
 }
 
-// agreed waits until the session key is agreed, which encrypting and
+// agreed waits until the transfer key is agreed, which encrypting and
 // decrypting need.
-func (k *Keyring) agreed() (*session, error) {
+func (k *Keyring) agreed() (*transfer, error) {
 	<-k.keyed
-	if k.sessionErr != nil {
-		return nil, k.sessionErr
+	if k.transferErr != nil {
+		return nil, k.transferErr
 	}
-	return k.session, k.keyErr
+	return k.transfer, k.keyErr
 }
 
-// Close ends the session, if it was opened, and closes the connection.
+// Close ends the encrypted transfer, if it was opened, and closes the connection.
 // (The service also ends a session whose client disconnects.)
 func (k *Keyring) Close() error {
 	select {
 	case <-k.answered:
-		if k.sessionErr == nil && k.conn.Connected() {
-			k.conn.Object(serviceName, k.session.path).Go("org.freedesktop.Secret.Session.Close", dbus.FlagNoReplyExpected, nil)
+		if k.transferErr == nil && k.conn.Connected() {
+			k.conn.Object(serviceName, k.transfer.path).Go("org.freedesktop.Secret.Session.Close", dbus.FlagNoReplyExpected, nil)
 		}
 	default:
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/jailrun/jailrun/platform/linux"
 )
 
-// openTest opens the keyring of the test's private session.
+// openTest opens the keyring of the test's private bus.
 func openTest(t testing.TB) *linux.Keyring {
 	t.Helper()
 	k, err := linux.Open()
@@ -31,7 +31,7 @@ func openTest(t testing.TB) *linux.Keyring {
 	return k
 }
 
-// secretTool runs secret-tool on the test's private session; secrets go
+// secretTool runs secret-tool on the test's private bus; secrets go
 // on stdin, never in argv. It returns stdout (a looked-up secret; for
 // search, the label) and stderr (for search, the attributes). Its output may hold
 // a secret: it is never printed.

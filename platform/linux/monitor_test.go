@@ -19,7 +19,7 @@ import (
 
 // watchBus becomes a monitor of s's bus and returns every message on it
 // from then on.
-func watchBus(t *testing.T, s *keyringtest.Session) <-chan *dbus.Message {
+func watchBus(t *testing.T, s *keyringtest.Bus) <-chan *dbus.Message {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -62,12 +62,12 @@ func TestGreetingComesFirst(t *testing.T) {
 	greeting := map[string]uint32{} // the serial of each client's greeting
 	answered := map[string]bool{}   // the service has answered it
 	timeout := time.After(5 * time.Second)
-	for sessions := 0; sessions < 2; {
+	for transfersOpened := 0; transfersOpened < 2; {
 		var msg *dbus.Message
 		select {
 		case msg = <-messages:
 		case <-timeout:
-			t.Fatalf("the monitor saw %d OpenSession calls within 5s, want 2", sessions)
+			t.Fatalf("the monitor saw %d OpenSession calls within 5s, want 2", transfersOpened)
 		}
 		sender, _ := msg.Headers[dbus.FieldSender].Value().(string)
 		destination, _ := msg.Headers[dbus.FieldDestination].Value().(string)
@@ -88,7 +88,7 @@ func TestGreetingComesFirst(t *testing.T) {
 			if !answered[sender] {
 				t.Fatal("OpenSession went out before the service had answered the greeting")
 			}
-			sessions++
+			transfersOpened++
 		}
 	}
 }

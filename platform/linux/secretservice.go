@@ -38,8 +38,8 @@ func newestFirst(a, b item) int {
 
 // search returns the items whose attributes include attrs, unlocking the
 // locked ones (which may show a prompt). Every operation starts here, so it
-// also waits for the answer to the session Open asked for: a provider that
-// refuses the session fails every operation alike. The search goes out
+// also waits for the answer to the transfer Open asked for: a provider that
+// refuses the transfer fails every operation alike. The search goes out
 // first, and the service handles it right after its half of the key
 // exchange.
 func (k *Keyring) search(op string, attrs map[string]string) ([]dbus.ObjectPath, error) {
@@ -242,11 +242,11 @@ func (k *Keyring) loadSecrets(op string, items []item) ([]item, error) {
 
 // getSecrets sends one GetSecrets call for paths without waiting.
 func (k *Keyring) getSecrets(ctx context.Context, paths []dbus.ObjectPath) (*dbus.Call, error) {
-	session, err := k.ready()
+	transferPath, err := k.ready()
 	if err != nil {
 		return nil, err
 	}
-	return k.service.GoWithContext(ctx, serviceIface+".GetSecrets", 0, nil, paths, session), nil
+	return k.service.GoWithContext(ctx, serviceIface+".GetSecrets", 0, nil, paths, transferPath), nil
 }
 
 // fillSecrets waits for a GetSecrets call and decrypts its answer into
@@ -332,7 +332,7 @@ func (k *Keyring) createItem(op, label string, attrs map[string]string, plaintex
 	return path, nil
 }
 
-// encrypt wraps plaintext for the service in the session Open started.
+// encrypt wraps plaintext for the service in the transfer Open started.
 func (k *Keyring) encrypt(op string, plaintext []byte) (secret, error) {
 	s, err := k.agreed()
 	if err != nil {

@@ -15,8 +15,8 @@ import (
 )
 
 // secretsOwned reports whether something owns org.freedesktop.secrets on
-// the session's bus.
-func secretsOwned(t *testing.T, s *Session) bool {
+// the test bus.
+func secretsOwned(t *testing.T, s *Bus) bool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -31,10 +31,10 @@ func secretsOwned(t *testing.T, s *Session) bool {
 func TestStartIsolatesTheTest(t *testing.T) {
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/developer/bus")
 	t.Setenv("HOME", "/developer/home")
-	var s *Session
+	var s *Bus
 	var root string
 	var pids []int
-	t.Run("session", func(t *testing.T) {
+	t.Run("bus", func(t *testing.T) {
 		s = Start(t)
 		root = filepath.Dir(s.RuntimeDir)
 		if got := os.Getenv("DBUS_SESSION_BUS_ADDRESS"); got != s.Address || !strings.Contains(got, s.RuntimeDir) {
@@ -92,7 +92,7 @@ func TestStartIsolatesTheTest(t *testing.T) {
 func TestStartBusOnlyHasNoProvider(t *testing.T) {
 	s := StartBusOnly(t)
 	if secretsOwned(t, s) {
-		t.Fatal("something owns org.freedesktop.secrets on a bus-only session")
+		t.Fatal("something owns org.freedesktop.secrets on a bus-only test bus")
 	}
 	// Nothing installed on the machine can be activated on it either.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

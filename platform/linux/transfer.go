@@ -42,9 +42,10 @@ type secret struct {
 	ContentType string
 }
 
-// session is an open Secret Service session: its object path and the AES
+// transfer is the encrypted transfer the Secret Service opens for us (its
+// OpenSession): the object path the service gave it and the AES
 // key agreed with the service.
-type session struct {
+type transfer struct {
 	path dbus.ObjectPath
 	key  []byte
 }
@@ -66,20 +67,20 @@ func newDHKeyPair() (dhKeyPair, error) {
 	// 1 < private < 2^256 + 2 < p-1.
 	x, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), dhPrivateBits))
 	if err != nil {
-		return dhKeyPair{}, fmt.Errorf("generate session key: %w", err)
+		return dhKeyPair{}, fmt.Errorf("generate the transfer key: %w", err)
 	}
 	x.Add(x, big.NewInt(2))
 	pub := new(big.Int).Exp(dhGenerator, x, dhPrime)
 	return dhKeyPair{private: x, public: pub.FillBytes(make([]byte, dhKeySize))}, nil
 }
 
-// sessionKey derives the AES-128 key from the peer's public key:
+// transferKey derives the AES-128 key from the peer's public key:
 // HKDF-SHA256 (no salt, no info) of the padded shared secret.
-func (kp dhKeyPair) sessionKey(peerPublic []byte) ([]byte, error) {
+func (kp dhKeyPair) transferKey(peerPublic []byte) ([]byte, error) {
 	y := new(big.Int).SetBytes(peerPublic)
 	one := big.NewInt(1)
 	if y.Cmp(one) <= 0 || y.Cmp(new(big.Int).Sub(dhPrime, one)) >= 0 {
-		return nil, errors.New("the Secret Service sent an invalid session public key")
+		return nil, errors.New("the Secret Service sent an invalid public key for the encrypted transfer")
 	}
 	shared := new(big.Int).Exp(y, kp.private, dhPrime).FillBytes(make([]byte, dhKeySize))
 	return hkdf.Key(sha256.New, shared, nil, "", aes.BlockSize)
@@ -87,7 +88,7 @@ func (kp dhKeyPair) sessionKey(peerPublic []byte) ([]byte, error) {
 
 // encrypt wraps plaintext for the service: AES-128-CBC with PKCS#7 padding
 // and a fresh random IV.
-func (s *session) encrypt(plaintext []byte, contentType string) (secret, error) {
+func (s *transfer) encrypt(plaintext []byte, contentType string) (secret, error) {
 	block, err := aes.NewCipher(s.key)
 	if err != nil {
 		return secret{}, err
@@ -109,7 +110,7 @@ func (s *session) encrypt(plaintext []byte, contentType string) (secret, error) 
 var errBadSecret = errors.New("the Secret Service returned a secret that does not decrypt; close other keyring clients and retry")
 
 // decrypt unwraps a secret the service sent, checking its padding.
-func (s *session) decrypt(sec secret) ([]byte, error) {
+func (s *transfer) decrypt(sec secret) ([]byte, error) {
 	if sec.Session != s.path || len(sec.Parameters) != aes.BlockSize ||
 		len(sec.Value) == 0 || len(sec.Value)%aes.BlockSize != 0 {
 		return nil, errBadSecret

@@ -4,9 +4,9 @@ package keyringtest
 
 import "testing"
 
-// Session is a private Secret Service session; on this system there is
+// Bus is a private D-Bus session bus with a Secret Service; on this system there is
 // none, and every test that asks for one is skipped.
-type Session struct {
+type Bus struct {
 	Address    string
 	RuntimeDir string
 }
@@ -14,22 +14,22 @@ type Session struct {
 const notLinux = "the Secret Service tests run on Linux only; this system's keychain backend has tests of its own"
 
 // Start skips the test: the Secret Service is Linux's.
-func Start(t testing.TB) *Session { t.Helper(); t.Skip(notLinux); return nil }
+func Start(t testing.TB) *Bus { t.Helper(); t.Skip(notLinux); return nil }
 
 // StartBusOnly skips the test: the Secret Service is Linux's.
-func StartBusOnly(t testing.TB) *Session { t.Helper(); t.Skip(notLinux); return nil }
+func StartBusOnly(t testing.TB) *Bus { t.Helper(); t.Skip(notLinux); return nil }
 
 // Env is never reached: Start skips the test.
-func (s *Session) Env() []string { return nil }
+func (s *Bus) Env() []string { return nil }
 
 // Lock is never reached: Start skips the test.
-func (s *Session) Lock(t testing.TB) {}
+func (s *Bus) Lock(t testing.TB) {}
 
 // Count is never reached: Start skips the test.
-func (s *Session) Count(t testing.TB, attrs map[string]string) int { return 0 }
+func (s *Bus) Count(t testing.TB, attrs map[string]string) int { return 0 }
 
 // ProviderLog is never reached: Start skips the test.
-func (s *Session) ProviderLog() string { return "" }
+func (s *Bus) ProviderLog() string { return "" }
 
 // KillProvider is never reached: Start skips the test.
-func (s *Session) KillProvider(t testing.TB) {}
+func (s *Bus) KillProvider(t testing.TB) {}

@@ -20,13 +20,13 @@ import (
 // startTimeout bounds starting each daemon.
 const startTimeout = 10 * time.Second
 
-// password unlocks the login keyring of a Start session.
+// password unlocks the login keyring of a Start bus.
 const password = "jailrun-test-password"
 
-// Session is a private D-Bus session bus in a temporary home, optionally
+// Bus is a private D-Bus session bus in a temporary home, optionally
 // with gnome-keyring providing the Secret Service on it. It never touches
 // the developer's own bus or keyring.
-type Session struct {
+type Bus struct {
 	// Address is the bus address (also in DBUS_SESSION_BUS_ADDRESS).
 	Address string
 	// RuntimeDir is XDG_RUNTIME_DIR; the bus socket is RuntimeDir/bus.
@@ -38,18 +38,18 @@ type Session struct {
 
 // ProviderLog returns what the running gnome-keyring has logged, for a
 // failure message.
-func (s *Session) ProviderLog() string { return readLog(s.providerLog) }
+func (s *Bus) ProviderLog() string { return readLog(s.providerLog) }
 
 // Env returns the variables that point a subprocess (git, secret-tool, a
-// jailrun binary) at this session, as KEY=VALUE, to append to os.Environ().
-func (s *Session) Env() []string { return append([]string(nil), s.env...) }
+// jailrun binary) at this bus, as KEY=VALUE, to append to os.Environ().
+func (s *Bus) Env() []string { return append([]string(nil), s.env...) }
 
 // Start starts a private session bus with gnome-keyring on it, its login
 // collection created and unlocked, and points the test's environment at it
 // (DBUS_SESSION_BUS_ADDRESS, HOME, XDG_*, and USER if unset). Everything is
 // stopped and removed when the test ends. Without dbus-daemon or
 // gnome-keyring-daemon the test is skipped (failed when CI=true).
-func Start(t testing.TB) *Session {
+func Start(t testing.TB) *Bus {
 	t.Helper()
 	need(t, "dbus-daemon", "gnome-keyring-daemon")
 	s := startBus(t)
@@ -57,9 +57,9 @@ func Start(t testing.TB) *Session {
 	return s
 }
 
-// startProvider starts gnome-keyring on the session's bus, its log in
+// startProvider starts gnome-keyring on the test bus, its log in
 // logName under RuntimeDir, and waits until it answers.
-func (s *Session) startProvider(t testing.TB, logName string) {
+func (s *Bus) startProvider(t testing.TB, logName string) {
 	t.Helper()
 	keyringd := exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
 	keyringd.Stdin = strings.NewReader(password)
@@ -68,10 +68,10 @@ func (s *Session) startProvider(t testing.TB, logName string) {
 	s.waitForKeyring(t)
 }
 
-// RestartProvider kills the Secret Service provider of a Start session
+// RestartProvider kills the Secret Service provider of a Start bus
 // and starts a new gnome-keyring on the same keyring files, as a user's
 // desktop does after a crash.
-func (s *Session) RestartProvider(t testing.TB) {
+func (s *Bus) RestartProvider(t testing.TB) {
 	t.Helper()
 	s.KillProvider(t)
 	s.startProvider(t, "gnome-keyring-restarted.log")
@@ -79,7 +79,7 @@ func (s *Session) RestartProvider(t testing.TB) {
 
 // StartBusOnly starts a private session bus on which nothing provides the
 // Secret Service, and points the test's environment at it like Start.
-func StartBusOnly(t testing.TB) *Session {
+func StartBusOnly(t testing.TB) *Bus {
 	t.Helper()
 	need(t, "dbus-daemon")
 	return startBus(t)
@@ -101,7 +101,7 @@ func need(t testing.TB, programs ...string) {
 
 // startBus creates the temporary directories, starts dbus-daemon and
 // points the test's environment at it.
-func startBus(t testing.TB) *Session {
+func startBus(t testing.TB) *Bus {
 	t.Helper()
 	// A short root keeps the socket path under the 108-byte limit.
 	root, err := os.MkdirTemp("", "jrkr")
@@ -121,7 +121,7 @@ func startBus(t testing.TB) *Session {
 			t.Fatal(err)
 		}
 	}
-	s := &Session{RuntimeDir: dirs["XDG_RUNTIME_DIR"]}
+	s := &Bus{RuntimeDir: dirs["XDG_RUNTIME_DIR"]}
 
 	// No <servicedir>/<standard_session_servicedirs/>: nothing installed on
 	// the machine is activated on this bus.
@@ -180,9 +180,9 @@ func startBus(t testing.TB) *Session {
 	return s
 }
 
-// daemonEnv is the environment for a daemon on this session: a clean one,
+// daemonEnv is the environment for a daemon on this bus: a clean one,
 // so that no display or other bus of the developer leaks in.
-func (s *Session) daemonEnv() []string {
+func (s *Bus) daemonEnv() []string {
 	return append([]string{"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8"}, s.env...)
 }
 
@@ -217,9 +217,9 @@ func readLog(path string) string {
 	return strings.TrimSpace(string(b))
 }
 
-// connect opens a private connection to the session's bus, closed when
+// connect opens a private connection to the test bus, closed when
 // the test ends.
-func (s *Session) connect(t testing.TB) *dbus.Conn {
+func (s *Bus) connect(t testing.TB) *dbus.Conn {
 	t.Helper()
 	// The connection lives as long as ctx: cancelled by the timer if
 	// connecting takes too long, else when the test ends.
@@ -236,7 +236,7 @@ func (s *Session) connect(t testing.TB) *dbus.Conn {
 
 // waitForKeyring waits until gnome-keyring owns org.freedesktop.secrets and
 // its default collection exists.
-func (s *Session) waitForKeyring(t testing.TB) {
+func (s *Bus) waitForKeyring(t testing.TB) {
 	t.Helper()
 	conn := s.connect(t)
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
@@ -261,10 +261,10 @@ func (s *Session) waitForKeyring(t testing.TB) {
 	}
 }
 
-// Lock locks every collection of the session's keyring over D-Bus, as a
+// Lock locks every collection of the test bus's keyring over D-Bus, as a
 // screen lock or `secret-tool lock` would; with no prompter on the private
 // bus it cannot be unlocked again.
-func (s *Session) Lock(t testing.TB) {
+func (s *Bus) Lock(t testing.TB) {
 	t.Helper()
 	conn := s.connect(t)
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
@@ -288,9 +288,9 @@ func (s *Session) Lock(t testing.TB) {
 	}
 }
 
-// Count returns how many items of the session's keyring have all of attrs,
+// Count returns how many items of the test bus's keyring have all of attrs,
 // locked or not.
-func (s *Session) Count(t testing.TB, attrs map[string]string) int {
+func (s *Bus) Count(t testing.TB, attrs map[string]string) int {
 	t.Helper()
 	conn := s.connect(t)
 	defer conn.Close()
@@ -315,7 +315,7 @@ func (s *Session) Count(t testing.TB, attrs map[string]string) int {
 // KillProvider kills the process that provides the Secret Service on the
 // session's bus with SIGKILL, as a crash or the OOM killer would, and waits
 // until the bus has noticed.
-func (s *Session) KillProvider(t testing.TB) {
+func (s *Bus) KillProvider(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

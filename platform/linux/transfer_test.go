@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// pairSessions returns two sessions whose keys were agreed by
+// pairTransfers returns two ends of an encrypted transfer whose keys were agreed by
 // Diffie-Hellman, as a client and the service do.
-func pairSessions(t *testing.T) (client, service *session) {
+func pairTransfers(t *testing.T) (client, service *transfer) {
 	t.Helper()
 	a, err := newDHKeyPair()
 	if err != nil {
@@ -23,22 +23,22 @@ func pairSessions(t *testing.T) (client, service *session) {
 	if len(a.public) != dhKeySize || a.private.Cmp(b.private) == 0 {
 		t.Fatalf("key pairs: public key of %d bytes, private keys equal: %v", len(a.public), a.private.Cmp(b.private) == 0)
 	}
-	ka, err := a.sessionKey(b.public)
+	ka, err := a.transferKey(b.public)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kb, err := b.sessionKey(a.public)
+	kb, err := b.transferKey(a.public)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(ka, kb) || len(ka) != aes.BlockSize {
 		t.Fatalf("agreed keys differ or are not %d bytes long", aes.BlockSize)
 	}
-	return &session{path: "/s/1", key: ka}, &session{path: "/s/1", key: kb}
+	return &transfer{path: "/s/1", key: ka}, &transfer{path: "/s/1", key: kb}
 }
 
 func TestEncryptDecrypt(t *testing.T) {
-	client, service := pairSessions(t)
+	client, service := pairTransfers(t)
 	for n := 0; n <= 2*aes.BlockSize+1; n++ {
 		plain := bytes.Repeat([]byte("ghp_secret!"), 4)[:n]
 		sec, err := client.encrypt(plain, "text/plain")
@@ -67,16 +67,16 @@ func TestEncryptDecrypt(t *testing.T) {
 }
 
 func TestDecryptRejectsTampering(t *testing.T) {
-	client, service := pairSessions(t)
+	client, service := pairTransfers(t)
 	sec, err := client.encrypt([]byte("ghp_0123456789"), "text/plain")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cases := map[string]func(s *secret){
-		"other session": func(s *secret) { s.Session = "/s/2" },
-		"short IV":      func(s *secret) { s.Parameters = s.Parameters[:8] },
-		"partial block": func(s *secret) { s.Value = s.Value[:len(s.Value)-1] },
-		"empty":         func(s *secret) { s.Value = nil },
+		"other transfer": func(s *secret) { s.Session = "/s/2" },
+		"short IV":       func(s *secret) { s.Parameters = s.Parameters[:8] },
+		"partial block":  func(s *secret) { s.Value = s.Value[:len(s.Value)-1] },
+		"empty":          func(s *secret) { s.Value = nil },
 		// 14 bytes of plaintext end in the padding 0x02 0x02; flipping
 		// IV bits flips the same plaintext bits.
 		"padding too long": func(s *secret) { s.Parameters[15] ^= 0x55 },
@@ -101,7 +101,7 @@ func TestSessionKeyRejectsWeakPeerKeys(t *testing.T) {
 	}
 	pMinus1 := new(big.Int).Sub(dhPrime, big.NewInt(1)).Bytes()
 	for _, peer := range [][]byte{nil, {0}, {1}, pMinus1, dhPrime.Bytes()} {
-		if _, err := kp.sessionKey(peer); err == nil {
+		if _, err := kp.transferKey(peer); err == nil {
 			t.Errorf("peer key %x accepted", peer)
 		}
 	}
