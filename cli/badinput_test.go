@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/jailrun/jailrun/keyring"
+
+	"github.com/jailrun/jailrun/internal/testbin"
 )
 
 // TestBadInput feeds the built binaries bad token names, bad config
@@ -17,7 +19,7 @@ import (
 // exactly one line on stderr that says what is wrong, and nothing is
 // stored or served.
 func TestBadInput(t *testing.T) {
-	bin := buildBinaries(t)
+	bin := testbin.Dir(t)
 	t.Run("Names", func(t *testing.T) { testBadNames(t, bin) })
 	t.Run("ConfigLines", func(t *testing.T) { testBadConfigLines(t, bin) })
 	t.Run("UnreadableConfig", func(t *testing.T) { testUnreadableConfig(t, bin) })

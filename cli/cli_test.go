@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/jailrun/jailrun/cli"
+	"github.com/jailrun/jailrun/internal/testbin"
 	"github.com/jailrun/jailrun/keyringtest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(testbin.RemovingAfter(m), map[string]func(){
 		"jailrun": func() { os.Exit(cli.Main()) },
 	})
 }

@@ -18,13 +18,15 @@ import (
 
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/keyringtest"
+
+	"github.com/jailrun/jailrun/internal/testbin"
 )
 
 // TestFaults runs the built binaries while the keyring misbehaves: its
 // daemon killed between two processes, a rotation killed at random
 // points, many processes racing each other.
 func TestFaults(t *testing.T) {
-	bin := buildBinaries(t)
+	bin := testbin.Dir(t)
 	t.Run("DaemonKilledBetweenProcesses", func(t *testing.T) { testDaemonKilledBetweenProcesses(t, bin) })
 	t.Run("RotateKilled", func(t *testing.T) { testRotateKilled(t, bin) })
 	t.Run("GetsRaceRotates", func(t *testing.T) { testGetsRaceRotates(t, bin) })

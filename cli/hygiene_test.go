@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/jailrun/jailrun/keyring"
+
+	"github.com/jailrun/jailrun/internal/testbin"
 )
 
 // argvWatch reads the command line of every process on the machine, over
@@ -169,7 +171,7 @@ func slowGitHub(t *testing.T, token, caFile string) string {
 // under HOME, TMPDIR, XDG_RUNTIME_DIR or the other XDG directories holds
 // it, and no stderr line does.
 func TestSecretsHygiene(t *testing.T) {
-	bin := buildBinaries(t)
+	bin := testbin.Dir(t)
 	w, _ := newKeyringWorld(t, bin)
 	token := "github_pat_" + rand.Text() + rand.Text()
 	secrets := []string{token}

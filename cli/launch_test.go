@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -18,28 +17,13 @@ import (
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/keyringtest"
 	"github.com/jailrun/jailrun/platform"
+
+	"github.com/jailrun/jailrun/config/configtest"
+	"github.com/jailrun/jailrun/internal/testbin"
 )
 
 // runTimeout bounds every command a session test runs.
 const runTimeout = 60 * time.Second
-
-// buildBinaries builds jailrun and git-credential-jailrun into one
-// directory, as install.sh does, and returns it.
-func buildBinaries(t testing.TB) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	dir := t.TempDir()
-	for _, cmd := range []string{"jailrun", "git-credential-jailrun"} {
-		build := exec.Command(goTool, "build", "-o", filepath.Join(dir, cmd), "github.com/jailrun/jailrun/cmd/"+cmd)
-		if out, err := build.CombinedOutput(); err != nil {
-			t.Fatalf("build %s: %v\n%s", cmd, err, out)
-		}
-	}
-	return dir
-}
 
 // world is one session test: the built binaries, a private keyring (or a
 // bus without one), a home of its own and fake agents on PATH.
@@ -121,13 +105,7 @@ func (w *world) put(name, prefix string, expires time.Time) string {
 // config writes the jailrun config file.
 func (w *world) config(text string) {
 	w.t.Helper()
-	dir := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "jailrun")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		w.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(text), 0o600); err != nil {
-		w.t.Fatal(err)
-	}
+	configtest.Write(w.t, os.Getenv, text)
 }
 
 // agent installs a fake agent: a shell script on PATH.
@@ -207,7 +185,7 @@ func (w *world) noSecretOnDisk(start time.Time, secrets ...string) {
 
 // TestSession runs the session end to end with the built binaries.
 func TestSession(t *testing.T) {
-	bin := buildBinaries(t)
+	bin := testbin.Dir(t)
 	t.Run("ArgsVerbatimAndExitStatus", func(t *testing.T) { testArgsVerbatim(t, bin) })
 	t.Run("Environment", func(t *testing.T) { testEnvironment(t, bin) })
 	t.Run("StartLines", func(t *testing.T) { testStartLines(t, bin) })
@@ -500,7 +478,7 @@ func BenchmarkLaunch(b *testing.B) {
 	if err != nil {
 		b.Skip("secret-tool not installed (sudo apt install libsecret-tools)")
 	}
-	bin := buildBinaries(b)
+	bin := testbin.Dir(b)
 	ks := keyringtest.Start(b)
 	kr, err := platform.Open()
 	if err != nil {

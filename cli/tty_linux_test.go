@@ -16,6 +16,8 @@ import (
 	"github.com/jailrun/jailrun/keyringtest"
 	"github.com/jailrun/jailrun/platform"
 	"golang.org/x/sys/unix"
+
+	"github.com/jailrun/jailrun/internal/testbin"
 )
 
 // openPTY returns the two ends of a new pseudo-terminal.
@@ -91,7 +93,7 @@ func waitFor(t *testing.T, out *syncBuffer, s string) {
 
 // TestTerminal runs token add on a pseudo-terminal, as a person types.
 func TestTerminal(t *testing.T) {
-	bin := buildBinaries(t) + "/jailrun" // before Start moves HOME, and with it the build cache
+	bin := testbin.Dir(t) + "/jailrun"
 	t.Run("HiddenInput", func(t *testing.T) { testHiddenInput(t, bin) })
 	t.Run("InterruptRestoresTerminal", func(t *testing.T) { testInterruptRestoresTerminal(t, bin) })
 }

@@ -38,9 +38,9 @@ func (w *world) runMeasured(input []byte, args ...string) measured {
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
 	rssFile := filepath.Join(w.t.TempDir(), "maxrss")
-	cmd := exec.CommandContext(ctx, timeProgram, append([]string{"-f", "%M", "-o", rssFile, helperBin}, args...)...)
+	cmd := exec.CommandContext(ctx, timeProgram, append([]string{"-f", "%M", "-o", rssFile, w.helper}, args...)...)
 	if _, err := os.Stat(timeProgram); err != nil {
-		cmd = exec.CommandContext(ctx, helperBin, args...)
+		cmd = exec.CommandContext(ctx, w.helper, args...)
 	}
 	cmd.Env = w.env
 	cmd.Dir = w.t.TempDir()

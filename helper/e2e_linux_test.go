@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -17,42 +16,25 @@ import (
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/keyringtest"
 	"github.com/jailrun/jailrun/platform"
-)
 
-// helperBin is the git-credential-jailrun binary that TestMain builds.
-var helperBin string
+	"github.com/jailrun/jailrun/config/configtest"
+	"github.com/jailrun/jailrun/internal/testbin"
+)
 
 // commandTimeout bounds every git or helper run of the tests.
 const commandTimeout = 30 * time.Second
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "jrhelper")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	helperBin = filepath.Join(dir, Program)
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	build := exec.Command(goTool, "build", "-o", helperBin, "github.com/jailrun/jailrun/cmd/git-credential-jailrun")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build %s: %v\n%s", Program, err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(testbin.RemovingAfter(m).Run())
 }
 
 // world is a private keyring and a clean environment for git and the helper.
 type world struct {
-	t       *testing.T
-	session *keyringtest.Bus
-	env     []string
-	kr      keyring.Keyring
+	t      *testing.T
+	bus    *keyringtest.Bus
+	helper string // the built git-credential-jailrun
+	env    []string
+	kr     keyring.Keyring
 }
 
 // newWorld starts a private gnome-keyring and prepares an environment in
@@ -85,19 +67,13 @@ echo "askpass-$what"
 		t.Fatalf("open the test keyring: %v", err)
 	}
 	t.Cleanup(func() { kr.Close() })
-	return &world{t: t, session: s, env: env, kr: kr}
+	return &world{t: t, bus: s, helper: testbin.Path(t, Program), env: env, kr: kr}
 }
 
 // writeConfig writes the jailrun config that the helper reads.
 func (w *world) writeConfig(content string) {
 	w.t.Helper()
-	dir := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "jailrun")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		w.t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(content), 0o600); err != nil {
-		w.t.Fatal(err)
-	}
+	configtest.Write(w.t, os.Getenv, content)
 }
 
 // put stores a token in the test keyring.
@@ -175,7 +151,7 @@ func askpass(url string, user bool) string {
 // in plain mode and a private gnome-keyring.
 func TestGitExternalHelperSuite(t *testing.T) {
 	w := newWorld(t)
-	h := helperBin
+	h := w.helper
 
 	step := func(name string, f func()) {
 		t.Helper()
@@ -347,7 +323,7 @@ func TestRoutingThroughGit(t *testing.T) {
 		{"https://github.com.evil.example/myorg/repo.git", ""},
 		{"https://github.com:8443/myorg/repo.git", ""},
 	} {
-		for _, mode := range []string{helperBin, helperBin + " " + SessionFlag} {
+		for _, mode := range []string{w.helper, w.helper + " " + SessionFlag} {
 			out, errOut, code := w.run("url="+tc.url+"\n\n", "git", "-c", "credential.helper=", "-c", "credential.helper="+mode,
 				"-c", "credential.useHttpPath=true", "credential", "fill")
 			if code != 0 {
@@ -372,20 +348,20 @@ func TestRoutingThroughGit(t *testing.T) {
 	}
 
 	// Without useHttpPath git sends no path: the host's default only.
-	out, _, _ := w.run("url=https://github.com/myorg/repo.git\n\n", "git", "-c", "credential.helper=", "-c", "credential.helper="+helperBin, "credential", "fill")
+	out, _, _ := w.run("url=https://github.com/myorg/repo.git\n\n", "git", "-c", "credential.helper=", "-c", "credential.helper="+w.helper, "credential", "fill")
 	if got := attr(out, "password"); got != tok.classic {
 		t.Errorf("without useHttpPath: got %s (%s), want github:classic", names[got], keyring.Preview(got))
 	}
 
 	// The helper alone, no git, no session.
-	out, errOut, code := w.run("protocol=https\nhost=github.com\npath=myorg/repo.git\n\n", helperBin, "get")
+	out, errOut, code := w.run("protocol=https\nhost=github.com\npath=myorg/repo.git\n\n", w.helper, "get")
 	if want := "username=" + DefaultUsername + "\npassword=" + tok.myorg + "\n"; code != 0 || out != want || errOut != "" {
 		t.Errorf("helper get: exit %d, token %s, stderr %q; want 0, github:fine-grained-myorg, nothing", code, names[attr(out, "password")], errOut)
 	}
 
 	// git rejects a token GitHub refused: the token stays, with a hint.
 	_, errOut, _ = w.run("protocol=https\nhost=github.com\nusername=x-access-token\npassword="+tok.myorg+"\n\n",
-		"git", "-c", "credential.helper=", "-c", "credential.helper="+helperBin, "credential", "reject")
+		"git", "-c", "credential.helper=", "-c", "credential.helper="+w.helper, "credential", "reject")
 	if want := Program + ": token github:fine-grained-myorg was rejected by github.com; rotate it: jailrun token rotate --name github:fine-grained-myorg\n"; errOut != want {
 		t.Errorf("reject: stderr %q, want %q", errOut, want)
 	}
@@ -394,14 +370,14 @@ func TestRoutingThroughGit(t *testing.T) {
 	}
 	// approve of a served token stores no second copy.
 	w.run("protocol=https\nhost=github.com\nusername=x-access-token\npassword="+tok.myorg+"\n\n",
-		"git", "-c", "credential.helper=", "-c", "credential.helper="+helperBin, "credential", "approve")
+		"git", "-c", "credential.helper=", "-c", "credential.helper="+w.helper, "credential", "approve")
 	if creds, err := w.kr.FindCredentials(keyring.Credential{Protocol: "https", Host: "github.com"}); err != nil || len(creds) != 0 {
 		t.Errorf("after approve of a served token: %d stored credentials (err %v), want 0", len(creds), err)
 	}
 
 	// An explicit route to a missing token: a warning, nothing served.
 	w.writeConfig("GH_TOKEN_ROUTES=\"alice=fine-grained-gone\"\n")
-	out, errOut, _ = w.run("protocol=https\nhost=github.com\npath=alice/dots\n\n", helperBin, "get")
+	out, errOut, _ = w.run("protocol=https\nhost=github.com\npath=alice/dots\n\n", w.helper, "get")
 	if out != "" || !strings.Contains(errOut, "github:fine-grained-gone") {
 		t.Errorf("route to a missing token: served %s, stderr %q; want nothing and a warning", names[attr(out, "password")], errOut)
 	}
@@ -421,13 +397,13 @@ func TestSecretToolInterop(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("secret-tool store: exit %d: %s", code, errOut)
 	}
-	out, errOut, code := w.run("protocol=https\nhost=example.com\n\n", helperBin, "get")
+	out, errOut, code := w.run("protocol=https\nhost=example.com\n\n", w.helper, "get")
 	if want := "username=u\npassword=" + password + "\n"; code != 0 || out != want {
 		t.Errorf("get of a secret-tool item: exit %d, %d bytes out, stderr %q; want the item", code, len(out), errOut)
 	}
 
 	stored := "stored-" + rand.Text()
-	w.run("protocol=https\nhost=git.example:8443\npath=team/repo.git\nusername=v\npassword="+stored+"\n\n", helperBin, "store")
+	w.run("protocol=https\nhost=git.example:8443\npath=team/repo.git\nusername=v\npassword="+stored+"\n\n", w.helper, "store")
 	out, errOut, code = w.run("", "secret-tool", "lookup", "protocol", "https", "server", "git.example", "port", "8443", "user", "v")
 	if code != 0 || strings.TrimSuffix(out, "\n") != stored {
 		t.Errorf("secret-tool lookup of a stored credential: exit %d, stderr %q, found it: %v", code, errOut, strings.Contains(out, stored))
@@ -456,11 +432,11 @@ func TestPushThroughHelper(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 		cmd := exec.CommandContext(ctx, "git",
 			"-c", "credential.helper=",
-			"-c", "credential.helper="+helperBin+" "+SessionFlag,
+			"-c", "credential.helper="+w.helper+" "+SessionFlag,
 			"-c", "credential.https://"+srv.Host+".useHttpPath=true",
 			"push", "--quiet", "origin", "main")
 		cmd.Dir = dir
-		cmd.Env = append(srv.Env(t.TempDir()), w.session.Env()...)
+		cmd.Env = append(srv.Env(t.TempDir()), w.bus.Env()...)
 		cmd.Env = append(cmd.Env, "USER="+os.Getenv("USER"))
 		out, err := cmd.CombinedOutput()
 		cancel()

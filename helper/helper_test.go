@@ -3,77 +3,19 @@ package helper
 import (
 	"bytes"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jailrun/jailrun/config/configtest"
 	"github.com/jailrun/jailrun/keyring"
+	"github.com/jailrun/jailrun/keyringtest"
 )
 
 // now is the fixed time of the table tests.
 var now = time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
-
-// fakeKeyring is a keyring.Keyring in memory that counts calls.
-type fakeKeyring struct {
-	tokens []keyring.Token
-	creds  []keyring.Credential // newest first
-	lists  int
-	stores int
-	erases int
-	closed bool
-}
-
-func (f *fakeKeyring) Get(name string) (keyring.Token, error) {
-	for _, t := range f.tokens {
-		if t.Name == name {
-			return t, nil
-		}
-	}
-	return keyring.Token{}, keyring.ErrNotFound
-}
-func (f *fakeKeyring) Put(keyring.Token) error { return errors.New("fake: Put not used by the helper") }
-func (f *fakeKeyring) Delete(string) error     { return errors.New("fake: Delete not used by the helper") }
-func (f *fakeKeyring) List() ([]keyring.Token, error) {
-	f.lists++
-	return slices.Clone(f.tokens), nil
-}
-func (f *fakeKeyring) Close() error { f.closed = true; return nil }
-
-func matches(c, q keyring.Credential) bool {
-	return c.Protocol == q.Protocol && c.Host == q.Host &&
-		(q.Path == "" || c.Path == q.Path) && (q.Username == "" || c.Username == q.Username)
-}
-
-func (f *fakeKeyring) FindCredentials(q keyring.Credential) ([]keyring.Credential, error) {
-	var out []keyring.Credential
-	for _, c := range f.creds {
-		if matches(c, q) {
-			out = append(out, c)
-		}
-	}
-	return out, nil
-}
-
-func (f *fakeKeyring) StoreCredential(c keyring.Credential) error {
-	f.stores++
-	f.creds = slices.DeleteFunc(f.creds, func(o keyring.Credential) bool {
-		return o.Protocol == c.Protocol && o.Host == c.Host && o.Path == c.Path && o.Username == c.Username
-	})
-	f.creds = append([]keyring.Credential{c}, f.creds...)
-	return nil
-}
-
-func (f *fakeKeyring) EraseCredentials(q keyring.Credential) error {
-	f.erases++
-	f.creds = slices.DeleteFunc(f.creds, func(c keyring.Credential) bool {
-		return matches(c, q) && (q.Password == "" || c.Password == q.Password)
-	})
-	return nil
-}
 
 // Secrets of the table tests; stderr must never contain any of them.
 const (
@@ -105,16 +47,16 @@ func redact(s string) string {
 }
 
 // newFake returns the keyring the routing cases use.
-func newFake() *fakeKeyring {
-	return &fakeKeyring{
-		tokens: []keyring.Token{
+func newFake() *keyringtest.Fake {
+	return &keyringtest.Fake{
+		Tokens: []keyring.Token{
 			{Name: "github:classic", Secret: classic},
 			{Name: "github:fine-grained-expiredorg", Secret: expired, Meta: keyring.Meta{Expires: now.Add(-time.Hour)}},
 			{Name: "github:fine-grained-myorg", Secret: myorg, Meta: keyring.Meta{Expires: myorgExpiry}},
 			{Name: "github:fine-grained-personal", Secret: personal},
 			{Name: "github:ghe-classic", Secret: ghe},
 		},
-		creds: []keyring.Credential{
+		Credentials: []keyring.Credential{
 			{Protocol: "https", Host: "example.com", Username: "newest", Password: plainPass, OAuthRefreshToken: refresh,
 				PasswordExpiry: newestExpiry},
 			{Protocol: "https", Host: "example.com", Username: "older", Password: "older-pass"},
@@ -131,12 +73,7 @@ func newFake() *fakeKeyring {
 func configHome(t *testing.T, content string) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "jailrun"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "jailrun", "config"), []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	configtest.Write(t, func(key string) string { return map[string]string{"XDG_CONFIG_HOME": dir}[key] }, content)
 	return dir
 }
 
@@ -152,7 +89,7 @@ type result struct {
 }
 
 // run runs the helper on input with args against kr.
-func run(t *testing.T, kr *fakeKeyring, env map[string]string, input string, args ...string) result {
+func run(t *testing.T, kr *keyringtest.Fake, env map[string]string, input string, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	opened := false
@@ -171,7 +108,7 @@ func run(t *testing.T, kr *fakeKeyring, env map[string]string, input string, arg
 		},
 		Now: func() time.Time { return now },
 	})
-	if opened && !kr.closed {
+	if opened && !kr.Closed {
 		t.Errorf("keyring not closed")
 	}
 	for _, s := range secrets {
@@ -275,10 +212,10 @@ func TestGet(t *testing.T) {
 			if wantCode := map[bool]int{false: 0, true: 1}[tc.wantErr]; r.code != wantCode {
 				t.Errorf("exit status %d, want %d", r.code, wantCode)
 			}
-			if kr.lists > 1 {
-				t.Errorf("List called %d times, want at most once", kr.lists)
+			if kr.Lists > 1 {
+				t.Errorf("List called %d times, want at most once", kr.Lists)
 			}
-			if kr.stores+kr.erases > 0 {
+			if kr.Stores+kr.Erases > 0 {
 				t.Errorf("get changed the keyring")
 			}
 		})
@@ -290,11 +227,11 @@ func TestGetGitHubFallsBackToStoredCredentialOnlyWithoutAnyRoute(t *testing.T) {
 	// is routed, so plain mode serves what git stored for it.
 	env := map[string]string{"XDG_CONFIG_HOME": configHome(t, testConfig)}
 	kr := newFake()
-	kr.creds = append(kr.creds, keyring.Credential{Protocol: "https", Host: "gitlab.example:8443", Username: "gl", Password: "gl-pass"})
+	kr.Credentials = append(kr.Credentials, keyring.Credential{Protocol: "https", Host: "gitlab.example:8443", Username: "gl", Password: "gl-pass"})
 	if r := run(t, kr, env, "protocol=https\nhost=gitlab.example:8443\n\n", "get"); r.stdout != "username=gl\npassword=gl-pass\n" {
 		t.Errorf("plain mode: stdout = %q", redact(r.stdout))
 	}
-	if r := run(t, newFakeWith(kr.creds), env, "protocol=https\nhost=gitlab.example:8443\n\n", "--session", "get"); r.stdout != "" {
+	if r := run(t, newFakeWith(kr.Credentials), env, "protocol=https\nhost=gitlab.example:8443\n\n", "--session", "get"); r.stdout != "" {
 		t.Errorf("token-only mode: stdout = %q, want nothing", redact(r.stdout))
 	}
 	// A missing routed token never falls back to a stored credential.
@@ -306,9 +243,9 @@ func TestGetGitHubFallsBackToStoredCredentialOnlyWithoutAnyRoute(t *testing.T) {
 	}
 }
 
-func newFakeWith(creds []keyring.Credential) *fakeKeyring {
+func newFakeWith(creds []keyring.Credential) *keyringtest.Fake {
 	f := newFake()
-	f.creds = slices.Clone(creds)
+	f.Credentials = slices.Clone(creds)
 	return f
 }
 
@@ -347,21 +284,21 @@ func TestStore(t *testing.T) {
 				args = []string{"store"}
 			}
 			kr := newFake()
-			before := len(kr.creds)
+			before := len(kr.Credentials)
 			r := run(t, kr, env, tc.input+"\n", args...)
 			if r.code != 0 || r.stdout != "" || r.stderr != "" {
 				t.Errorf("exit %d, stdout %q, stderr %q; want 0 and no output", r.code, redact(r.stdout), redact(r.stderr))
 			}
 			if tc.stored == nil {
-				if kr.stores != 0 || len(kr.creds) != before {
-					t.Errorf("stored %d credentials, want none", kr.stores)
+				if kr.Stores != 0 || len(kr.Credentials) != before {
+					t.Errorf("stored %d credentials, want none", kr.Stores)
 				}
 				return
 			}
-			if kr.stores != 1 {
-				t.Fatalf("stored %d credentials, want 1", kr.stores)
+			if kr.Stores != 1 {
+				t.Fatalf("stored %d credentials, want 1", kr.Stores)
 			}
-			got := kr.creds[0]
+			got := kr.Credentials[0]
 			if got.Protocol != tc.stored.Protocol || got.Host != tc.stored.Host || got.Path != tc.stored.Path ||
 				got.Username != tc.stored.Username || !got.PasswordExpiry.Equal(tc.stored.PasswordExpiry) {
 				t.Errorf("stored %+v, want %+v", got, *tc.stored)
@@ -402,21 +339,21 @@ func TestErase(t *testing.T) {
 				args = []string{"erase"}
 			}
 			kr := newFake()
-			before := newFake().creds
+			before := newFake().Credentials
 			r := run(t, kr, env, tc.input+"\n", args...)
 			if r.code != 0 || r.stdout != "" || r.stderr != tc.stderr {
 				t.Errorf("exit %d, stdout %q, stderr %q; want 0, no output and stderr %q", r.code, redact(r.stdout), redact(r.stderr), tc.stderr)
 			}
 			var removed []string
 			for _, c := range before {
-				if !slices.ContainsFunc(kr.creds, func(o keyring.Credential) bool { return o == c }) {
+				if !slices.ContainsFunc(kr.Credentials, func(o keyring.Credential) bool { return o == c }) {
 					removed = append(removed, c.Username)
 				}
 			}
 			if !slices.Equal(removed, tc.removed) {
 				t.Errorf("erased %q, want %q", removed, tc.removed)
 			}
-			if len(kr.tokens) != len(newFake().tokens) {
+			if len(kr.Tokens) != len(newFake().Tokens) {
 				t.Errorf("a token was deleted")
 			}
 		})

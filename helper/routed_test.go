@@ -28,8 +28,8 @@ func TestRoutedGetReadsOneToken(t *testing.T) {
 			if got := r.stdout; got == "" || !strings.Contains(got, "password="+tc.want+"\n") {
 				t.Errorf("stdout = %q, want the token %s", redact(got), redact(tc.want))
 			}
-			if kr.lists != tc.lists {
-				t.Errorf("List called %d times, want %d", kr.lists, tc.lists)
+			if kr.Lists != tc.lists {
+				t.Errorf("List called %d times, want %d", kr.Lists, tc.lists)
 			}
 		})
 	}

@@ -2,26 +2,13 @@ package session
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-)
 
-// git runs git in dir with no configuration of the developer.
-func git(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
-		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com"}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
+	"github.com/jailrun/jailrun/internal/gittest"
+)
 
 func mkdir(t *testing.T, dir string) string {
 	t.Helper()
@@ -34,14 +21,14 @@ func mkdir(t *testing.T, dir string) string {
 func TestRemotes(t *testing.T) {
 	root := t.TempDir()
 	repo := mkdir(t, filepath.Join(root, "repo"))
-	git(t, repo, "init", "--quiet", "--initial-branch=main")
-	git(t, repo, "remote", "add", "upstream", "git@github.com:other/x.git")
-	git(t, repo, "remote", "add", "origin", "https://github.com/myorg/app.git")
-	git(t, repo, "remote", "add", "we-ird", `ssh://git@github.com/sp ace/"q".git`)
-	git(t, repo, "config", "--add", "remote.origin.url", "https://example.com/second-url.git")
-	git(t, repo, "config", "remote.origin.pushurl", "https://github.com/pushes/here.git")
-	git(t, repo, "config", "branch.main.remote", "origin")
-	git(t, repo, "commit", "--quiet", "--allow-empty", "-m", "first")
+	gittest.Git(t, repo, "init", "--quiet", "--initial-branch=main")
+	gittest.Git(t, repo, "remote", "add", "upstream", "git@github.com:other/x.git")
+	gittest.Git(t, repo, "remote", "add", "origin", "https://github.com/myorg/app.git")
+	gittest.Git(t, repo, "remote", "add", "we-ird", `ssh://git@github.com/sp ace/"q".git`)
+	gittest.Git(t, repo, "config", "--add", "remote.origin.url", "https://example.com/second-url.git")
+	gittest.Git(t, repo, "config", "remote.origin.pushurl", "https://github.com/pushes/here.git")
+	gittest.Git(t, repo, "config", "branch.main.remote", "origin")
+	gittest.Git(t, repo, "commit", "--quiet", "--allow-empty", "-m", "first")
 
 	want := []Remote{
 		{"origin", "https://github.com/myorg/app.git"},
@@ -50,13 +37,13 @@ func TestRemotes(t *testing.T) {
 	}
 	// git itself must agree on the first url of each remote.
 	for _, r := range want {
-		if got := git(t, repo, "config", "--get-all", "remote."+r.Name+".url"); strings.Split(got, "\n")[0] != r.URL {
+		if got := gittest.Git(t, repo, "config", "--get-all", "remote."+r.Name+".url"); strings.Split(got, "\n")[0] != r.URL {
 			t.Fatalf("test setup: git says remote %s has url %q", r.Name, got)
 		}
 	}
 
 	worktree := filepath.Join(root, "wt")
-	git(t, repo, "worktree", "add", "--quiet", "-b", "side", worktree)
+	gittest.Git(t, repo, "worktree", "add", "--quiet", "-b", "side", worktree)
 	sub := mkdir(t, filepath.Join(repo, "a", "b"))
 
 	for name, dir := range map[string]string{"top": repo, "subdir": sub, "linked worktree": filepath.Join(worktree), "inside .git": filepath.Join(repo, ".git", "refs")} {
@@ -81,7 +68,7 @@ func TestRemotesOutsideRepo(t *testing.T) {
 
 func TestRemotesNoRemote(t *testing.T) {
 	repo := t.TempDir()
-	git(t, repo, "init", "--quiet")
+	gittest.Git(t, repo, "init", "--quiet")
 	got, err := Remotes(repo)
 	if err != nil || len(got) != 0 {
 		t.Errorf("Remotes without remotes = %q, %v", got, err)
@@ -91,12 +78,12 @@ func TestRemotesNoRemote(t *testing.T) {
 func TestRemotesSubmodule(t *testing.T) {
 	root := t.TempDir()
 	upstream := mkdir(t, filepath.Join(root, "up"))
-	git(t, upstream, "init", "--quiet", "--initial-branch=main")
-	git(t, upstream, "commit", "--quiet", "--allow-empty", "-m", "first")
+	gittest.Git(t, upstream, "init", "--quiet", "--initial-branch=main")
+	gittest.Git(t, upstream, "commit", "--quiet", "--allow-empty", "-m", "first")
 	super := mkdir(t, filepath.Join(root, "super"))
-	git(t, super, "init", "--quiet")
-	git(t, super, "remote", "add", "origin", "https://github.com/super/s.git")
-	git(t, super, "-c", "protocol.file.allow=always", "submodule", "add", "--quiet", upstream, "mod")
+	gittest.Git(t, super, "init", "--quiet")
+	gittest.Git(t, super, "remote", "add", "origin", "https://github.com/super/s.git")
+	gittest.Git(t, super, "-c", "protocol.file.allow=always", "submodule", "add", "--quiet", upstream, "mod")
 
 	got, err := Remotes(filepath.Join(super, "mod"))
 	if err != nil {
@@ -136,13 +123,8 @@ func TestParseRemotes(t *testing.T) {
 
 func BenchmarkRemotes(b *testing.B) {
 	dir := b.TempDir()
-	cmd := exec.Command("git", "init", "--quiet", dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("git init: %v %s", err, out)
-	}
-	if err := exec.Command("git", "-C", dir, "remote", "add", "origin", "https://github.com/myorg/app.git").Run(); err != nil {
-		b.Fatal(err)
-	}
+	gittest.Git(b, dir, "init", "--quiet")
+	gittest.Git(b, dir, "remote", "add", "origin", "https://github.com/myorg/app.git")
 	sub := filepath.Join(dir, "a", "b", "c")
 	if err := os.MkdirAll(sub, 0o755); err != nil {
 		b.Fatal(err)

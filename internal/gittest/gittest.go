@@ -291,6 +291,14 @@ func hermeticEnv(home string) []string {
 	}
 }
 
+// Git runs git in dir in an environment of its own, as InitWorkRepo does,
+// and returns its standard output without the final newline; a failure
+// fails the test.
+func Git(t testing.TB, dir string, args ...string) string {
+	t.Helper()
+	return strings.TrimSpace(mustGit(t, hermeticEnv(t.TempDir()), dir, args...))
+}
+
 // mustGit runs git in dir ("" for the current directory) and returns its standard output, failing the
 // test when git fails.
 func mustGit(t testing.TB, env []string, dir string, args ...string) string {
