@@ -190,8 +190,8 @@ func sessionToken(opened <-chan openedKeyring, w *starter, cfg config.Config) (h
 		w.warn("GitHub PAT not available: %v", o.err)
 		return host, ""
 	}
-	tok, warning, err := routedToken(o.kr, cfg, host, owner)
-	switch {
+	tok, d, err := routing.Token(o.kr, cfg, "https", host, owner)
+	switch warning := d.Warning; {
 	case err != nil:
 		w.warn("GitHub PAT not available: %v", err)
 	case tok.Secret == "" && warning != "":
@@ -239,44 +239,6 @@ func hostWithPort(cfg config.Config, name string) string {
 		}
 	}
 	return ""
-}
-
-// routedToken returns the token routing picks for owner's repository on
-// host (owner "" for the host's default), or a warning when it picks one
-// that is missing. The common case costs one keyring lookup: the name
-// routing would pick if every candidate existed. Only when that one is
-// missing is the keyring listed.
-func routedToken(kr keyring.Store, cfg config.Config, host, owner string) (keyring.Token, string, error) {
-	candidates := []string{cfg.ActiveToken()}
-	if owner != "" {
-		candidates = append(candidates, routing.ConventionPrefix+owner)
-	}
-	for _, r := range cfg.Routes {
-		candidates = append(candidates, r.Token)
-	}
-	guess := routing.Resolve(cfg, "https", host, owner, candidates)
-	if guess.Token == "" {
-		return keyring.Token{}, guess.Warning, nil
-	}
-	tok, err := kr.Get(guess.Token)
-	if !errors.Is(err, keyring.ErrNotFound) {
-		return tok, "", err
-	}
-	tokens, err := kr.List()
-	if err != nil {
-		return keyring.Token{}, "", err
-	}
-	names := make([]string, len(tokens))
-	for i, t := range tokens {
-		names[i] = t.Name
-	}
-	d := routing.Resolve(cfg, "https", host, owner, names)
-	for _, t := range tokens {
-		if t.Name == d.Token {
-			return t, "", nil
-		}
-	}
-	return keyring.Token{}, d.Warning, nil
 }
 
 // starter writes the session's start lines, each tagged with the

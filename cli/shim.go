@@ -51,8 +51,8 @@ func shimToken(env *Env, tag *starter, args []string) (host, token string) {
 		return host, ""
 	}
 	defer kr.Close()
-	tok, warning, err := routedToken(kr, cfg, host, owner)
-	switch {
+	tok, d, err := routing.Token(kr, cfg, "https", host, owner)
+	switch warning := d.Warning; {
 	case err != nil:
 		tag.warn("GitHub PAT not available: %v", err)
 	case warning != "":

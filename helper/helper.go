@@ -183,7 +183,7 @@ func (h *helper) get(req *credential.Request) error {
 // expired token is a warning and counts as picked, so that nothing else is
 // served in its place.
 func (h *helper) getToken(kr keyring.Keyring, req *credential.Request) (picked bool, err error) {
-	token, d, err := routedToken(kr, h.cfg, req.Protocol, req.Host, routing.OwnerFromPath(req.Path))
+	token, d, err := routing.Token(kr, h.cfg, req.Protocol, req.Host, routing.OwnerFromPath(req.Path))
 	if err != nil {
 		return false, err
 	}
@@ -209,40 +209,6 @@ func (h *helper) getToken(kr keyring.Keyring, req *credential.Request) (picked b
 		resp.PasswordExpiryUTC = strconv.FormatInt(token.Meta.Expires.Unix(), 10)
 	}
 	return true, credential.WriteResponse(h.env.Stdout, resp)
-}
-
-// routedToken returns routing's decision for owner's repository on host
-// and the token it picks. Reading one token costs a few calls, listing them
-// a call per item in the keyring; so first the token is read that routing
-// picks if every token it may name exists, which is its pick whenever that
-// token exists. Only when it is missing are all names needed: for the next
-// steps, and for a name that differs in letter case.
-func routedToken(kr keyring.Store, cfg config.Config, protocol, host, owner string) (keyring.Token, routing.Decision, error) {
-	candidates := []string{cfg.ActiveToken(), routing.ConventionPrefix + owner}
-	for _, r := range cfg.Routes {
-		candidates = append(candidates, r.Token)
-	}
-	if guess := routing.Resolve(cfg, protocol, host, owner, candidates); guess.Token != "" {
-		t, err := kr.Get(guess.Token)
-		if !errors.Is(err, keyring.ErrNotFound) {
-			return t, guess, err
-		}
-	}
-	tokens, err := kr.List()
-	if err != nil {
-		return keyring.Token{}, routing.Decision{}, err
-	}
-	names := make([]string, len(tokens))
-	for i, t := range tokens {
-		names[i] = t.Name
-	}
-	d := routing.Resolve(cfg, protocol, host, owner, names)
-	for _, t := range tokens {
-		if t.Name == d.Token {
-			return t, d, nil
-		}
-	}
-	return keyring.Token{}, d, nil
 }
 
 // getCredential answers with the most recently stored credential that
