@@ -19,7 +19,7 @@ func (u *Unavailable) Error() string { return u.Why + "; " + u.Fix }
 // Sysctls are the kernel settings that decide whether an unprivileged user
 // may create a user namespace, as read from /proc/sys ("" when absent).
 type Sysctls struct {
-	AppArmorRestrictUserns string // kernel.apparmor_restrict_unprivileged_userns (Ubuntu 23.10 and later)
+	AppArmorRestrictUserns  string // kernel.apparmor_restrict_unprivileged_userns (Ubuntu 23.10 and later)
 	UnprivilegedUsernsClone string // kernel.unprivileged_userns_clone (Debian's patch)
 	MaxUserNamespaces       string // user.max_user_namespaces
 }
