@@ -18,8 +18,10 @@ const (
 	infoFD    = 5 // where bwrap writes {"child-pid": N} (--info-fd)
 )
 
-// Args returns bwrap's arguments for p, the command included; Build passes
-// them through a descriptor (--args), never through bwrap's argv.
+// Args returns bwrap's options for p; Build passes them through a
+// descriptor (--args), not bwrap's argv. The command, p.Argv, is not among
+// them: bwrap takes it only from its own argv, after "--", as Flatpak
+// passes it.
 //
 // The namespaces: a new pid namespace in which the policy's command runs
 // as pid 1 (--as-pid-1: it reaps, and its host pid is in --info-fd), ipc
@@ -95,8 +97,7 @@ func Args(p Policy) ([]string, error) {
 	if p.Dir != "" {
 		args = append(args, "--chdir", p.Dir)
 	}
-	args = append(args, "--")
-	return append(args, p.Argv...), nil
+	return args, nil
 }
 
 // Environ returns the environment of the jail's first process: p.Env

@@ -21,7 +21,7 @@ import (
 // process has started (or failed to).
 type Command struct {
 	Path       string     // bwrap's path
-	Args       []string   // bwrap's argv: "bwrap --args 3", nothing else
+	Args       []string   // bwrap's argv: "bwrap --args 3 --" and the policy's Argv
 	Env        []string   // the environment bwrap passes to the jail's first process
 	ExtraFiles []*os.File // the child's descriptors 3, 4 and 5
 
@@ -61,7 +61,7 @@ func Build(p Policy) (*Command, error) {
 	}
 	c.info = infoRead
 	c.ExtraFiles = append(c.ExtraFiles, infoWrite)
-	c.Args = []string{"bwrap", "--args", strconv.Itoa(argsFD)}
+	c.Args = append([]string{"bwrap", "--args", strconv.Itoa(argsFD), "--"}, p.Argv...)
 	return c, nil
 }
 
