@@ -9,6 +9,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"syscall"
 	"testing"
 	"time"
 
@@ -42,6 +43,13 @@ type Result struct {
 // start fails the test; the command's own failure is in ExitCode.
 func Run(t testing.TB, p jail.Policy) Result {
 	t.Helper()
+	return RunAs(t, p, nil)
+}
+
+// RunAs is Run with bwrap started as the user cred names (nil: as this
+// process), which makes bwrap use a user namespace unless that is root.
+func RunAs(t testing.TB, p jail.Policy, cred *syscall.Credential) Result {
+	t.Helper()
 	c, err := jail.Build(p)
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +60,9 @@ func Run(t testing.TB, p jail.Policy) Result {
 	cmd := c.Cmd(ctx)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start bwrap: %v", err)
 	}
