@@ -1,0 +1,209 @@
+package jail
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// The descriptors bwrap reads, in the order of Command.ExtraFiles (the
+// child's descriptor 3 onwards).
+const (
+	argsFD    = 3 // the arguments Args returns, NUL-separated (--args)
+	seccompFD = 4 // the filter from SeccompProgram (--seccomp)
+	infoFD    = 5 // where bwrap writes {"child-pid": N} (--info-fd)
+)
+
+// Args returns bwrap's options for p; Build passes them through a
+// descriptor (--args), not bwrap's argv. The command, p.Argv, is not among
+// them: bwrap takes it only from its own argv, after "--", as Flatpak
+// passes it.
+//
+// The namespaces: a new pid namespace in which the policy's command runs
+// as pid 1 (--as-pid-1: it reaps, and its host pid is in --info-fd), ipc
+// and uts namespaces of its own, and, unless p.ShareNet, a network
+// namespace with only a loopback (which also cuts abstract unix sockets).
+// --die-with-parent ends it with the supervisor. No --new-session: the
+// agent keeps the terminal's job control; the seccomp filter forbids
+// TIOCSTI instead, as Flatpak does.
+//
+// The mount order matters, each step overriding the ones before it:
+//  1. --ro-bind / / shows the whole host read-only.
+//  2. --dev /dev mounts a minimal /dev with no host device or socket.
+//  3. --proc /proc mounts the new pid namespace's /proc.
+//  4. Layers, outer path first, so that the most specific one wins: /tmp
+//     and each p.Private become an empty writable tmpfs; each p.Write is
+//     bound read-write; each p.Visible that a private tmpfs would hide is
+//     bound back read-only (one that is shown already is left out, so it
+//     never makes part of a writable tree read-only). For one path, a
+//     write beats visible beats private.
+//  5. Masks, which beat every layer: a directory becomes an empty tmpfs
+//     remounted read-only, anything else is covered by /dev/null. A mask
+//     that a private tmpfs hides already is left out, which also keeps
+//     bwrap from creating a mount point for it.
+//  6. Sockets: a tmpfs at SocketDir, each socket bound into it, then
+//     SocketDir remounted read-only, so that nothing in the jail can
+//     replace them.
+func Args(p Policy) ([]string, error) {
+	if err := validate(p); err != nil {
+		return nil, err
+	}
+	args := []string{"--die-with-parent", "--as-pid-1", "--unshare-pid", "--unshare-ipc", "--unshare-uts"}
+	if !p.ShareNet {
+		args = append(args, "--unshare-net")
+	}
+	args = append(args,
+		"--seccomp", strconv.Itoa(seccompFD),
+		"--info-fd", strconv.Itoa(infoFD),
+		"--ro-bind", "/", "/",
+		"--dev", "/dev",
+		"--proc", "/proc",
+	)
+	layers := sortedLayers(p)
+	for i, l := range layers {
+		switch outer := enclosing(layers[:i], l.path); {
+		case l.kind == private:
+			args = append(args, "--tmpfs", l.path)
+		case l.kind == write && (outer == nil || outer.kind != write):
+			args = append(args, "--bind", l.path, l.path)
+		case l.kind == visible && outer != nil && outer.kind == private:
+			args = append(args, "--ro-bind", l.path, l.path)
+		}
+	}
+	masks := slices.SortedFunc(slices.Values(p.Masks), func(a, b Mask) int { return cmp.Compare(a.Path, b.Path) })
+	var masked []string
+	for _, m := range masks {
+		if outer := enclosing(layers, m.Path); (outer != nil && outer.kind == private) || insideAny(m.Path, masked) {
+			continue
+		}
+		if m.Dir {
+			args = append(args, "--tmpfs", m.Path, "--remount-ro", m.Path)
+			masked = append(masked, m.Path)
+		} else {
+			args = append(args, "--ro-bind", "/dev/null", m.Path)
+		}
+	}
+	if len(p.Sockets) > 0 {
+		args = append(args, "--tmpfs", SocketDir)
+		for _, s := range p.Sockets {
+			args = append(args, "--bind", s.Host, s.Jail)
+		}
+		args = append(args, "--remount-ro", SocketDir)
+	}
+	if p.Dir != "" {
+		args = append(args, "--chdir", p.Dir)
+	}
+	return args, nil
+}
+
+// Environ returns the environment of the jail's first process: p.Env
+// without the variables named in p.Unsetenv or set by p.Setenv, followed by
+// p.Setenv.
+func Environ(p Policy) []string {
+	drop := slices.Clone(p.Unsetenv)
+	for _, kv := range p.Setenv {
+		k, _, _ := strings.Cut(kv, "=")
+		drop = append(drop, k)
+	}
+	env := slices.DeleteFunc(slices.Clone(p.Env), func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		return slices.Contains(drop, k)
+	})
+	return append(env, p.Setenv...)
+}
+
+type layerKind int
+
+// Of layers of the same path, the greater kind wins and the others are
+// left out.
+const (
+	private layerKind = iota
+	visible
+	write
+)
+
+type layer struct {
+	path string
+	kind layerKind
+}
+
+// sortedLayers returns /tmp, p.Private, p.Write and p.Visible in mount
+// order: a path before the paths inside it.
+func sortedLayers(p Policy) []layer {
+	layers := []layer{{"/tmp", private}}
+	for _, kind := range []struct {
+		paths []string
+		kind  layerKind
+	}{{p.Private, private}, {p.Write, write}, {p.Visible, visible}} {
+		for _, path := range kind.paths {
+			layers = append(layers, layer{path, kind.kind})
+		}
+	}
+	slices.SortFunc(layers, func(a, b layer) int {
+		return cmp.Or(cmp.Compare(a.path, b.path), cmp.Compare(b.kind, a.kind))
+	})
+	// Of the layers of one path, the first now is the kind that wins.
+	return slices.CompactFunc(layers, func(a, b layer) bool { return a.path == b.path })
+}
+
+// enclosing returns the layer that decides what path shows when the given
+// layers are mounted in order: the last one that path lies in, or nil for
+// the read-only root.
+func enclosing(layers []layer, path string) *layer {
+	for i := len(layers) - 1; i >= 0; i-- {
+		if inside(path, layers[i].path) {
+			return &layers[i]
+		}
+	}
+	return nil
+}
+
+// inside reports whether path is dir or lies under it.
+func inside(path, dir string) bool {
+	return path == dir || dir == "/" || strings.HasPrefix(path, dir+"/")
+}
+
+func insideAny(path string, dirs []string) bool {
+	return slices.ContainsFunc(dirs, func(dir string) bool { return inside(path, dir) })
+}
+
+// validate rejects a policy bwrap would misread or that would reach the
+// host where it must not.
+func validate(p Policy) error {
+	if len(p.Argv) == 0 || p.Argv[0] == "" {
+		return errors.New("jail: no command to run")
+	}
+	paths := slices.Concat(p.Write, p.Visible, p.Private)
+	for _, m := range p.Masks {
+		paths = append(paths, m.Path)
+	}
+	for _, s := range p.Sockets {
+		paths = append(paths, s.Host, s.Jail)
+	}
+	if p.Dir != "" {
+		paths = append(paths, p.Dir)
+	}
+	for _, path := range paths {
+		if !filepath.IsAbs(path) || filepath.Clean(path) != path {
+			return fmt.Errorf("jail: %q is not an absolute clean path; resolve the policy first", path)
+		}
+	}
+	for _, path := range slices.Concat(p.Write, p.Visible, p.Private) {
+		if inside("/tmp", path) {
+			return fmt.Errorf("jail: %s would replace the private /tmp; list the paths under it instead", path)
+		}
+	}
+	for _, s := range p.Sockets {
+		if filepath.Dir(s.Jail) != SocketDir {
+			return fmt.Errorf("jail: socket %s must lie directly in %s", s.Jail, SocketDir)
+		}
+	}
+	if outer := enclosing(sortedLayers(p), SocketDir); len(p.Sockets) > 0 && outer.kind != private {
+		return fmt.Errorf("jail: %s is bound from the host, where the jail's sockets cannot go; remove it from the policy", outer.path)
+	}
+	return nil
+}

@@ -1,0 +1,109 @@
+package jail
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Request is what a launch knows before it looks at the file system.
+type Request struct {
+	Agent    string   // "claude", "codex", "gemini", "kiro-cli", "kiro-cli-chat", or "run"
+	Home     string   // the user's home directory
+	Argv     []string // the jail's first process and its arguments
+	Dir      string   // its working directory
+	Env      []string // its environment, before the jail unsets HiddenVariables
+	Setenv   []string // KEY=VALUE entries the jail sets on top
+	Write    []string // the repository (toplevel, .git, a worktree's common dir), JAILRUN_ALLOW_WRITE
+	Visible  []string // jailrun's binaries and the agent's executable
+	DenyRead []string // JAILRUN_DENY_READ
+	Sockets  []Socket // jailrun's broker and proxy sockets
+	ShareNet bool
+}
+
+// Resolve reads the file system to turn r into a Policy: globs expanded,
+// paths that do not exist dropped (a mask for them would make bwrap create
+// them), every path made canonical. HOME, the PATH directories and the CA
+// files named by SSL_CERT_FILE, SSL_CERT_DIR, NODE_EXTRA_CA_CERTS and
+// GIT_SSL_CAINFO stay visible.
+//
+// A masked path that is a symlink: bwrap mounts on the link's target, so
+// the target is what gets masked (under any name), and the link stays,
+// leading to an empty file or directory. A dangling link is left alone.
+// A write path that is a symlink is bound at its target likewise; the
+// link keeps working since it leads there.
+func Resolve(r Request) (Policy, error) {
+	if !filepath.IsAbs(r.Home) {
+		return Policy{}, fmt.Errorf("jail: home %q is not an absolute path; set HOME", r.Home)
+	}
+	env := envLookup(r.Env)
+	p := Policy{
+		Argv:     r.Argv,
+		Env:      r.Env,
+		Setenv:   r.Setenv,
+		Unsetenv: HiddenVariables,
+		Sockets:  r.Sockets,
+		ShareNet: r.ShareNet,
+	}
+	var err error
+	if r.Dir != "" {
+		if p.Dir, err = filepath.EvalSymlinks(r.Dir); err != nil {
+			return Policy{}, fmt.Errorf("jail: working directory: %w", err)
+		}
+	}
+	p.Write = existing(slices.Concat(r.Write, AgentState(r.Agent, r.Home)))
+	visible := slices.Concat([]string{r.Home}, r.Visible, filepath.SplitList(env("PATH")))
+	for _, name := range []string{"SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS", "GIT_SSL_CAINFO"} {
+		visible = append(visible, filepath.SplitList(env(name))...)
+	}
+	p.Visible = existing(visible)
+	p.Private = existing(DefaultPrivate(env))
+	for _, path := range existing(slices.Concat(DefaultMasks(r.Home), SocketMasks(env), r.DenyRead)) {
+		info, err := os.Stat(path)
+		if err != nil {
+			continue
+		}
+		p.Masks = append(p.Masks, Mask{Path: path, Dir: info.IsDir()})
+	}
+	return p, nil
+}
+
+// existing expands the globs among paths and returns the canonical paths
+// of those that exist, each once; relative entries are dropped.
+func existing(paths []string) []string {
+	var out []string
+	for _, pattern := range paths {
+		if !filepath.IsAbs(pattern) {
+			continue
+		}
+		matches, err := filepath.Glob(pattern)
+		if err != nil {
+			continue // a malformed pattern matches nothing
+		}
+		for _, m := range matches {
+			real, err := filepath.EvalSymlinks(m)
+			if err != nil {
+				continue
+			}
+			if !slices.Contains(out, real) {
+				out = append(out, real)
+			}
+		}
+	}
+	return out
+}
+
+// envLookup returns a getenv over a KEY=VALUE list; the last entry wins,
+// as in os/exec.
+func envLookup(env []string) func(string) string {
+	return func(key string) string {
+		for i := len(env) - 1; i >= 0; i-- {
+			if k, v, ok := strings.Cut(env[i], "="); ok && k == key {
+				return v
+			}
+		}
+		return ""
+	}
+}

@@ -1,0 +1,180 @@
+// Package supervise keeps a jailed agent's process behaviour that of an
+// unjailed one. Outside the jail, jailrun waits for bubblewrap and passes on
+// the signals meant for the agent; inside, jailrun's init (pid 1 of the
+// jail's pid namespace) starts the agent, passes them on again, reaps every
+// process that ends and returns the agent's exit status.
+//
+// Nobody calls setsid or setpgid, so the supervisor, bubblewrap, the init
+// and the agent share the caller's process group: the terminal sends Ctrl-C,
+// Ctrl-Z, SIGCONT and SIGWINCH to the agent itself, and the shell sees the
+// job stop and resume as it would without the jail. bubblewrap and the init
+// ignore the terminal's SIGINT and SIGQUIT, which the agent got already (a
+// second Ctrl-C makes some agents quit). A signal sent to the supervisor
+// alone (kill PID) is passed on: SIGINT and SIGQUIT as real-time signals
+// that the init turns back into them, so that it can tell them from the
+// terminal's.
+package supervise
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Status returns the exit status a shell reports for a process that ended
+// with ws: its exit code, or 128+n after a death by signal n.
+func Status(ws syscall.WaitStatus) int {
+	if ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ws.ExitStatus()
+}
+
+// forwarded are the signals passed on to the agent. SIGTSTP, SIGCONT and
+// SIGWINCH reach it from the terminal directly and are left alone.
+var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGHUP,
+	syscall.SIGUSR1, syscall.SIGUSR2}
+
+// terminalSignals are the forwarded signals a terminal sends by itself.
+var terminalSignals = []os.Signal{syscall.SIGINT, syscall.SIGQUIT}
+
+// relayed maps SIGINT and SIGQUIT to the real-time signals (no libc or Go
+// runtime uses these) that carry them from the supervisor to the init.
+var relayed = map[os.Signal]syscall.Signal{syscall.SIGINT: 40, syscall.SIGQUIT: 41}
+
+// fromTerminal reports whether sig is one the terminal sends to its
+// foreground process group, and this process is in that group: then the
+// agent, in the same group, was sent it too. Only the supervisor can tell:
+// inside the jail's pid namespace the caller's process group has no number.
+func fromTerminal(sig os.Signal) bool {
+	if _, ok := relayed[sig]; !ok {
+		return false
+	}
+	for fd := range 3 {
+		if fg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP); err == nil {
+			return fg == unix.Getpgrp()
+		}
+	}
+	return false
+}
+
+// Outside starts cmd, which runs bubblewrap with --info-fd writing to the
+// pipe whose read end is info, and waits for it. Signals are passed on to
+// the jail's init, whose pid bubblewrap reports there (to bubblewrap itself
+// until it has). It returns the jail's exit status. The caller closes its
+// copy of the pipe's write end once cmd has started.
+func Outside(cmd *exec.Cmd, info *os.File, started func()) (int, error) {
+	signal.Ignore(terminalSignals...) // bubblewrap inherits this
+	err := cmd.Start()
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, forwarded...)
+	defer signal.Stop(sigs)
+	if err != nil {
+		return 0, fmt.Errorf("cannot start bubblewrap: %v", err)
+	}
+	if started != nil {
+		started()
+	}
+	target := cmd.Process.Pid
+	initPid := make(chan int, 1)
+	go func() { initPid <- childPid(info) }()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		select {
+		case pid := <-initPid:
+			if pid > 0 {
+				target = pid
+			}
+		case sig := <-sigs:
+			if fromTerminal(sig) {
+				continue
+			}
+			if r, ok := relayed[sig]; ok && target != cmd.Process.Pid {
+				sig = r
+			}
+			_ = syscall.Kill(target, sig.(syscall.Signal))
+		case err := <-done:
+			var exit *exec.ExitError
+			switch {
+			case err == nil:
+				return 0, nil
+			case errors.As(err, &exit):
+				return Status(exit.Sys().(syscall.WaitStatus)), nil
+			default:
+				return 0, err
+			}
+		}
+	}
+}
+
+// childPid reads the pid of the jail's first process from bubblewrap's
+// --info-fd output; 0 when bubblewrap ended without writing it.
+func childPid(info io.Reader) int {
+	var v struct {
+		ChildPid int `json:"child-pid"`
+	}
+	if err := json.NewDecoder(info).Decode(&v); err != nil {
+		return 0
+	}
+	return v.ChildPid
+}
+
+// Init runs the agent as the child of the jail's first process: it starts
+// path with argv and env on the standard streams, passes signals on, reaps
+// every process that ends (orphans are pid 1's) and returns the agent's
+// exit status once the agent has ended. Whatever the agent left running
+// ends with the jail when the caller exits.
+func Init(path string, argv, env []string) (int, error) {
+	// Handled, not ignored, while the agent starts: it gets the default
+	// disposition, not the ignoring bubblewrap passed down.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, forwarded...)
+	for _, r := range relayed {
+		signal.Notify(sigs, r)
+	}
+	defer signal.Stop(sigs)
+	agent, err := os.StartProcess(path, argv, &os.ProcAttr{Env: env, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}})
+	if err != nil {
+		return 0, fmt.Errorf("cannot start %s: %v", path, err)
+	}
+	signal.Ignore(terminalSignals...)
+	ended := make(chan syscall.WaitStatus, 1)
+	go func() { ended <- reap(agent.Pid) }()
+	for {
+		select {
+		case sig := <-sigs:
+			for orig, r := range relayed {
+				if sig == r {
+					sig = orig
+				}
+			}
+			_ = agent.Signal(sig)
+		case ws := <-ended:
+			return Status(ws), nil
+		}
+	}
+}
+
+// reap waits for every child that ends until pid has, and returns pid's
+// wait status.
+func reap(pid int) syscall.WaitStatus {
+	for {
+		var ws syscall.WaitStatus
+		got, err := syscall.Wait4(-1, &ws, 0, nil)
+		switch {
+		case errors.Is(err, syscall.EINTR):
+		case err != nil:
+			return syscall.WaitStatus(127 << 8) // no child left: pid is gone
+		case got == pid:
+			return ws
+		}
+	}
+}
