@@ -12,8 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/alecthomas/kong"
-	"github.com/jailrun/jailrun/keyring"
-	"github.com/jailrun/jailrun/platform"
+	"github.com/jailrun/jailrun/internal/launch"
 	"github.com/willabides/kongplete"
 )
 
@@ -29,24 +28,18 @@ const (
 	ExitUsage = 2 // the command line itself is wrong
 )
 
-// Env is what a command may use of the world around it.
+// Env is what a command may use of the world around it: standard input
+// and output, and what a launch uses (stderr, the environment, the
+// working directory, the clock, the keychain and exec).
 type Env struct {
-	Stdin          io.Reader
-	Stdout, Stderr io.Writer
-	Getenv         func(string) string
-	// OpenKeyring connects to the OS keychain; called at most once a command.
-	OpenKeyring func() (keyring.Keyring, error)
+	Stdin  io.Reader
+	Stdout io.Writer
+	launch.Env
 }
 
 // OSEnv is the Env of the running process.
 func OSEnv() *Env {
-	return &Env{
-		Stdin:       os.Stdin,
-		Stdout:      os.Stdout,
-		Stderr:      os.Stderr,
-		Getenv:      os.Getenv,
-		OpenKeyring: platform.Open,
-	}
+	return &Env{Stdin: os.Stdin, Stdout: os.Stdout, Env: launch.OSEnv(os.Stderr)}
 }
 
 // Main runs jailrun with the process's arguments and world and returns its
@@ -127,6 +120,10 @@ func Run(args []string, env *Env) (status int) {
 		return ExitUsage
 	}
 	if err := ctx.Run(env); err != nil {
+		var status exitStatus
+		if errors.As(err, &status) {
+			return int(status)
+		}
 		fmt.Fprintf(env.Stderr, "jailrun: %v\n", err)
 		if errors.As(err, new(usageError)) {
 			return ExitUsage

@@ -3,22 +3,10 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
-	"strings"
-	"syscall"
-	"time"
 
 	"github.com/alecthomas/kong"
-	"github.com/jailrun/jailrun/config"
-	"github.com/jailrun/jailrun/github"
-	"github.com/jailrun/jailrun/keyring"
-	"github.com/jailrun/jailrun/routing"
-	"github.com/jailrun/jailrun/session"
-
-	"github.com/jailrun/jailrun/internal/fserr"
+	"github.com/jailrun/jailrun/internal/launch"
 )
 
 // agentCmd starts the agent its command is named after.
@@ -28,7 +16,7 @@ type agentCmd struct {
 
 func (c *agentCmd) Run(env *Env, kctx *kong.Context) error {
 	name := kctx.Selected().Name
-	return launch(env, name, name, c.Args)
+	return exitWith(launchProgram(env, name, name, c.Args))
 }
 
 // runCmd starts any other command in a session.
@@ -40,18 +28,18 @@ func (c *runCmd) Run(env *Env, kctx *kong.Context) error {
 	if len(c.Command) > 0 && (c.Command[0] == "-h" || c.Command[0] == "--help") {
 		return kctx.PrintUsage(false)
 	}
-	return launchRun(env, c.Command)
+	return exitWith(launchRun(env, c.Command))
 }
 
 // launchRun starts the command in args, after an optional "--".
-func launchRun(env *Env, args []string) error {
+func launchRun(env *Env, args []string) (int, error) {
 	if len(args) > 0 && args[0] == "--" {
 		args = args[1:]
 	}
 	if len(args) == 0 || args[0] == "" {
-		return usageError{"run needs a command: jailrun run -- CMD [ARGS…]"}
+		return 0, usageError{"run needs a command: jailrun run -- CMD [ARGS…]"}
 	}
-	return launch(env, filepath.Base(args[0]), args[0], args[1:])
+	return launchProgram(env, filepath.Base(args[0]), args[0], args[1:])
 }
 
 // launchDirect starts an agent or `run` command in args without building
@@ -63,359 +51,43 @@ func launchDirect(args []string, env *Env) (status int, ok bool) {
 	}
 	var err error
 	switch name := args[0]; {
-	case installHints[name] != "":
-		err = launch(env, name, name, args[1:])
+	case launch.IsAgent(name):
+		status, err = launchProgram(env, name, name, args[1:])
 	case name == "run" && (len(args) == 1 || args[1] != "-h" && args[1] != "--help"):
-		err = launchRun(env, args[1:])
+		status, err = launchRun(env, args[1:])
 	default:
 		return 0, false
 	}
-	fmt.Fprintf(env.Stderr, "jailrun: %v\n", err) // launch returns only when it failed
+	if err == nil {
+		return status, true
+	}
+	fmt.Fprintf(env.Stderr, "jailrun: %v\n", err)
 	if errors.As(err, new(usageError)) {
 		return ExitUsage, true
 	}
 	return ExitError, true
 }
 
-// installHints says how to install each agent jailrun knows by name.
-var installHints = map[string]string{
-	"claude":        "npm install -g @anthropic-ai/claude-code",
-	"codex":         "npm install -g @openai/codex",
-	"gemini":        "npm install -g @google/gemini-cli",
-	"kiro-cli":      "see the Kiro CLI installer at https://kiro.dev",
-	"kiro-cli-chat": "it comes with Kiro CLI: see https://kiro.dev",
-}
-
-// helperName is the git credential helper's executable, installed next to jailrun.
-const helperName = "git-credential-jailrun"
-
-// launch replaces jailrun with program (found on PATH, our shim dir
-// skipped) in a session; tag names it on the start line. Inside a session
-// the program runs as it is, without a second lookup.
-func launch(env *Env, tag, program string, args []string) error {
-	shimDir := session.ShimDir(env.Getenv)
-	if session.InSession(env.Getenv) {
-		path, err := findAgent(program, env.Getenv("PATH"), shimDir)
-		if err != nil {
-			return err
-		}
-		return execve(viaShim(path, program, shimDir), append([]string{program}, args...), os.Environ())
-	}
-	// Connecting to the keyring and agreeing on a session key take longer
-	// than the rest of the setup, so they start first and run meanwhile.
-	// The connection is never closed: the exec closes it, and the service
-	// then ends the session.
-	opened := make(chan openedKeyring, 1)
-	go func() {
-		kr, err := env.OpenKeyring()
-		opened <- openedKeyring{kr, err}
-	}()
-	path, err := findAgent(program, env.Getenv("PATH"), shimDir)
+// launchProgram runs program with args in a session, tag naming it on the
+// start line, and returns its exit status.
+func launchProgram(env *Env, tag, program string, args []string) (int, error) {
+	plan, err := launch.Prepare(&env.Env, tag, program, args)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	ghConfigDir := session.GHConfigDir(env.Getenv)
-	if ghConfigDir == "" || shimDir == "" {
-		return errors.New("cannot locate jailrun's data directories: set HOME to an absolute directory")
-	}
-	w := &starter{out: env.Stderr, tag: tag}
-	setup := session.Setup{ShimDir: shimDir, GHConfigDir: ghConfigDir}
-	self, err := executable()
-	if err != nil {
-		w.warn("cannot locate the jailrun executable (%v); gh in the session is not routed and git gets no token", err)
-		setup.ShimDir = ""
-	} else {
-		if setup.Helper, err = helperPath(self, env.Getenv("PATH"), shimDir); err != nil {
-			w.warn("%v", err)
-		}
-		if err := ensureShim(shimDir, self); err != nil {
-			w.warn("%v; gh in the session is not routed", err)
-			setup.ShimDir = ""
-		}
-	}
-	if err := prepareGHConfigDir(ghConfigDir); err != nil {
-		w.warn("%v", err)
-	}
-
-	cfg, err := config.Load(env.Getenv)
-	if err != nil {
-		w.warn("GitHub PAT not used: %v", err)
-	} else {
-		for _, msg := range cfg.Warnings {
-			w.warn("%s", msg)
-		}
-		setup.Hosts = cfg.Hosts
-		setup.TokenHost, setup.Token = sessionToken(opened, w, cfg)
-	}
-	return execve(viaShim(path, program, setup.ShimDir), append([]string{program}, args...), session.Environ(os.Environ(), setup))
+	return plan.Run(&env.Env)
 }
 
-// findAgent finds program on PATH, our shim dir skipped; a known agent
-// that is missing is an error saying how to install it.
-func findAgent(program, path, shimDir string) (string, error) {
-	found, err := lookPath(program, path, shimDir, "")
-	if err != nil {
-		if hint, ok := installHints[program]; ok {
-			return "", fmt.Errorf("%s is not installed (not found on PATH); install it: %s", program, hint)
-		}
-		return "", err
+// exitWith is a launch's outcome as a command's error: a status other
+// than 0 becomes an exitStatus, which Run returns as it is.
+func exitWith(status int, err error) error {
+	if err == nil && status != ExitOK {
+		return exitStatus(status)
 	}
-	return found, nil
+	return err
 }
 
-// openedKeyring is the outcome of Env.OpenKeyring.
-type openedKeyring struct {
-	kr  keyring.Keyring
-	err error
-}
+// exitStatus is the exit status of a program jailrun ran, for Run to return.
+type exitStatus int
 
-// sessionToken finds the token for the current repository's owner, else
-// the active one, in the keyring that opened delivers, and writes the
-// start line about it. It returns the token's host with it. Problems are
-// warnings: the agent starts without a token.
-func sessionToken(opened <-chan openedKeyring, w *starter, cfg config.Config) (host, token string) {
-	host = config.DefaultHost
-	owner := ""
-	if cwd, err := os.Getwd(); err == nil {
-		remotes, err := session.Remotes(cwd)
-		if err != nil {
-			w.warn("%v; using the active token", err)
-		}
-		if repo, ok := githubRepo(cfg, remotes); ok {
-			host, owner = repo.Host, repo.Owner
-		}
-	}
-	o := <-opened
-	if o.err != nil {
-		w.warn("GitHub PAT not available: %v", o.err)
-		return host, ""
-	}
-	tok, d, err := routing.Token(o.kr, cfg, "https", host, owner)
-	switch warning := d.Warning; {
-	case err != nil:
-		w.warn("GitHub PAT not available: %v", err)
-	case tok.Secret == "" && warning != "":
-		w.warn("GitHub PAT not configured: %s", warning)
-	case tok.Secret == "" && owner != "":
-		w.warn("GitHub PAT not configured: no token for %s/%s; add one: jailrun token add --name %s%s (or route %s in GH_TOKEN_ROUTES)",
-			host, owner, routing.ConventionPrefix, owner, host)
-	case tok.Secret == "":
-		w.warn("GitHub PAT not configured: no token for %s; route it in GH_TOKEN_ROUTES (%s=NAME)", host, host)
-	default:
-		w.started(tok, cfg.ExpiryWarnDays, time.Now())
-	}
-	return host, tok.Secret
-}
-
-// githubRepo returns the repository of the first remote (origin first)
-// on one of cfg's GitHub hosts.
-func githubRepo(cfg config.Config, remotes []session.Remote) (routing.Repo, bool) {
-	for _, r := range remotes {
-		if repo, ok := remoteRepo(cfg, r.URL); ok && cfg.IsGitHubHost(repo.Host) {
-			return repo, true
-		}
-	}
-	return routing.Repo{}, false
-}
-
-// remoteRepo reads a remote URL. An ssh URL's host gets the port of the
-// GitHub host of that name, as the session's insteadOf rewrites it.
-func remoteRepo(cfg config.Config, url string) (routing.Repo, bool) {
-	repo, ok := routing.ParseRemote(url)
-	if ok && !cfg.IsGitHubHost(repo.Host) && !strings.HasPrefix(strings.ToLower(url), "http") {
-		if h := hostWithPort(cfg, repo.Host); h != "" {
-			repo.Host = h
-		}
-	}
-	return repo, ok
-}
-
-// hostWithPort returns the GitHub host "name:port" of cfg whose name is
-// name, or "".
-func hostWithPort(cfg config.Config, name string) string {
-	for _, h := range cfg.Hosts {
-		if n, _, ok := strings.Cut(h, ":"); ok && strings.EqualFold(n, name) {
-			return h
-		}
-	}
-	return ""
-}
-
-// starter writes the session's start lines, each tagged with the
-// program's name.
-type starter struct {
-	out io.Writer
-	tag string
-}
-
-func (s *starter) warn(format string, args ...any) {
-	fmt.Fprintf(s.out, "[%s] WARN: %s\n", s.tag, fmt.Sprintf(format, args...))
-}
-
-// started writes the line naming the session's token, its kind and days to
-// expiry, then a warning when it expires within warnDays or has expired,
-// and a nudge away from a classic token.
-func (s *starter) started(tok keyring.Token, warnDays int, now time.Time) {
-	kind := github.KindOf(tok.Secret)
-	if kind == "" {
-		kind = tok.Meta.Kind
-	}
-	var details []string
-	if kind != "" {
-		details = append(details, kind)
-	}
-	left := tok.Meta.Expires.Sub(now)
-	if !tok.Meta.Expires.IsZero() && left > 0 {
-		details = append(details, "expires "+inDays(left))
-	}
-	line := "GitHub: PAT " + tok.Name
-	if len(details) > 0 {
-		line += " (" + strings.Join(details, ", ") + ")"
-	}
-	fmt.Fprintf(s.out, "[%s] %s\n", s.tag, line)
-	switch {
-	case tok.Meta.Expires.IsZero():
-	case left <= 0:
-		s.warn("%s expired on %s; GitHub will refuse it: create a new token, then: jailrun token rotate --name %s",
-			tok.Name, tok.Meta.Expires.Local().Format("2006-01-02"), tok.Name)
-	case left <= time.Duration(warnDays)*24*time.Hour:
-		s.warn("%s expires %s; create a new token, then: jailrun token rotate --name %s", tok.Name, inDays(left), tok.Name)
-	}
-	if kind == github.KindClassic {
-		fmt.Fprintf(s.out, "[%s] NOTE: %s is a classic PAT, good for every repository you can reach; "+
-			"a fine-grained PAT per owner is safer: jailrun token add --name %sOWNER\n", s.tag, tok.Name, routing.ConventionPrefix)
-	}
-}
-
-// inDays says how far away d is: "in 12 days", "in 1 day", "within a day".
-func inDays(d time.Duration) string {
-	switch days := int(d / (24 * time.Hour)); days {
-	case 0:
-		return "within a day"
-	case 1:
-		return "in 1 day"
-	default:
-		return fmt.Sprintf("in %d days", days)
-	}
-}
-
-// viaShim returns the gh shim in shimDir for program gh, so that
-// `jailrun run -- gh …` is routed per command like gh inside the session;
-// else path.
-func viaShim(path, program, shimDir string) string {
-	if program == ShimName && shimDir != "" {
-		if shim := filepath.Join(shimDir, ShimName); isExecutable(shim) {
-			return shim
-		}
-	}
-	return path
-}
-
-// execve replaces the process with the program at path.
-func execve(path string, argv, envv []string) error {
-	if err := syscall.Exec(path, argv, envv); err != nil {
-		return fmt.Errorf("cannot start %s: %v", path, err)
-	}
-	return nil
-}
-
-// executable returns the absolute path of the running jailrun, symbolic
-// links resolved, so that the gh shim and git find it after a PATH change.
-func executable() (string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "", err
-	}
-	return filepath.EvalSymlinks(exe)
-}
-
-// lookPath finds program as a shell would: a name with a slash as it is,
-// else the first executable file of that name on path, skipping the
-// directory skipDir and links to the file avoid ("" for none).
-func lookPath(program, path, skipDir, avoid string) (string, error) {
-	if strings.Contains(program, "/") {
-		if isExecutable(program) {
-			return program, nil
-		}
-		return "", fmt.Errorf("%s: no such executable file", program)
-	}
-	for dir := range strings.SplitSeq(path, string(filepath.ListSeparator)) {
-		if dir == "" {
-			dir = "."
-		}
-		if skipDir != "" && filepath.Clean(dir) == filepath.Clean(skipDir) {
-			continue
-		}
-		if p := filepath.Join(dir, program); isExecutable(p) && !isFile(p, avoid) {
-			if !filepath.IsAbs(p) {
-				if abs, err := filepath.Abs(p); err == nil {
-					p = abs
-				}
-			}
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%s: command not found on PATH", program)
-}
-
-// isFile reports whether path is the file target, through any links.
-func isFile(path, target string) bool {
-	if target == "" {
-		return false
-	}
-	a, errA := os.Stat(path)
-	b, errB := os.Stat(target)
-	return errA == nil && errB == nil && os.SameFile(a, b)
-}
-
-func isExecutable(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0
-}
-
-// helperPath returns the git credential helper installed next to the
-// jailrun executable self, else the one on PATH.
-func helperPath(self, path, shimDir string) (string, error) {
-	if p := filepath.Join(filepath.Dir(self), helperName); isExecutable(p) {
-		return p, nil
-	}
-	if p, err := lookPath(helperName, path, shimDir, ""); err == nil {
-		return p, nil
-	}
-	return "", fmt.Errorf("%s is not installed next to %s nor on PATH, so git in the session gets no token; run install.sh", helperName, self)
-}
-
-// ensureShim makes dir/gh a symbolic link to self, creating or repairing
-// it; the link is replaced atomically, so a running session never misses it.
-func ensureShim(dir, self string) error {
-	link := filepath.Join(dir, "gh")
-	if target, err := os.Readlink(link); err == nil && target == self {
-		return nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create the gh shim directory %s: %w", dir, fserr.WithoutPath(err))
-	}
-	tmp := filepath.Join(dir, fmt.Sprintf(".gh.%d", os.Getpid()))
-	_ = os.Remove(tmp)
-	if err := os.Symlink(self, tmp); err != nil {
-		return fmt.Errorf("cannot create the gh shim in %s: %w", dir, fserr.WithoutPath(err))
-	}
-	if err := os.Rename(tmp, link); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("cannot install the gh shim %s: %w", link, fserr.WithoutPath(err))
-	}
-	return nil
-}
-
-// prepareGHConfigDir creates the sessions' GH_CONFIG_DIR and removes any
-// gh login a session left in it: sessions use jailrun's tokens only.
-func prepareGHConfigDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("cannot create the gh config directory %s: %w", dir, fserr.WithoutPath(err))
-	}
-	hosts := filepath.Join(dir, "hosts.yml")
-	if err := os.Remove(hosts); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("cannot remove the gh login in %s: %w; remove it yourself", hosts, fserr.WithoutPath(err))
-	}
-	return nil
-}
+func (s exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(s)) }

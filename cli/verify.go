@@ -10,6 +10,7 @@ import (
 
 	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/github"
+	"github.com/jailrun/jailrun/internal/launch"
 	"github.com/jailrun/jailrun/keyring"
 )
 
@@ -154,7 +155,7 @@ func advice(cfg config.Config, host, name string, meta keyring.Meta, scopes []st
 	case left <= 0:
 		lines = append(lines, "WARN: expired; GitHub will refuse it; "+rotate)
 	case left <= time.Duration(cfg.ExpiryWarnDays)*24*time.Hour:
-		lines = append(lines, fmt.Sprintf("WARN: expires %s; %s", inDays(left), rotate))
+		lines = append(lines, fmt.Sprintf("WARN: expires %s; %s", launch.InDays(left), rotate))
 	}
 	for _, r := range github.RiskyScopes(scopes) {
 		lines = append(lines, fmt.Sprintf("WARN: scope %s %s; remove it from the token on %s", r.Scope, r.Why, host))
@@ -265,6 +266,6 @@ func describeValidity(expires, now time.Time) string {
 	case left <= 0:
 		return "expired on " + date
 	default:
-		return "expires " + date + " (" + inDays(left) + ")"
+		return "expires " + date + " (" + launch.InDays(left) + ")"
 	}
 }

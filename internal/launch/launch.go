@@ -1,0 +1,251 @@
+// Package launch starts a program in an agent session: it resolves the
+// token, builds the session's environment, writes the start line and finds
+// the program (Prepare), then runs it (Plan.Run). The plan is a value a
+// test can inspect without starting anything; exec is the unjailed way to
+// run it.
+package launch
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jailrun/jailrun/config"
+	"github.com/jailrun/jailrun/keyring"
+	"github.com/jailrun/jailrun/platform"
+	"github.com/jailrun/jailrun/routing"
+	"github.com/jailrun/jailrun/session"
+)
+
+// Env is what a launch uses of the world around it.
+type Env struct {
+	Stderr  io.Writer
+	Getenv  func(string) string
+	Environ func() []string
+	Getwd   func() (string, error)
+	Now     func() time.Time
+	// OpenKeyring connects to the OS keychain; called at most once a launch.
+	OpenKeyring func() (keyring.Keyring, error)
+	// Exec runs the program at path in place of jailrun, so it returns only
+	// when the program could not start; a test's fake starts nothing and
+	// returns the exit status the program would have.
+	Exec func(path string, argv, env []string) (status int, err error)
+}
+
+// OSEnv is the Env of the running process, its messages to stderr.
+func OSEnv(stderr io.Writer) Env {
+	return Env{
+		Stderr:      stderr,
+		Getenv:      os.Getenv,
+		Environ:     os.Environ,
+		Getwd:       os.Getwd,
+		Now:         time.Now,
+		OpenKeyring: platform.Open,
+		Exec:        execve,
+	}
+}
+
+// execve replaces the process with the program at path.
+func execve(path string, argv, env []string) (int, error) {
+	return 0, syscall.Exec(path, argv, env)
+}
+
+// Plan is a prepared launch: what runs, with which environment and token.
+type Plan struct {
+	Tag  string   // names the program on the start lines
+	Path string   // the program to run
+	Argv []string // its arguments, its name first
+	Env  []string // its environment, KEY=VALUE
+
+	Config    config.Config   // the config the token was routed with; zero when it was not read
+	TokenHost string          // the GitHub host the token is for
+	Token     keyring.Token   // the session's token; zero for none
+	Keyring   keyring.Keyring // the open keychain, nil when it did not open; exec closes it
+}
+
+// Run runs the plan's program with env.Exec and returns its exit status.
+func (p *Plan) Run(env *Env) (int, error) {
+	status, err := env.Exec(p.Path, p.Argv, p.Env)
+	if err != nil {
+		return 0, fmt.Errorf("cannot start %s: %v", p.Path, err)
+	}
+	return status, nil
+}
+
+// installHints says how to install each agent jailrun knows by name.
+var installHints = map[string]string{
+	"claude":        "npm install -g @anthropic-ai/claude-code",
+	"codex":         "npm install -g @openai/codex",
+	"gemini":        "npm install -g @google/gemini-cli",
+	"kiro-cli":      "see the Kiro CLI installer at https://kiro.dev",
+	"kiro-cli-chat": "it comes with Kiro CLI: see https://kiro.dev",
+}
+
+// IsAgent reports whether jailrun knows the agent called name.
+func IsAgent(name string) bool { return installHints[name] != "" }
+
+// Prepare plans to run program (found on PATH, our shim dir skipped) with
+// args in a session; tag names it on the start line, which Prepare writes
+// to env.Stderr. Inside a session the program runs as it is, without a
+// second lookup. Only a program that cannot be found, or no place for
+// jailrun's data, is an error; other problems are warnings on the start
+// line and the program starts without a token.
+func Prepare(env *Env, tag, program string, args []string) (*Plan, error) {
+	shimDir := session.ShimDir(env.Getenv)
+	argv := append([]string{program}, args...)
+	if session.InSession(env.Getenv) {
+		path, err := findAgent(program, env.Getenv("PATH"), shimDir)
+		if err != nil {
+			return nil, err
+		}
+		return &Plan{Tag: tag, Path: viaShim(path, program, shimDir), Argv: argv, Env: env.Environ()}, nil
+	}
+	// Connecting to the keyring and agreeing on a session key take longer
+	// than the rest of the setup, so they start first and run meanwhile.
+	// The connection is never closed: the exec closes it, and the service
+	// then ends the session.
+	opened := make(chan openedKeyring, 1)
+	go func() {
+		kr, err := env.OpenKeyring()
+		opened <- openedKeyring{kr, err}
+	}()
+	path, err := findAgent(program, env.Getenv("PATH"), shimDir)
+	if err != nil {
+		return nil, err
+	}
+	ghConfigDir := session.GHConfigDir(env.Getenv)
+	if ghConfigDir == "" || shimDir == "" {
+		return nil, errors.New("cannot locate jailrun's data directories: set HOME to an absolute directory")
+	}
+	w := &starter{out: env.Stderr, tag: tag}
+	setup := session.Setup{ShimDir: shimDir, GHConfigDir: ghConfigDir}
+	self, err := executable()
+	if err != nil {
+		w.warn("cannot locate the jailrun executable (%v); gh in the session is not routed and git gets no token", err)
+		setup.ShimDir = ""
+	} else {
+		if setup.Helper, err = helperPath(self, env.Getenv("PATH"), shimDir); err != nil {
+			w.warn("%v", err)
+		}
+		if err := ensureShim(shimDir, self); err != nil {
+			w.warn("%v; gh in the session is not routed", err)
+			setup.ShimDir = ""
+		}
+	}
+	if err := prepareGHConfigDir(ghConfigDir); err != nil {
+		w.warn("%v", err)
+	}
+
+	plan := &Plan{Tag: tag, Argv: argv}
+	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		w.warn("GitHub PAT not used: %v", err)
+	} else {
+		for _, msg := range cfg.Warnings {
+			w.warn("%s", msg)
+		}
+		setup.Hosts = cfg.Hosts
+		plan.Config = cfg
+		plan.TokenHost, plan.Token, plan.Keyring = sessionToken(env, opened, w, cfg)
+		setup.TokenHost, setup.Token = plan.TokenHost, plan.Token.Secret
+	}
+	plan.Path = viaShim(path, program, setup.ShimDir)
+	plan.Env = session.Environ(env.Environ(), setup)
+	return plan, nil
+}
+
+// findAgent finds program on PATH, our shim dir skipped; a known agent
+// that is missing is an error saying how to install it.
+func findAgent(program, path, shimDir string) (string, error) {
+	found, err := lookPath(program, path, shimDir, "")
+	if err != nil {
+		if hint, ok := installHints[program]; ok {
+			return "", fmt.Errorf("%s is not installed (not found on PATH); install it: %s", program, hint)
+		}
+		return "", err
+	}
+	return found, nil
+}
+
+// openedKeyring is the outcome of Env.OpenKeyring.
+type openedKeyring struct {
+	kr  keyring.Keyring
+	err error
+}
+
+// sessionToken finds the token for the current repository's owner, else
+// the active one, in the keyring that opened delivers, and writes the
+// start line about it. It returns the token's host, the token (zero for
+// none) and the open keyring. Problems are warnings: the agent starts
+// without a token.
+func sessionToken(env *Env, opened <-chan openedKeyring, w *starter, cfg config.Config) (string, keyring.Token, keyring.Keyring) {
+	host, owner := config.DefaultHost, ""
+	if cwd, err := env.Getwd(); err == nil {
+		remotes, err := session.Remotes(cwd)
+		if err != nil {
+			w.warn("%v; using the active token", err)
+		}
+		if repo, ok := githubRepo(cfg, remotes); ok {
+			host, owner = repo.Host, repo.Owner
+		}
+	}
+	o := <-opened
+	if o.err != nil {
+		w.warn("GitHub PAT not available: %v", o.err)
+		return host, keyring.Token{}, nil
+	}
+	tok, d, err := routing.Token(o.kr, cfg, "https", host, owner)
+	switch {
+	case err != nil:
+		w.warn("GitHub PAT not available: %v", err)
+	case tok.Secret == "" && d.Warning != "":
+		w.warn("GitHub PAT not configured: %s", d.Warning)
+	case tok.Secret == "" && owner != "":
+		w.warn("GitHub PAT not configured: no token for %s/%s; add one: jailrun token add --name %s%s (or route %s in GH_TOKEN_ROUTES)",
+			host, owner, routing.ConventionPrefix, owner, host)
+	case tok.Secret == "":
+		w.warn("GitHub PAT not configured: no token for %s; route it in GH_TOKEN_ROUTES (%s=NAME)", host, host)
+	default:
+		w.started(tok, cfg.ExpiryWarnDays, env.Now())
+		return host, tok, o.kr
+	}
+	return host, keyring.Token{}, o.kr
+}
+
+// githubRepo returns the repository of the first remote (origin first)
+// on one of cfg's GitHub hosts.
+func githubRepo(cfg config.Config, remotes []session.Remote) (routing.Repo, bool) {
+	for _, r := range remotes {
+		if repo, ok := remoteRepo(cfg, r.URL); ok && cfg.IsGitHubHost(repo.Host) {
+			return repo, true
+		}
+	}
+	return routing.Repo{}, false
+}
+
+// remoteRepo reads a remote URL. An ssh URL's host gets the port of the
+// GitHub host of that name, as the session's insteadOf rewrites it.
+func remoteRepo(cfg config.Config, url string) (routing.Repo, bool) {
+	repo, ok := routing.ParseRemote(url)
+	if ok && !cfg.IsGitHubHost(repo.Host) && !strings.HasPrefix(strings.ToLower(url), "http") {
+		if h := hostWithPort(cfg, repo.Host); h != "" {
+			repo.Host = h
+		}
+	}
+	return repo, ok
+}
+
+// hostWithPort returns the GitHub host "name:port" of cfg whose name is
+// name, or "".
+func hostWithPort(cfg config.Config, name string) string {
+	for _, h := range cfg.Hosts {
+		if n, _, ok := strings.Cut(h, ":"); ok && strings.EqualFold(n, name) {
+			return h
+		}
+	}
+	return ""
+}

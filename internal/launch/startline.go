@@ -1,0 +1,70 @@
+package launch
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/jailrun/jailrun/github"
+	"github.com/jailrun/jailrun/keyring"
+	"github.com/jailrun/jailrun/routing"
+)
+
+// starter writes the session's start lines, each tagged with the
+// program's name.
+type starter struct {
+	out io.Writer
+	tag string
+}
+
+func (s *starter) warn(format string, args ...any) {
+	fmt.Fprintf(s.out, "[%s] WARN: %s\n", s.tag, fmt.Sprintf(format, args...))
+}
+
+// started writes the line naming the session's token, its kind and days to
+// expiry, then a warning when it expires within warnDays or has expired,
+// and a nudge away from a classic token.
+func (s *starter) started(tok keyring.Token, warnDays int, now time.Time) {
+	kind := github.KindOf(tok.Secret)
+	if kind == "" {
+		kind = tok.Meta.Kind
+	}
+	var details []string
+	if kind != "" {
+		details = append(details, kind)
+	}
+	left := tok.Meta.Expires.Sub(now)
+	if !tok.Meta.Expires.IsZero() && left > 0 {
+		details = append(details, "expires "+InDays(left))
+	}
+	line := "GitHub: PAT " + tok.Name
+	if len(details) > 0 {
+		line += " (" + strings.Join(details, ", ") + ")"
+	}
+	fmt.Fprintf(s.out, "[%s] %s\n", s.tag, line)
+	switch {
+	case tok.Meta.Expires.IsZero():
+	case left <= 0:
+		s.warn("%s expired on %s; GitHub will refuse it: create a new token, then: jailrun token rotate --name %s",
+			tok.Name, tok.Meta.Expires.Local().Format("2006-01-02"), tok.Name)
+	case left <= time.Duration(warnDays)*24*time.Hour:
+		s.warn("%s expires %s; create a new token, then: jailrun token rotate --name %s", tok.Name, InDays(left), tok.Name)
+	}
+	if kind == github.KindClassic {
+		fmt.Fprintf(s.out, "[%s] NOTE: %s is a classic PAT, good for every repository you can reach; "+
+			"a fine-grained PAT per owner is safer: jailrun token add --name %sOWNER\n", s.tag, tok.Name, routing.ConventionPrefix)
+	}
+}
+
+// InDays says how far away d is: "in 12 days", "in 1 day", "within a day".
+func InDays(d time.Duration) string {
+	switch days := int(d / (24 * time.Hour)); days {
+	case 0:
+		return "within a day"
+	case 1:
+		return "in 1 day"
+	default:
+		return fmt.Sprintf("in %d days", days)
+	}
+}
