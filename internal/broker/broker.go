@@ -95,7 +95,6 @@ func New(opts Options) *Broker {
 	cfg := opts.Config
 	cfg.Routes = slices.Clone(cfg.Routes)
 	cfg.Hosts = slices.Clone(cfg.Hosts)
-	cfg.Warnings = nil
 	return &Broker{
 		kr:      opts.Keyring,
 		cfg:     cfg,

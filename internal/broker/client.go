@@ -15,7 +15,8 @@ import (
 // or does not answer within Timeout.
 var ErrNotAnswering = errors.New("jailrun's token broker is not answering (the jailrun that started this session has exited?)")
 
-// Client asks a broker over one connection; it is not safe for concurrent use.
+// Client asks a broker over one connection, which the broker closes after
+// Timeout without a request. It is not safe for concurrent use.
 type Client struct {
 	conn net.Conn
 	r    *bufio.Reader
