@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -480,6 +481,32 @@ func TestBrokerDied(t *testing.T) {
 	}
 	if _, err := Dial(path); !errors.Is(err, ErrNotAnswering) {
 		t.Errorf("Dial: %v, want %v", err, ErrNotAnswering)
+	}
+}
+
+// TestBrokerHung checks that a broker that accepts and never answers is
+// the client's error, not a hang.
+func TestBrokerHung(t *testing.T) {
+	dir := t.TempDir()
+	l, err := net.Listen("unix", filepath.Join(dir, "broker.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		if conn, err := l.Accept(); err == nil {
+			defer conn.Close()
+			io.Copy(io.Discard, conn)
+		}
+	}()
+	c, err := Dial(filepath.Join(dir, "broker.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.timeout = 10 * time.Millisecond
+	if _, err := c.Get("https", "github.com", "myorg/app"); !errors.Is(err, ErrNotAnswering) {
+		t.Errorf("Get: %v, want %v", err, ErrNotAnswering)
 	}
 }
 

@@ -18,8 +18,9 @@ var ErrNotAnswering = errors.New("jailrun's token broker is not answering (the j
 // Client asks a broker over one connection, which the broker closes after
 // Timeout without a request. It is not safe for concurrent use.
 type Client struct {
-	conn net.Conn
-	r    *bufio.Reader
+	conn    net.Conn
+	r       *bufio.Reader
+	timeout time.Duration // for each round trip
 }
 
 // Answer is the broker's answer to Get or GH. Token.Secret is "" when
@@ -36,7 +37,7 @@ func Dial(path string) (*Client, error) {
 	if err != nil {
 		return nil, ErrNotAnswering
 	}
-	return &Client{conn: conn, r: bufio.NewReaderSize(conn, MaxRequestSize)}, nil
+	return &Client{conn: conn, r: bufio.NewReaderSize(conn, MaxRequestSize), timeout: Timeout}, nil
 }
 
 // Close ends the connection.
@@ -83,14 +84,14 @@ func (c *Client) ask(req request) (Answer, error) {
 	return a, nil
 }
 
-// roundTrip sends req and reads the answer, each within Timeout.
+// roundTrip sends req and reads the answer within the client's timeout.
 func (c *Client) roundTrip(req request) (response, error) {
 	line, _ := json.Marshal(req) // strings only: it cannot fail
 	line = append(line, '\n')
 	if len(line) > MaxRequestSize {
 		return response{}, fmt.Errorf("request to jailrun's token broker is over %d bytes", MaxRequestSize)
 	}
-	if err := c.conn.SetDeadline(time.Now().Add(Timeout)); err != nil {
+	if err := c.conn.SetDeadline(time.Now().Add(c.timeout)); err != nil {
 		return response{}, ErrNotAnswering
 	}
 	if _, err := c.conn.Write(line); err != nil {
