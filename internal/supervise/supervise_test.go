@@ -234,7 +234,7 @@ func TestJobControl(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	term.Type(t, "\x03") // Ctrl-C
 	term.WaitFor(t, "ints=", 1)
-	term.Type(t, "echo status=$?\n")
+	term.Type(t, "echo sta\"\"tus=$?\n") // the echo of what is typed must not match
 	term.WaitFor(t, "status=", 1)
 	out := term.Output()
 	if !strings.Contains(out, "ints=1") || !strings.Contains(out, "status=3") {

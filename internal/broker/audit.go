@@ -1,0 +1,173 @@
+package broker
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Results and reasons of a request, as audit lines and the summary say them.
+const (
+	resultServed  = "served"
+	resultRefused = "refused"
+
+	reasonNotHTTPS  = "not https"
+	reasonHost      = "host not in GH_HOSTS"
+	reasonOwner     = "owner unreadable"
+	reasonNoRoute   = "no token routed"
+	reasonMissing   = "routed token missing"
+	reasonNotRead   = "routed token not read"
+	reasonEmpty     = "token empty"
+	reasonExpired   = "token expired"
+	reasonKeyring   = "keyring failed"
+	reasonUnknownOp = "unknown request"
+	reasonMalformed = "unreadable request"
+	reasonTooLarge  = "request too large"
+)
+
+// maxField bounds what an audit line keeps of a value the client chose.
+const maxField = 256
+
+// record is one audit line: a JSON object on a line of its own, with the
+// fields in this order and never a secret or a preview of one. Time is
+// RFC 3339 in UTC; PID is the supervisor's, which tells sessions apart.
+type record struct {
+	Time   string `json:"time"`
+	Agent  string `json:"agent,omitempty"`
+	PID    int    `json:"pid"`
+	Op     string `json:"op"`
+	Host   string `json:"host,omitempty"`
+	Path   string `json:"path,omitempty"`
+	Owner  string `json:"owner,omitempty"`
+	Token  string `json:"token,omitempty"` // the name routing picked
+	Result string `json:"result"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// refuse returns rec refused for reason.
+func (rec record) refuse(reason string) record {
+	rec.Result, rec.Reason = resultRefused, reason
+	return rec
+}
+
+// line returns rec as one line of JSON; the values the client chose are
+// cut to maxField bytes.
+func (rec record) line() []byte {
+	rec.Host, rec.Path, rec.Owner = clip(rec.Host), clip(rec.Path), clip(rec.Owner)
+	out, _ := json.Marshal(rec) // strings and numbers only: it cannot fail
+	return append(out, '\n')
+}
+
+// clip cuts s to at most maxField bytes and a mark, at a character boundary.
+func clip(s string) string {
+	if len(s) <= maxField {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxField], "") + "…"
+}
+
+// AuditPath returns the audit log's path,
+// ${XDG_STATE_HOME:-$HOME/.local/state}/jailrun/audit.log, or "" when
+// neither variable gives an absolute directory. Call it with the
+// supervisor's environment at launch.
+func AuditPath(getenv func(string) string) string {
+	if dir := getenv("XDG_STATE_HOME"); filepath.IsAbs(dir) {
+		return filepath.Join(dir, "jailrun", "audit.log")
+	}
+	if home := getenv("HOME"); filepath.IsAbs(home) {
+		return filepath.Join(home, ".local", "state", "jailrun", "audit.log")
+	}
+	return ""
+}
+
+// OpenAudit opens the audit log at path (AuditPath) for appending,
+// creating it with mode 0600 and its directory with mode 0700. It follows
+// no symbolic link at the directory or the file and checks that both are
+// this user's and that no other user can write to the directory or to the
+// one holding it; anything else is an error that says what to remove. Each
+// line is one write to a file opened for appending, so the lines of
+// sessions running at once do not mix.
+func OpenAudit(path string) (*os.File, error) {
+	dir := filepath.Dir(path)
+	stateHome := filepath.Dir(dir)
+	if err := os.MkdirAll(stateHome, 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create the audit log's directory: %w", err)
+	}
+	homeFD, err := unix.Open(stateHome, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open %s for the audit log: %w", stateHome, err)
+	}
+	defer unix.Close(homeFD)
+	if err := checkOurs(homeFD, stateHome, true); err != nil {
+		return nil, err
+	}
+	if err := unix.Mkdirat(homeFD, filepath.Base(dir), 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
+		return nil, fmt.Errorf("cannot create %s for the audit log: %w", dir, err)
+	}
+	dirFD, err := unix.Openat(homeFD, filepath.Base(dir), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, notFollowed(dir, true, err)
+	}
+	defer unix.Close(dirFD)
+	if err := checkOurs(dirFD, dir, true); err != nil {
+		return nil, err
+	}
+	// O_NONBLOCK: a FIFO planted there fails at once instead of waiting for a reader.
+	fd, err := unix.Openat(dirFD, filepath.Base(path),
+		unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, notFollowed(path, false, err)
+	}
+	if err := checkOurs(fd, path, false); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// checkOurs checks that the file open as fd, called name, is a directory
+// (else a regular file with a single link), is this user's, and that no
+// other user can write to it.
+func checkOurs(fd int, name string, dir bool) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("cannot check %s for the audit log: %w", name, err)
+	}
+	typ, kind := uint32(unix.S_IFREG), "regular file"
+	if dir {
+		typ, kind = unix.S_IFDIR, "directory"
+	}
+	switch {
+	case uint32(st.Mode)&unix.S_IFMT != typ:
+		return fmt.Errorf("%s is not a %s; remove it, jailrun recreates it", name, kind)
+	case int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("%s belongs to another user; the audit log must be yours: remove it", name)
+	case st.Mode&0o022 != 0:
+		return fmt.Errorf("%s can be written by other users; chmod go-w %s", name, name)
+	case !dir && st.Nlink != 1:
+		return fmt.Errorf("%s has other links; remove it, jailrun recreates it", name)
+	}
+	return nil
+}
+
+// notFollowed says that opening name failed, and why when what is there
+// is a symbolic link (which O_NOFOLLOW refused) or not a file of the kind
+// wanted (a directory when dir).
+func notFollowed(name string, dir bool, err error) error {
+	fi, lerr := os.Lstat(name)
+	switch {
+	case lerr != nil:
+	case fi.Mode()&os.ModeSymlink != 0:
+		return fmt.Errorf("%s is a symbolic link, which the audit log never follows; remove it, jailrun recreates it", name)
+	case dir && !fi.IsDir():
+		return fmt.Errorf("%s is not a directory; remove it, jailrun recreates it", name)
+	case !dir && !fi.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file; remove it, jailrun recreates it", name)
+	}
+	return fmt.Errorf("cannot open %s for the audit log: %w", name, err)
+}
