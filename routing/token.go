@@ -7,12 +7,6 @@ import (
 	"github.com/jailrun/jailrun/keyring"
 )
 
-// TokenReader is the part of a keyring that Token reads.
-type TokenReader interface {
-	Get(name string) (keyring.Token, error)
-	List() ([]keyring.Token, error)
-}
-
 // Token returns Resolve's decision for owner's repository on host, given
 // the tokens in kr, and the token it picks (zero when it picks none).
 // Reading one token costs a few calls, listing them a call per item; so
@@ -20,7 +14,7 @@ type TokenReader interface {
 // exists, which is its pick whenever that token exists. Only when it is
 // missing does kr list its tokens: for Resolve's next steps, and for a
 // name stored in other letter case.
-func Token(kr TokenReader, cfg config.Config, protocol, host, owner string) (keyring.Token, Decision, error) {
+func Token(kr keyring.Store, cfg config.Config, protocol, host, owner string) (keyring.Token, Decision, error) {
 	candidates := []string{cfg.ActiveToken(), ConventionPrefix + owner}
 	for _, r := range cfg.Routes {
 		candidates = append(candidates, r.Token)

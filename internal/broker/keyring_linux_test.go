@@ -1,31 +1,13 @@
 package broker
 
 import (
-	"errors"
 	"sync"
 	"testing"
 
-	"github.com/jailrun/jailrun/config"
-	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/keyringtest"
 	"github.com/jailrun/jailrun/platform/linux"
 	"github.com/jailrun/jailrun/routing"
 )
-
-// getRoute reads the token routing picks if every candidate exists, as the
-// shared routed-token lookup does, and lists the keyring only when it is missing.
-func getRoute(kr keyring.Store, cfg config.Config, protocol, host, owner string) (keyring.Token, routing.Decision, error) {
-	candidates := []string{cfg.ActiveToken(), routing.ConventionPrefix + owner}
-	for _, r := range cfg.Routes {
-		candidates = append(candidates, r.Token)
-	}
-	if d := routing.Resolve(cfg, protocol, host, owner, candidates); d.Token != "" {
-		if tok, err := kr.Get(d.Token); !errors.Is(err, keyring.ErrNotFound) {
-			return tok, d, err
-		}
-	}
-	return listRoute(kr, cfg, protocol, host, owner)
-}
 
 // gnomeKeyringWorld is a broker over gnome-keyring on a private bus, with
 // the test's tokens stored in it.
@@ -44,7 +26,7 @@ func gnomeKeyringWorld(tb testing.TB) *world {
 			tb.Fatal(err)
 		}
 	}
-	return startWorld(tb, func(o *Options) { o.Keyring, o.Route = kr, getRoute })
+	return startWorld(tb, func(o *Options) { o.Keyring, o.Route = kr, routing.Token })
 }
 
 // TestGnomeKeyring serves concurrent clients from one connection to a
