@@ -61,6 +61,7 @@ type Server struct {
 	upstream *http.Transport
 	ledger   *ledger
 	slots    chan struct{} // one per client connection open
+	tunnels  sync.WaitGroup
 
 	mu     sync.Mutex
 	conns  map[*clientConn]struct{}
@@ -131,7 +132,8 @@ func (s *Server) Serve(l net.Listener) error {
 	return err
 }
 
-// Close stops listening and ends every connection, tunnels included.
+// Close stops listening, ends every connection, tunnels included, and
+// waits for the tunnels' byte counts.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
@@ -145,6 +147,7 @@ func (s *Server) Close() error {
 		c.Close()
 	}
 	s.upstream.CloseIdleConnections()
+	s.tunnels.Wait()
 	return err
 }
 
@@ -196,6 +199,11 @@ func (s *Server) tunnel(w http.ResponseWriter, r *http.Request) {
 	}
 	client := conn.(*clientConn)
 	defer client.Close()
+	if !s.startTunnel() {
+		upstream.Close()
+		return
+	}
+	defer s.tunnels.Done()
 	client.SetDeadline(time.Time{}) // the header timeout's deadline no longer applies
 	if _, err := io.WriteString(client.Conn, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
 		upstream.Close()
@@ -341,6 +349,18 @@ func (c *clientConn) Close() error {
 		<-c.s.slots
 	})
 	return err
+}
+
+// startTunnel counts a tunnel for Close to wait for; it reports false
+// once the server is closed.
+func (s *Server) startTunnel() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.tunnels.Add(1)
+	return true
 }
 
 // track records c for Close; it reports false once the server is closed.
