@@ -488,3 +488,17 @@ func TestTooManyConnectionsAnswered503(t *testing.T) {
 	}
 	t.Error("no slot came back after a tunnel ended")
 }
+
+// TestSlowHeaderIsCut: a client that never finishes its header is
+// disconnected after HeaderTimeout instead of holding a slot.
+func TestSlowHeaderIsCut(t *testing.T) {
+	p := startPath(t, allowing(t), Options{HeaderTimeout: 50 * time.Millisecond})
+	c := dialPath(t, p)
+	if _, err := io.WriteString(c, "CONNECT example.com:443 HTTP/1.1\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("read from a connection whose header never ended: %v, want it closed", err)
+	}
+}
