@@ -6,18 +6,30 @@
 package relay
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 )
 
 // dialTimeout bounds the connection to the proxy's socket; a proxy that
 // does not accept in that time is gone or stuck.
 const dialTimeout = 5 * time.Second
+
+// acceptRetry is the pause before accepting again after running out of
+// file descriptors or buffers, as net/http does.
+const acceptRetry = 50 * time.Millisecond
+
+// isTransient tells accept errors that pass once connections close.
+func isTransient(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM) || errors.Is(err, syscall.ECONNABORTED)
+}
 
 // Relay listens on the jail's loopback and carries connections to the
 // proxy's socket.
@@ -58,6 +70,10 @@ func (r *Relay) Port() int {
 func (r *Relay) Serve() error {
 	for {
 		c, err := r.listener.AcceptTCP()
+		if isTransient(err) {
+			time.Sleep(acceptRetry)
+			continue
+		}
 		if err != nil {
 			r.mu.Lock()
 			closed := r.closed
