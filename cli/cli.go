@@ -46,6 +46,9 @@ func OSEnv() *Env {
 // exit status. Called as gh (the session's shim links to jailrun), it is
 // the gh shim.
 func Main() int {
+	if len(os.Args) > 1 && os.Args[1] == launch.InitCommand {
+		return launch.Init(os.Args[2:], os.Stderr)
+	}
 	if filepath.Base(os.Args[0]) == ShimName {
 		return Shim(os.Args[1:], OSEnv())
 	}
@@ -57,6 +60,7 @@ func Main() int {
 
 type cli struct {
 	Version kong.VersionFlag `help:"Print the version and exit."`
+	NoJail  bool             `name:"no-jail" help:"Start the agent without the jail (as ${jailvar}=off does)."`
 
 	Token      tokenCmd      `cmd:"" help:"Add, rotate, delete and list the tokens in the OS keychain."`
 	Config     configCmd     `cmd:"" help:"Show the configuration file and what jailrun reads from it."`
@@ -93,7 +97,7 @@ func Run(args []string, env *Env) (status int) {
 		kong.Description("Give AI coding agents narrow GitHub tokens from the OS keychain."),
 		kong.Writers(env.Stdout, env.Stderr),
 		kong.Exit(func(code int) { panic(exitCode(code)) }),
-		kong.Vars{"version": version()},
+		kong.Vars{"version": version(), "jailvar": launch.JailVar},
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 		kong.Bind(env),
 	)
@@ -119,7 +123,7 @@ func Run(args []string, env *Env) (status int) {
 		fmt.Fprintf(env.Stderr, "jailrun: %v (see jailrun --help)\n", err)
 		return ExitUsage
 	}
-	if err := ctx.Run(env); err != nil {
+	if err := ctx.Run(env, &c); err != nil {
 		var status exitStatus
 		if errors.As(err, &status) {
 			return int(status)

@@ -14,9 +14,9 @@ type agentCmd struct {
 	Args []string `arg:"" optional:"" help:"Arguments for the agent, passed to it verbatim."`
 }
 
-func (c *agentCmd) Run(env *Env, kctx *kong.Context) error {
+func (c *agentCmd) Run(env *Env, kctx *kong.Context, root *cli) error {
 	name := kctx.Selected().Name
-	return exitWith(launchProgram(env, name, name, c.Args))
+	return exitWith(launchProgram(env, root.NoJail, name, name, c.Args))
 }
 
 // runCmd starts any other command in a session.
@@ -24,37 +24,42 @@ type runCmd struct {
 	Command []string `arg:"" optional:"" help:"The command and its arguments, passed verbatim."`
 }
 
-func (c *runCmd) Run(env *Env, kctx *kong.Context) error {
+func (c *runCmd) Run(env *Env, kctx *kong.Context, root *cli) error {
 	if len(c.Command) > 0 && (c.Command[0] == "-h" || c.Command[0] == "--help") {
 		return kctx.PrintUsage(false)
 	}
-	return exitWith(launchRun(env, c.Command))
+	return exitWith(launchRun(env, root.NoJail, c.Command))
 }
 
 // launchRun starts the command in args, after an optional "--".
-func launchRun(env *Env, args []string) (int, error) {
+func launchRun(env *Env, noJail bool, args []string) (int, error) {
 	if len(args) > 0 && args[0] == "--" {
 		args = args[1:]
 	}
 	if len(args) == 0 || args[0] == "" {
 		return 0, usageError{"run needs a command: jailrun run -- CMD [ARGS…]"}
 	}
-	return launchProgram(env, filepath.Base(args[0]), args[0], args[1:])
+	return launchProgram(env, noJail, filepath.Base(args[0]), args[0], args[1:])
 }
 
-// launchDirect starts an agent or `run` command in args without building
-// the kong model, which costs more than the rest of a launch. It reports
-// false for any other command line, and for `run --help`.
+// launchDirect starts an agent or `run` command in args, after an
+// optional --no-jail, without building the kong model, which costs more
+// than the rest of a launch. It reports false for any other command line,
+// and for `run --help`.
 func launchDirect(args []string, env *Env) (status int, ok bool) {
+	noJail := len(args) > 0 && args[0] == "--no-jail"
+	if noJail {
+		args = args[1:]
+	}
 	if len(args) == 0 {
 		return 0, false
 	}
 	var err error
 	switch name := args[0]; {
 	case launch.IsAgent(name):
-		status, err = launchProgram(env, name, name, args[1:])
+		status, err = launchProgram(env, noJail, name, name, args[1:])
 	case name == "run" && (len(args) == 1 || args[1] != "-h" && args[1] != "--help"):
-		status, err = launchRun(env, args[1:])
+		status, err = launchRun(env, noJail, args[1:])
 	default:
 		return 0, false
 	}
@@ -68,14 +73,18 @@ func launchDirect(args []string, env *Env) (status int, ok bool) {
 	return ExitError, true
 }
 
-// launchProgram runs program with args in a session, tag naming it on the
-// start line, and returns its exit status.
-func launchProgram(env *Env, tag, program string, args []string) (int, error) {
-	plan, err := launch.Prepare(&env.Env, tag, program, args)
+// launchProgram runs program with args in a session, jailed unless noJail
+// or JAILRUN_JAIL says otherwise, tag naming it on the start line, and
+// returns its exit status.
+func launchProgram(env *Env, noJail bool, tag, program string, args []string) (int, error) {
+	mode, err := launch.ParseJailMode(env.Getenv(launch.JailVar))
 	if err != nil {
-		return 0, err
+		return 0, usageError{err.Error()}
 	}
-	return plan.Run(&env.Env)
+	if noJail {
+		mode = launch.JailOff
+	}
+	return launch.Launch(&env.Env, mode, tag, program, args)
 }
 
 // exitWith is a launch's outcome as a command's error: a status other

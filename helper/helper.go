@@ -36,9 +36,11 @@ import (
 
 	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/credential"
+	"github.com/jailrun/jailrun/internal/broker"
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/platform"
 	"github.com/jailrun/jailrun/routing"
+	"github.com/jailrun/jailrun/session"
 )
 
 // Program is the helper's name, which starts every line it writes to stderr.
@@ -138,6 +140,12 @@ func (h *helper) run(action credential.Action) error {
 	if !validUTF8(req) {
 		return nil // keychain attributes are UTF-8: nothing stored can match, nothing can be stored
 	}
+	if socket := h.env.Getenv(session.BrokerVar); h.tokensOnly && socket != "" {
+		if action != credential.Get {
+			return nil // the jail's keyring is the broker's, and it only serves
+		}
+		return h.getFromBroker(socket, req)
+	}
 	if h.cfg, err = config.Load(h.env.Getenv); err != nil {
 		return err
 	}
@@ -201,6 +209,12 @@ func (h *helper) getToken(kr keyring.Keyring, req *credential.Request) (picked b
 			Program, token.Name, exp.UTC().Format(time.DateOnly), token.Name)
 		return true, nil
 	}
+	return true, h.respond(req, token)
+}
+
+// respond writes git's answer: token, with the user name git sent (else
+// DefaultUsername) and the token's expiry when known.
+func (h *helper) respond(req *credential.Request, token keyring.Token) error {
 	resp := credential.Response{Username: req.Username, Password: token.Secret}
 	if resp.Username == "" {
 		resp.Username = DefaultUsername
@@ -208,7 +222,29 @@ func (h *helper) getToken(kr keyring.Keyring, req *credential.Request) (picked b
 	if !token.Meta.Expires.IsZero() {
 		resp.PasswordExpiryUTC = strconv.FormatInt(token.Meta.Expires.Unix(), 10)
 	}
-	return true, credential.WriteResponse(h.env.Stdout, resp)
+	return credential.WriteResponse(h.env.Stdout, resp)
+}
+
+// getFromBroker answers, in a jail, with what jailrun's token broker
+// serves for req: it routes with the configuration of the session's start,
+// whatever this process's environment says.
+func (h *helper) getFromBroker(socket string, req *credential.Request) error {
+	c, err := broker.Dial(socket)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	a, err := c.Get(req.Protocol, req.Host, req.Path)
+	if err != nil {
+		return err
+	}
+	if a.Warning != "" {
+		fmt.Fprintf(h.env.Stderr, "%s: %s\n", Program, a.Warning)
+	}
+	if a.Token.Secret == "" {
+		return nil
+	}
+	return h.respond(req, a.Token)
 }
 
 // getCredential answers with the most recently stored credential that

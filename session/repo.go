@@ -50,34 +50,51 @@ func Remotes(dir string) ([]Remote, error) {
 	return remotes, nil
 }
 
-// findConfig walks up from dir to the first directory with a .git and
-// returns the path of the repository's config file, "" when there is none.
-func findConfig(dir string) (string, error) {
+// Location is where a repository's files lie.
+type Location struct {
+	Toplevel  string // the work tree's top directory, the one holding .git
+	GitDir    string // its git directory: .git, or where a .git file points
+	CommonDir string // the directory with the config and objects; a linked worktree's lies elsewhere
+}
+
+// Locate walks up from dir to the first directory with a .git and returns
+// where that repository's files lie; the zero Location when there is none.
+func Locate(dir string) (Location, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
-		return "", err
+		return Location{}, err
 	}
 	for {
 		dotGit := filepath.Join(dir, ".git")
 		fi, err := os.Stat(dotGit)
 		switch {
 		case err == nil && fi.IsDir():
-			return configOf(dotGit)
+			return located(dir, dotGit)
 		case err == nil:
 			gitDir, err := readGitFile(dotGit)
 			if err != nil {
-				return "", err
+				return Location{}, err
 			}
-			return configOf(gitDir)
+			return located(dir, gitDir)
 		case !errors.Is(err, fs.ErrNotExist):
-			return "", fmt.Errorf("cannot inspect %s: %w", dotGit, fserr.WithoutPath(err))
+			return Location{}, fmt.Errorf("cannot inspect %s: %w", dotGit, fserr.WithoutPath(err))
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", nil
+			return Location{}, nil
 		}
 		dir = parent
 	}
+}
+
+// findConfig returns the path of the config file of the repository that
+// contains dir, "" when there is none.
+func findConfig(dir string) (string, error) {
+	loc, err := Locate(dir)
+	if loc.CommonDir == "" || err != nil {
+		return "", err
+	}
+	return filepath.Join(loc.CommonDir, "config"), nil
 }
 
 // readGitFile reads a .git file ("gitdir: PATH", as worktrees and
@@ -99,21 +116,23 @@ func readGitFile(path string) (string, error) {
 	return gitDir, nil
 }
 
-// configOf returns the config file of a git directory; a linked worktree's
-// is in the common directory its commondir file names.
-func configOf(gitDir string) (string, error) {
+// located completes the Location of the work tree top whose git directory
+// is gitDir: a linked worktree's common directory is the one its commondir
+// file names.
+func located(top, gitDir string) (Location, error) {
+	loc := Location{Toplevel: top, GitDir: gitDir, CommonDir: gitDir}
 	data, err := os.ReadFile(filepath.Join(gitDir, "commondir"))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return filepath.Join(gitDir, "config"), nil
+		return loc, nil
 	case err != nil:
-		return "", fmt.Errorf("cannot read %s: %w", filepath.Join(gitDir, "commondir"), fserr.WithoutPath(err))
+		return Location{}, fmt.Errorf("cannot read %s: %w", filepath.Join(gitDir, "commondir"), fserr.WithoutPath(err))
 	}
-	common := strings.TrimSpace(string(data))
-	if !filepath.IsAbs(common) {
-		common = filepath.Join(gitDir, common)
+	loc.CommonDir = strings.TrimSpace(string(data))
+	if !filepath.IsAbs(loc.CommonDir) {
+		loc.CommonDir = filepath.Join(gitDir, loc.CommonDir)
 	}
-	return filepath.Join(common, "config"), nil
+	return loc, nil
 }
 
 // parseRemotes reads the [remote "NAME"] sections of a git config file

@@ -54,18 +54,59 @@ func Environ(caller []string, s Setup) []string {
 		env.unset("GIT_CONFIG_PARAMETERS")
 	}
 
-	n, err := strconv.Atoi(env.get("GIT_CONFIG_COUNT"))
+	env.addGitConfig(gitConfig(s.Helper, s.Hosts))
+	return env.list
+}
+
+// BrokerVar names the token broker's socket in a jailed session; the
+// helper and the gh shim ask the broker when it is set.
+const BrokerVar = "JAILRUN_BROKER"
+
+// JailEnviron returns a session's environment as the jail's first process
+// gets it: the broker's socket announced, and repo (the repository, "" for
+// none) a safe.directory, since in a user namespace its owner may show as
+// another user.
+func JailEnviron(sessionEnv []string, brokerSocket, repo string) []string {
+	env := newEnvList(sessionEnv)
+	env.set(BrokerVar, brokerSocket)
+	if repo != "" {
+		env.addGitConfig([][2]string{{"safe.directory", repo}})
+	}
+	return env.list
+}
+
+// proxyVars are the variables through which programs find an HTTP proxy:
+// curl and git read the lower-case ones (and HTTPS_PROXY, ALL_PROXY), Go
+// and Python either, Node 24 and later with NODE_USE_ENV_PROXY=1.
+var proxyVars = []string{"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"}
+
+// ProxyEnviron returns env with every proxy variable in use pointing at
+// proxyURL and no host exempted, so that every connection goes through it.
+func ProxyEnviron(sessionEnv []string, proxyURL string) []string {
+	env := newEnvList(sessionEnv)
+	for _, k := range proxyVars {
+		env.set(k, proxyURL)
+	}
+	env.set("NO_PROXY", "")
+	env.set("no_proxy", "")
+	env.set("NODE_USE_ENV_PROXY", "1")
+	return env.list
+}
+
+// addGitConfig appends settings to the GIT_CONFIG_COUNT entries, after
+// those already there.
+func (e *envList) addGitConfig(settings [][2]string) {
+	n, err := strconv.Atoi(e.get("GIT_CONFIG_COUNT"))
 	if err != nil || n < 0 {
 		n = 0 // git would refuse the caller's invalid count; start afresh
 	}
-	for _, kv := range gitConfig(s.Helper, s.Hosts) {
+	for _, kv := range settings {
 		idx := strconv.Itoa(n)
-		env.set("GIT_CONFIG_KEY_"+idx, kv[0])
-		env.set("GIT_CONFIG_VALUE_"+idx, kv[1])
+		e.set("GIT_CONFIG_KEY_"+idx, kv[0])
+		e.set("GIT_CONFIG_VALUE_"+idx, kv[1])
 		n++
 	}
-	env.set("GIT_CONFIG_COUNT", strconv.Itoa(n))
-	return env.list
+	e.set("GIT_CONFIG_COUNT", strconv.Itoa(n))
 }
 
 // GHEnviron returns the environment for one gh command run by the shim:

@@ -65,6 +65,8 @@ type Plan struct {
 	TokenHost string          // the GitHub host the token is for
 	Token     keyring.Token   // the session's token; zero for none
 	Keyring   keyring.Keyring // the open keychain, nil when it did not open; exec closes it
+
+	Nested bool // started inside a session or jail, which the program shares: nothing set up
 }
 
 // Run runs the plan's program with env.Exec and returns its exit status.
@@ -97,12 +99,12 @@ func IsAgent(name string) bool { return installHints[name] != "" }
 func Prepare(env *Env, tag, program string, args []string) (*Plan, error) {
 	shimDir := session.ShimDir(env.Getenv)
 	argv := append([]string{program}, args...)
-	if session.InSession(env.Getenv) {
+	if session.InSession(env.Getenv) || InJail(env.Getenv) {
 		path, err := findAgent(program, env.Getenv("PATH"), shimDir)
 		if err != nil {
 			return nil, err
 		}
-		return &Plan{Tag: tag, Path: viaShim(path, program, shimDir), Argv: argv, Env: env.Environ()}, nil
+		return &Plan{Tag: tag, Path: viaShim(path, program, shimDir), Argv: argv, Env: env.Environ(), Nested: true}, nil
 	}
 	// Connecting to the keyring and agreeing on a session key take longer
 	// than the rest of the setup, so they start first and run meanwhile.

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/jailrun/jailrun/config"
+	"github.com/jailrun/jailrun/internal/broker"
+	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/routing"
 	"github.com/jailrun/jailrun/session"
 )
@@ -45,6 +47,10 @@ func shimToken(env *Env, w *starter, plan *Plan, args []string) {
 	plan.Config = cfg
 	host, owner := shimRepo(env, cfg, args)
 	plan.TokenHost = host
+	if socket := env.Getenv(session.BrokerVar); socket != "" {
+		plan.Token = brokerToken(w, socket, host, owner)
+		return
+	}
 	kr, err := env.OpenKeyring()
 	if err != nil {
 		w.warn("GitHub PAT not available: %v", err)
@@ -60,6 +66,24 @@ func shimToken(env *Env, w *starter, plan *Plan, args []string) {
 		w.warn("GitHub PAT not configured: %s", d.Warning)
 	}
 	plan.Token = tok
+}
+
+// brokerToken asks the jail's token broker for owner's token on host.
+func brokerToken(w *starter, socket, host, owner string) keyring.Token {
+	c, err := broker.Dial(socket)
+	if err != nil {
+		w.warn("GitHub PAT not available: %v", err)
+		return keyring.Token{}
+	}
+	defer c.Close()
+	a, err := c.GH(host, owner)
+	switch {
+	case err != nil:
+		w.warn("GitHub PAT not available: %v", err)
+	case a.Warning != "":
+		w.warn("GitHub PAT not configured: %s", a.Warning)
+	}
+	return a.Token
 }
 
 // defaultHost is the host gh uses without a repository: GH_HOST when it is

@@ -22,6 +22,23 @@ func (s *starter) warn(format string, args ...any) {
 	fmt.Fprintf(s.out, "[%s] WARN: %s\n", s.tag, fmt.Sprintf(format, args...))
 }
 
+// note writes a line of information.
+func (s *starter) note(format string, args ...any) {
+	fmt.Fprintf(s.out, "[%s] %s\n", s.tag, fmt.Sprintf(format, args...))
+}
+
+// jailed says that the program runs jailed, writing only to dir and its
+// own state.
+func (s *starter) jailed(dir string) {
+	s.note("jailed: writes only to %s and its own state; network through jailrun's proxy; tokens from jailrun's broker", dir)
+}
+
+// notJailed says that the program runs without the jail, and why; why
+// ends with what to do about it.
+func (s *starter) notJailed(why string) {
+	s.note("NOT jailed: %s", why)
+}
+
 // started writes the line naming the session's token, its kind and days to
 // expiry, then a warning when it expires within warnDays or has expired,
 // and a nudge away from a classic token.

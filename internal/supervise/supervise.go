@@ -16,10 +16,8 @@
 package supervise
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -65,12 +63,11 @@ func fromTerminal(sig os.Signal) bool {
 	return false
 }
 
-// Outside starts cmd, which runs bubblewrap with --info-fd writing to the
-// pipe whose read end is info, and waits for it. Signals are passed on to
-// the jail's init, whose pid bubblewrap reports there (to bubblewrap itself
-// until it has). It returns the jail's exit status. The caller closes its
-// copy of the pipe's write end once cmd has started.
-func Outside(cmd *exec.Cmd, info *os.File, started func()) (int, error) {
+// Outside starts cmd, which runs bubblewrap, and waits for it. Signals are
+// passed on to the jail's init, whose host pid initPid returns once cmd
+// has started (until then, and when it fails, to bubblewrap itself). It
+// returns the jail's exit status.
+func Outside(cmd *exec.Cmd, initPid func() (int, error)) (int, error) {
 	signal.Ignore(terminalSignals...) // bubblewrap inherits this
 	err := cmd.Start()
 	sigs := make(chan os.Signal, 8)
@@ -79,17 +76,17 @@ func Outside(cmd *exec.Cmd, info *os.File, started func()) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("cannot start bubblewrap: %v", err)
 	}
-	if started != nil {
-		started()
-	}
 	target := cmd.Process.Pid
-	initPid := make(chan int, 1)
-	go func() { initPid <- childPid(info) }()
+	pids := make(chan int, 1)
+	go func() {
+		pid, _ := initPid() // bubblewrap says on stderr why it failed
+		pids <- pid
+	}()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	for {
 		select {
-		case pid := <-initPid:
+		case pid := <-pids:
 			if pid > 0 {
 				target = pid
 			}
@@ -113,18 +110,6 @@ func Outside(cmd *exec.Cmd, info *os.File, started func()) (int, error) {
 			}
 		}
 	}
-}
-
-// childPid reads the pid of the jail's first process from bubblewrap's
-// --info-fd output; 0 when bubblewrap ended without writing it.
-func childPid(info io.Reader) int {
-	var v struct {
-		ChildPid int `json:"child-pid"`
-	}
-	if err := json.NewDecoder(info).Decode(&v); err != nil {
-		return 0
-	}
-	return v.ChildPid
 }
 
 // Init runs the agent as the child of the jail's first process: it starts

@@ -2,6 +2,7 @@ package supervise
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -55,7 +56,14 @@ func runOutside() int {
 		"--setenv", roleVar, "init", "--", self)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.ExtraFiles = []*os.File{w}
-	status, err := Outside(cmd, r, func() { w.Close() })
+	status, err := Outside(cmd, func() (int, error) {
+		w.Close()
+		var info struct {
+			ChildPid int `json:"child-pid"`
+		}
+		err := json.NewDecoder(r).Decode(&info)
+		return info.ChildPid, err
+	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 125

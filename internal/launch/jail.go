@@ -1,0 +1,100 @@
+package launch
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jailrun/jailrun/internal/broker"
+	"github.com/jailrun/jailrun/internal/jail"
+	"github.com/jailrun/jailrun/session"
+)
+
+// JailMode is whether a launch jails its program: JAILRUN_JAIL.
+type JailMode int
+
+const (
+	JailAuto JailMode = iota // jailed where the jail works, else a NOT jailed warning
+	JailOn                   // jailed, or an error
+	JailOff                  // never jailed
+)
+
+// JailVar is the variable that sets the JailMode.
+const JailVar = "JAILRUN_JAIL"
+
+// ParseJailMode reads JAILRUN_JAIL: auto (or empty), on, off.
+func ParseJailMode(s string) (JailMode, error) {
+	switch strings.ToLower(s) {
+	case "", "auto":
+		return JailAuto, nil
+	case "on":
+		return JailOn, nil
+	case "off":
+		return JailOff, nil
+	}
+	return JailAuto, fmt.Errorf("%s=%q is not auto, on or off", JailVar, s)
+}
+
+// Launch prepares program with args (see Prepare) and runs it, jailed as
+// mode says. Whether bubblewrap works is probed meanwhile.
+func Launch(env *Env, mode JailMode, tag, program string, args []string) (int, error) {
+	probed := make(chan error, 1)
+	if mode != JailOff && !InJail(env.Getenv) {
+		go func() { probed <- probeJail(context.Background()) }()
+	}
+	plan, err := Prepare(env, tag, program, args)
+	if err != nil {
+		return 0, err
+	}
+	w := &starter{out: env.Stderr, tag: tag}
+	switch {
+	case plan.Nested:
+		return plan.Run(env)
+	case mode == JailOff:
+		w.notJailed("turned off (" + JailVar + "=off or --no-jail)")
+		return plan.Run(env)
+	}
+	if err := <-probed; err != nil {
+		if mode == JailOn {
+			return 0, fmt.Errorf("cannot start the jail (%s=on): %v", JailVar, err)
+		}
+		w.notJailed(err.Error())
+		return plan.Run(env)
+	}
+	return plan.RunJailed(env)
+}
+
+// InJail reports whether this process runs in a jailrun jail: a broker of
+// the current user answers at the socket JAILRUN_BROKER names, or at the
+// jail's own path. An agent can hide the variable, not the broker.
+func InJail(getenv func(string) string) bool {
+	path := getenv(session.BrokerVar)
+	if path == "" {
+		path = jail.BrokerSocket
+	}
+	if !ownSocket(path) {
+		return false
+	}
+	c, err := broker.Dial(path)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	_, err = c.Hello()
+	return err == nil
+}
+
+// ownSocket reports whether path and its directory belong to the current
+// user, so that another user's socket cannot pass for a jail's broker and
+// turn the jail off.
+func ownSocket(path string) bool {
+	for _, p := range []string{path, filepath.Dir(path)} {
+		fi, err := os.Lstat(p)
+		if err != nil || !ownedByMe(fi) {
+			return false
+		}
+	}
+	return true
+}

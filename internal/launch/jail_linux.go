@@ -1,0 +1,173 @@
+package launch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jailrun/jailrun/config"
+	"github.com/jailrun/jailrun/internal/broker"
+	"github.com/jailrun/jailrun/internal/jail"
+	"github.com/jailrun/jailrun/internal/proxy"
+	"github.com/jailrun/jailrun/internal/supervise"
+	"github.com/jailrun/jailrun/keyring"
+	"github.com/jailrun/jailrun/routing"
+	"github.com/jailrun/jailrun/session"
+)
+
+// probeJail says whether bubblewrap can start a jail here.
+var probeJail = jail.Probe
+
+// RunJailed runs the plan's program in the jail: jailrun's own binary as
+// the jail's first process (see Init), the broker and the proxy serving it
+// from here, and returns the program's exit status once it has ended.
+func (p *Plan) RunJailed(env *Env) (int, error) {
+	w := &starter{out: env.Stderr, tag: p.Tag}
+	self, err := executable()
+	if err != nil {
+		return 0, fmt.Errorf("cannot locate the jailrun executable for the jail: %v", err)
+	}
+	runDir, err := os.MkdirTemp("", "jailrun-")
+	if err != nil {
+		return 0, fmt.Errorf("cannot create the jail's socket directory: %v", err)
+	}
+	defer os.RemoveAll(runDir) // made here, holding only the two sockets
+
+	kr := keyring.Store(p.Keyring)
+	if p.Keyring == nil {
+		kr = noKeyring{}
+	}
+	audit, err := broker.OpenAudit(broker.AuditPath(env.Getenv))
+	if err != nil {
+		w.warn("the token broker keeps no audit log: %v", err)
+	} else {
+		defer audit.Close()
+	}
+	b := broker.New(broker.Options{Keyring: kr, Config: p.Config, Route: routing.Token, Audit: auditWriter(audit), Agent: p.Tag, Now: env.Now})
+	brokerSocket := filepath.Join(runDir, "broker.sock")
+	if err := b.Start(brokerSocket); err != nil {
+		return 0, fmt.Errorf("cannot start the token broker: %v", err)
+	}
+	defer func() {
+		b.Close()
+		fmt.Fprintf(env.Stderr, "[%s] %s\n", p.Tag, b.Summary())
+	}()
+
+	px, proxySocket, err := startProxy(w, p.Config, env.Getenv, runDir)
+	if err != nil {
+		return 0, err
+	}
+	defer px.Close()
+
+	cwd, err := env.Getwd()
+	if err != nil {
+		return 0, fmt.Errorf("cannot read the current directory: %v", err)
+	}
+	loc, err := session.Locate(cwd)
+	if err != nil {
+		return 0, err
+	}
+	write := []string{cwd}
+	if loc.Toplevel != "" {
+		write = []string{loc.Toplevel, loc.GitDir, loc.CommonDir}
+	}
+	policy, err := jail.Resolve(jail.Request{
+		Agent:    agentOf(p.Tag),
+		Home:     env.Getenv("HOME"),
+		Argv:     append([]string{self, InitCommand, p.Path}, p.Argv...),
+		Dir:      cwd,
+		Env:      session.JailEnviron(p.Env, jail.BrokerSocket, loc.Toplevel),
+		Write:    append(append(write, session.GHConfigDir(env.Getenv)), paths(env.Getenv, "JAILRUN_ALLOW_WRITE")...),
+		Visible:  []string{self, filepath.Dir(self), p.Path},
+		DenyRead: paths(env.Getenv, "JAILRUN_DENY_READ"),
+		Sockets:  []jail.Socket{{Host: brokerSocket, Jail: jail.BrokerSocket}, {Host: proxySocket, Jail: jail.ProxySocket}},
+	})
+	if err != nil {
+		return 0, err
+	}
+	cmd, err := jail.Build(policy)
+	if err != nil {
+		return 0, err
+	}
+	defer cmd.Close()
+	w.jailed(write[0])
+	c := cmd.Cmd(context.Background())
+	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
+	return supervise.Outside(c, func() (int, error) { return cmd.ChildPID(startTimeout) })
+}
+
+// startProxy starts jailrun's proxy on a socket in dir: the jail's only
+// way out. It refuses the host's own addresses except GitHub hosts and
+// JAILRUN_ALLOW_HOSTS, and says once per destination what it refused.
+func startProxy(w *starter, cfg config.Config, getenv func(string) string, dir string) (*proxy.Server, string, error) {
+	allow, err := proxy.NewAllowlist(append(append([]string(nil), cfg.Hosts...), strings.Fields(getenv(proxy.AllowKey))...)...)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %v", proxy.AllowKey, err)
+	}
+	path := filepath.Join(dir, "proxy.sock")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot start the jail's proxy: %v", err)
+	}
+	var mu sync.Mutex
+	px := proxy.New(proxy.Open{Allow: allow}, proxy.Options{Refused: func(r *proxy.Refusal) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.note("proxy: %v", r)
+	}})
+	go px.Serve(l)
+	return px, path, nil
+}
+
+// startTimeout bounds how long bubblewrap may take to set the jail up.
+const startTimeout = 30 * time.Second
+
+// agentOf returns the agent whose state the jail lets the program keep:
+// the tag of a known agent, "run" for anything else.
+func agentOf(tag string) string {
+	if IsAgent(tag) {
+		return tag
+	}
+	return "run"
+}
+
+// paths reads a list of paths from the variable key: separated by spaces
+// or colons, "~/" standing for HOME.
+func paths(getenv func(string) string, key string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(getenv(key), func(r rune) bool { return r == ' ' || r == ':' }) {
+		if rest, ok := strings.CutPrefix(p, "~/"); ok {
+			p = filepath.Join(getenv("HOME"), rest)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// noKeyring stands for a keyring that did not open: the broker refuses
+// every request with the reason.
+type noKeyring struct{}
+
+var errNoKeyring = errors.New("the keyring did not open when the session started")
+
+func (noKeyring) Get(string) (keyring.Token, error) { return keyring.Token{}, errNoKeyring }
+func (noKeyring) Put(keyring.Token) error           { return errNoKeyring }
+func (noKeyring) Delete(string) error               { return errNoKeyring }
+func (noKeyring) List() ([]keyring.Token, error)    { return nil, errNoKeyring }
+func (noKeyring) Close() error                      { return nil }
+
+// auditWriter returns f as the broker's audit log; nil, not a nil file in
+// an interface, when there is none.
+func auditWriter(f *os.File) io.Writer {
+	if f == nil {
+		return nil
+	}
+	return f
+}
