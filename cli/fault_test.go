@@ -67,7 +67,7 @@ func (w *world) runProgram(stdin, program string, args ...string) result {
 	if cmd.ProcessState == nil {
 		w.t.Fatalf("%s %s: %v", program, strings.Join(args, " "), err)
 	}
-	return result{stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()}
+	return result{stdout.String(), sessionLines(stderr.String()), cmd.ProcessState.ExitCode()}
 }
 
 // getRequest is what git sends for a push to github.com without a path.
@@ -206,7 +206,7 @@ func testGetsRaceRotates(t *testing.T, bin string) {
 				errs <- fmt.Sprintf("%s: %v", program, err)
 				return
 			}
-			if msg := check(result{stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()}); msg != "" {
+			if msg := check(result{stdout.String(), sessionLines(stderr.String()), cmd.ProcessState.ExitCode()}); msg != "" {
 				errs <- program + " " + args[len(args)-1] + ": " + msg
 			}
 		})

@@ -9,11 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jailrun/jailrun/internal/gittest"
+	"github.com/jailrun/jailrun/internal/launch"
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/keyringtest"
 	"github.com/jailrun/jailrun/platform"
@@ -77,6 +79,9 @@ func worldOn(t *testing.T, bin string, ks *keyringtest.Bus, withKeyring bool) *w
 		"LC_ALL=C",
 		"GIT_CONFIG_NOSYSTEM=1",
 		"GIT_CONFIG_GLOBAL="+filepath.Join(home, ".gitconfig"),
+		// These tests are the session's; the jail has its own suite
+		// (internal/escape), which runs jailed and unjailed side by side.
+		launch.JailVar+"=off",
 	)
 	if withKeyring {
 		kr, err := platform.Open()
@@ -141,8 +146,16 @@ func (w *world) run(dir string, extra []string, args ...string) result {
 	case err != nil:
 		w.t.Fatalf("jailrun %s: %v", strings.Join(args, " "), err)
 	}
-	return result{stdout.String(), stderr.String(), code}
+	return result{stdout.String(), sessionLines(stderr.String()), code}
 }
+
+// sessionLines returns a launch's stderr without the line that ends the
+// start lines when the jail is turned off, as the world has it, so that
+// the session's tests see their own lines; TestSession/JailOff checks that
+// the line is there.
+func sessionLines(stderr string) string { return jailOffLine.ReplaceAllString(stderr, "") }
+
+var jailOffLine = regexp.MustCompile(`(?m)^\[[^]\n]*\] NOT jailed: turned off \(JAILRUN_JAIL=off or --no-jail\)\n`)
 
 // mustRun runs jailrun and fails the test unless it exits 0.
 func (w *world) mustRun(dir string, args ...string) result {
@@ -190,6 +203,7 @@ func TestSession(t *testing.T) {
 	t.Run("Environment", func(t *testing.T) { testEnvironment(t, bin) })
 	t.Run("StartLines", func(t *testing.T) { testStartLines(t, bin) })
 	t.Run("Nested", func(t *testing.T) { testNested(t, bin) })
+	t.Run("JailOff", func(t *testing.T) { testJailOff(t, bin) })
 	t.Run("MissingAgent", func(t *testing.T) { testMissingAgent(t, bin) })
 	t.Run("NoSecretService", func(t *testing.T) { testNoSecretService(t, bin) })
 	t.Run("GitPush", func(t *testing.T) { testGitPush(t, bin) })
@@ -351,6 +365,30 @@ func testStartLines(t *testing.T, bin string) {
 				}
 			}
 		})
+	}
+}
+
+// testJailOff checks the start line of a launch without the jail, turned
+// off by the variable or by --no-jail, and the refusal of a bad value.
+func testJailOff(t *testing.T, bin string) {
+	w := newWorld(t, bin, false)
+	for _, tc := range []struct {
+		extra []string
+		args  []string
+	}{
+		{nil, []string{"run", "--", "true"}},
+		{[]string{launch.JailVar + "=on"}, []string{"--no-jail", "run", "--", "true"}},
+	} {
+		cmd := exec.Command(filepath.Join(w.bin, "jailrun"), tc.args...)
+		cmd.Env = append(append([]string(nil), w.env...), tc.extra...)
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.HasSuffix(string(out), "[true] NOT jailed: turned off (JAILRUN_JAIL=off or --no-jail)\n") {
+			t.Errorf("jailrun %s with %v: %v; output:\n%s", strings.Join(tc.args, " "), tc.extra, err, out)
+		}
+	}
+	r := w.run(w.home, []string{launch.JailVar + "=maybe"}, "run", "--", "true")
+	if r.code != 2 || r.stderr != "jailrun: JAILRUN_JAIL=\"maybe\" is not auto, on or off\n" {
+		t.Errorf("JAILRUN_JAIL=maybe: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 

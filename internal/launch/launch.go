@@ -44,9 +44,18 @@ func OSEnv(stderr io.Writer) Env {
 		Environ:     os.Environ,
 		Getwd:       os.Getwd,
 		Now:         time.Now,
-		OpenKeyring: platform.Open,
+		OpenKeyring: openKeyring,
 		Exec:        execve,
 	}
+}
+
+// openKeyring connects to the OS keychain, which is out of reach inside a
+// jail: there the error says so instead of naming a missing bus.
+func openKeyring() (keyring.Keyring, error) {
+	if InJail(os.Getenv) {
+		return nil, errors.New("the keyring is out of reach inside jailrun's jail; run jailrun token and doctor commands outside the agent")
+	}
+	return platform.Open()
 }
 
 // execve replaces the process with the program at path.
