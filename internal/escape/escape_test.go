@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"text/tabwriter"
 	"time"
@@ -93,9 +94,11 @@ type world struct {
 	bus    *keyringtest.Bus
 	srv    *gittest.Server
 	env    []string
-	tokens map[string]string // keyring name → secret
-	repos  map[string]string // owner → work tree pushing to OWNER/r; "gh": one of github.com/myorg
-	wired  bool              // jailrun run starts the jail (JAILRUN_JAIL=on says "jailed")
+	tokens map[string]string   // keyring name → secret
+	repos  map[string]string   // owner → work tree pushing to OWNER/r; "gh": one of github.com/myorg
+	wired  bool                // jailrun run starts the jail (JAILRUN_JAIL=on says "jailed")
+	cred   *syscall.Credential // whom jailrun runs as; nil: this process
+	runDir string              // XDG_RUNTIME_DIR
 
 	// outside: what the attacks aim at.
 	runtimeSock, tmpSock, sshSock, abstractSock string
@@ -134,6 +137,7 @@ func newWorld(t *testing.T) *world {
 		srv:    gittest.NewServer(t),
 		tokens: map[string]string{},
 		repos:  map[string]string{},
+		runDir: os.Getenv("XDG_RUNTIME_DIR"),
 	}
 	// The server's env first: its XDG_CONFIG_HOME gives way to the bus's.
 	w.env = append(w.srv.Env(w.home), bus.Env()...)
@@ -185,11 +189,31 @@ func need(t *testing.T, program string) {
 	}
 }
 
-// plant writes the credentials the attacks reach for, and an empty global
-// git config for the write attack to change.
+// plant writes the credentials the attacks reach for (see plantFiles), with
+// a credential for the git server in ~/.git-credentials.
 func (w *world) plant() {
 	w.t.Helper()
-	write := func(rel, text string) {
+	w.plantFiles()
+	w.write(".git-credentials", "https://me:"+plantedCredential+"@"+w.srv.Host+"\n")
+}
+
+// plantFiles writes every masked file, planted, and an empty global git
+// config for the write attack to change.
+func (w *world) plantFiles() {
+	w.t.Helper()
+	for _, f := range maskedFiles {
+		w.write(f, planted+" "+f+"\n")
+	}
+	for _, d := range maskedDirs {
+		w.write(filepath.Join(d, "planted"), planted+" "+d+"\n")
+	}
+	w.write(".gitconfig", "")
+}
+
+// write writes text to the file rel under HOME, making its directories.
+func (w *world) write(rel, text string) {
+	w.t.Helper()
+	{
 		path := filepath.Join(w.home, rel)
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			w.t.Fatal(err)
@@ -198,15 +222,6 @@ func (w *world) plant() {
 			w.t.Fatal(err)
 		}
 	}
-	for _, f := range maskedFiles {
-		write(f, planted+" "+f+"\n")
-	}
-	for _, d := range maskedDirs {
-		write(filepath.Join(d, "planted"), planted+" "+d+"\n")
-	}
-	// git's store helper offers this to the server, which records it.
-	write(".git-credentials", "https://me:"+plantedCredential+"@"+w.srv.Host+"\n")
-	write(".gitconfig", "")
 }
 
 // plantedCredential is ~/.git-credentials' password; its preview is unique.
@@ -227,7 +242,7 @@ func (w *world) listen() {
 	if err := os.Mkdir(agentDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	w.runtimeSock = filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "attack.sock")
+	w.runtimeSock = filepath.Join(w.runDir, "attack.sock")
 	w.tmpSock = filepath.Join(tmp, "attack.sock")
 	w.sshSock = filepath.Join(agentDir, "ssh.sock")
 	w.abstractSock = "jrescape-" + rand.Text()[:12]
@@ -239,6 +254,7 @@ func (w *world) listen() {
 
 	sleep := exec.Command("sleep", "600")
 	sleep.Env = []string{"GITHUB_TOKEN=ghp_" + planted + "InTheEnvironOfAnOutsideProcess"}
+	sleep.SysProcAttr = &syscall.SysProcAttr{Credential: w.cred}
 	if err := sleep.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -287,6 +303,7 @@ func (w *world) run(mode, dir, script string, extra ...string) result {
 	cmd.Env = append(append(slices.Clip(w.env), "JAILRUN_JAIL="+mode), extra...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: w.cred}
 	err := cmd.Run()
 	var exit *exec.ExitError
 	r := result{stdout: stdout.String(), stderr: stderr.String()}
@@ -344,6 +361,12 @@ type row struct{ kind, name, jailed, unjailed string }
 func TestEscape(t *testing.T) {
 	w := newWorld(t)
 	w.probeWiring()
+	w.check(t, w.attacks(), w.works())
+	w.noSecretInAudit()
+}
+
+// check runs the attacks and the works, and logs the table of cases.
+func (w *world) check(t *testing.T, attacks []attack, works []work) {
 	var table []row
 	t.Cleanup(func() { logTable(t, table, w.wired) })
 	if !w.wired {
@@ -354,7 +377,7 @@ func TestEscape(t *testing.T) {
 			t.Log(msg)
 		}
 	}
-	for _, a := range w.attacks() {
+	for _, a := range attacks {
 		res := row{kind: "attack", name: a.name, jailed: "not run", unjailed: "not run"}
 		t.Run(a.name, func(t *testing.T) {
 			worked := a.worked
@@ -384,7 +407,7 @@ func TestEscape(t *testing.T) {
 		})
 		table = append(table, res)
 	}
-	for _, c := range w.works() {
+	for _, c := range works {
 		res := row{kind: "works", name: c.name, jailed: "not run", unjailed: "not run"}
 		t.Run(c.name, func(t *testing.T) {
 			for _, mode := range []string{jailed, unjailed} {
@@ -408,7 +431,6 @@ func TestEscape(t *testing.T) {
 		})
 		table = append(table, res)
 	}
-	w.noSecretInAudit()
 }
 
 // logTable logs the cases, each with its jailed and unjailed result.
@@ -455,15 +477,16 @@ func (w *world) attacks() []attack {
 			}
 		}
 	}
-	pathBus := w.bus.Address
-	item := "service " + keyring.Service("github:classic") + " account " + keyring.Account()
-
-	attacks := []attack{
-		{name: "keyring: secret-tool, the session's environment", script: "secret-tool lookup " + item + " >/dev/null"},
-		{name: "keyring: secret-tool, the bus's path socket", script: "DBUS_SESSION_BUS_ADDRESS='" + pathBus + "' secret-tool lookup " + item + " >/dev/null"},
-		{name: "keyring: secret-tool, the bus's abstract socket", script: "DBUS_SESSION_BUS_ADDRESS='" + w.bus.AbstractAddress + "' secret-tool lookup " + item + " >/dev/null"},
-		{name: "keyring: raw D-Bus, the bus's path socket", script: "attack dbus '" + pathBus + "'"},
-		{name: "keyring: raw D-Bus, the bus's abstract socket", script: "attack dbus '" + w.bus.AbstractAddress + "'"},
+	var attacks []attack
+	if w.bus != nil {
+		item := "service " + keyring.Service("github:classic") + " account " + keyring.Account()
+		attacks = append(attacks,
+			attack{name: "keyring: secret-tool, the session's environment", script: "secret-tool lookup " + item + " >/dev/null"},
+			attack{name: "keyring: secret-tool, the bus's path socket", script: "DBUS_SESSION_BUS_ADDRESS='" + w.bus.Address + "' secret-tool lookup " + item + " >/dev/null"},
+			attack{name: "keyring: secret-tool, the bus's abstract socket", script: "DBUS_SESSION_BUS_ADDRESS='" + w.bus.AbstractAddress + "' secret-tool lookup " + item + " >/dev/null"},
+			attack{name: "keyring: raw D-Bus, the bus's path socket", script: "attack dbus '" + w.bus.Address + "'"},
+			attack{name: "keyring: raw D-Bus, the bus's abstract socket", script: "attack dbus '" + w.bus.AbstractAddress + "'"},
+		)
 	}
 	for _, f := range maskedFiles {
 		attacks = append(attacks, attack{name: "read ~/" + f, script: `attack read "$HOME/` + f + `" ` + planted})
@@ -480,6 +503,14 @@ func (w *world) attacks() []attack {
 		attack{name: "proc: a token in an outside process's environ", script: "attack proc-environ " + strconv.Itoa(w.outsidePID) + " " + planted},
 		attack{name: "write ~/.bashrc", script: `attack write "$HOME/.bashrc"`, undo: restore(".bashrc", "")},
 		attack{name: "write ~/.gitconfig", script: `attack write "$HOME/.gitconfig"`, undo: restore(".gitconfig", "\n")},
+		attack{name: "tcp: a host loopback port no config lists", script: "attack tcp " + w.tcpAddr},
+		attack{name: "seccomp: TIOCSTI", script: "attack tiocsti"},
+		attack{name: "seccomp: keyctl", script: "attack keyctl"},
+	)
+	if w.srv == nil {
+		return attacks
+	}
+	attacks = append(attacks,
 		attack{
 			name: "git -c credential.helper=store offers ~/.git-credentials",
 			// Without the session's GIT_CONFIG_COUNT entries, only the store helper answers.
@@ -519,9 +550,6 @@ func (w *world) attacks() []attack {
 				}
 			},
 		},
-		attack{name: "tcp: a host loopback port no config lists", script: "attack tcp " + w.tcpAddr},
-		attack{name: "seccomp: TIOCSTI", script: "attack tiocsti"},
-		attack{name: "seccomp: keyctl", script: "attack keyctl"},
 	)
 	return attacks
 }
