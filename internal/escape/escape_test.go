@@ -387,7 +387,10 @@ func (w *world) check(t *testing.T, attacks []attack, works []work) {
 			if w.wired {
 				r := w.run(jailed, w.repos["myorg"], a.script, a.extra...)
 				res.jailed = "blocked"
-				if worked(r) {
+				if r.code == 126 || r.code == 127 { // sh: not found, not executable
+					res.jailed = "NOT RUN"
+					t.Errorf("jailed, the attack could not run (exit %d), which proves nothing: %s\nstderr: %s", r.code, a.script, w.redact(r.stderr))
+				} else if worked(r) {
 					res.jailed = "BREACH"
 					t.Errorf("jailed, the attack worked: %s\nstderr: %s", a.script, w.redact(r.stderr))
 				}
