@@ -29,6 +29,9 @@ const password = "jailrun-test-password"
 type Bus struct {
 	// Address is the bus address (also in DBUS_SESSION_BUS_ADDRESS).
 	Address string
+	// AbstractAddress is the bus's address on an abstract socket, for a
+	// StartAbstract bus; "" otherwise.
+	AbstractAddress string
 	// RuntimeDir is XDG_RUNTIME_DIR; the bus socket is RuntimeDir/bus.
 	RuntimeDir string
 	env        []string
@@ -52,7 +55,18 @@ func (s *Bus) Env() []string { return append([]string(nil), s.env...) }
 func Start(t testing.TB) *Bus {
 	t.Helper()
 	need(t, "dbus-daemon", "gnome-keyring-daemon")
-	s := startBus(t)
+	s := startBus(t, false)
+	s.startProvider(t, "gnome-keyring.log")
+	return s
+}
+
+// StartAbstract is Start with the bus also listening on an abstract unix
+// socket (AbstractAddress), as some desktops' session buses do; Address
+// and DBUS_SESSION_BUS_ADDRESS stay the path socket's.
+func StartAbstract(t testing.TB) *Bus {
+	t.Helper()
+	need(t, "dbus-daemon", "gnome-keyring-daemon")
+	s := startBus(t, true)
 	s.startProvider(t, "gnome-keyring.log")
 	return s
 }
@@ -82,7 +96,7 @@ func (s *Bus) RestartProvider(t testing.TB) {
 func StartBusOnly(t testing.TB) *Bus {
 	t.Helper()
 	need(t, "dbus-daemon")
-	return startBus(t)
+	return startBus(t, false)
 }
 
 // need skips the test (fails it when CI=true) unless every program is on PATH.
@@ -100,8 +114,9 @@ func need(t testing.TB, programs ...string) {
 }
 
 // startBus creates the temporary directories, starts dbus-daemon and
-// points the test's environment at it.
-func startBus(t testing.TB) *Bus {
+// points the test's environment at it; with abstract, the bus also listens
+// on an abstract socket named after its root directory.
+func startBus(t testing.TB, abstract bool) *Bus {
 	t.Helper()
 	// A short root keeps the socket path under the 108-byte limit.
 	root, err := os.MkdirTemp("", "jrkr")
@@ -123,6 +138,10 @@ func startBus(t testing.TB) *Bus {
 	}
 	s := &Bus{RuntimeDir: dirs["XDG_RUNTIME_DIR"]}
 
+	listen := `<listen>unix:path=` + html.EscapeString(filepath.Join(s.RuntimeDir, "bus")) + `</listen>`
+	if abstract {
+		listen += `<listen>unix:abstract=` + html.EscapeString(filepath.Base(root)) + `</listen>`
+	}
 	// No <servicedir>/<standard_session_servicedirs/>: nothing installed on
 	// the machine is activated on this bus.
 	config := filepath.Join(root, "bus.conf")
@@ -130,7 +149,7 @@ func startBus(t testing.TB) *Bus {
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>session</type>
-  <listen>unix:path=`+html.EscapeString(filepath.Join(s.RuntimeDir, "bus"))+`</listen>
+  `+listen+`
   <auth>EXTERNAL</auth>
   <policy context="default">
     <allow send_destination="*" eavesdrop="true"/>
@@ -160,6 +179,16 @@ func startBus(t testing.TB) *Bus {
 	}
 	if s.Address == "" {
 		t.Fatalf("dbus-daemon exited without printing its address: %s", readLog(filepath.Join(root, "dbus-daemon.log")))
+	}
+	// With two listeners dbus-daemon prints both, separated by ';'.
+	if abstract {
+		for _, a := range strings.Split(s.Address, ";") {
+			if strings.HasPrefix(a, "unix:abstract=") {
+				s.AbstractAddress = a
+			} else {
+				s.Address = a
+			}
+		}
 	}
 
 	s.env = []string{"DBUS_SESSION_BUS_ADDRESS=" + s.Address}

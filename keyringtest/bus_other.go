@@ -7,14 +7,18 @@ import "testing"
 // Bus is a private D-Bus session bus with a Secret Service; on this system there is
 // none, and every test that asks for one is skipped.
 type Bus struct {
-	Address    string
-	RuntimeDir string
+	Address         string
+	AbstractAddress string
+	RuntimeDir      string
 }
 
 const notLinux = "the Secret Service tests run on Linux only; this system's keychain backend has tests of its own"
 
 // Start skips the test: the Secret Service is Linux's.
 func Start(t testing.TB) *Bus { t.Helper(); t.Skip(notLinux); return nil }
+
+// StartAbstract skips the test: the Secret Service is Linux's.
+func StartAbstract(t testing.TB) *Bus { t.Helper(); t.Skip(notLinux); return nil }
 
 // StartBusOnly skips the test: the Secret Service is Linux's.
 func StartBusOnly(t testing.TB) *Bus { t.Helper(); t.Skip(notLinux); return nil }

@@ -1,0 +1,686 @@
+//go:build linux
+
+package escape_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jailrun/jailrun/config/configtest"
+	"github.com/jailrun/jailrun/internal/gittest"
+	"github.com/jailrun/jailrun/internal/jail/jailtest"
+	"github.com/jailrun/jailrun/internal/testbin"
+	"github.com/jailrun/jailrun/keyring"
+	"github.com/jailrun/jailrun/keyringtest"
+	"github.com/jailrun/jailrun/platform"
+)
+
+// runTimeout bounds one run of jailrun.
+const runTimeout = 60 * time.Second
+
+// banner is what the suite's TCP listener sends; the attack's own copy is
+// attack.Banner.
+const banner = "jailrun-escape-banner"
+
+// The two sides of every case, as JAILRUN_JAIL values.
+const (
+	jailed   = "on"
+	unjailed = "off"
+)
+
+func TestMain(m *testing.M) {
+	code := testbin.RemovingAfter(m).Run()
+	if attackMade.Load() {
+		if dir, err := attackDir(); err == nil {
+			os.RemoveAll(dir)
+		}
+	}
+	os.Exit(code)
+}
+
+// attackDir builds the attack command once, into a directory of its own
+// that goes on PATH (PATH directories stay visible in the jail).
+var attackDir = sync.OnceValues(func() (string, error) {
+	attackMade.Store(true)
+	dir, err := os.MkdirTemp("", "jratk")
+	if err != nil {
+		return "", err
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	cmd := exec.Command(goTool, "build", "-o", filepath.Join(dir, "attack"), "github.com/jailrun/jailrun/internal/escape/attack")
+	cmd.Env = startEnv
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the attack command: %v\n%s", err, out)
+	}
+	return dir, nil
+})
+
+// attackMade is set once attackDir has made its directory, for TestMain.
+var attackMade atomic.Bool
+
+// startEnv is the environment the test binary started with, for go build:
+// tests move HOME and XDG_CACHE_HOME.
+var startEnv = os.Environ()
+
+// world is the suite's one setup: a private keyring with tokens in it, the
+// HTTPS git server, a home full of planted credentials, two repositories
+// and listeners outside the jail for the attacks to reach.
+type world struct {
+	t      *testing.T
+	bin    string // jailrun and git-credential-jailrun
+	home   string
+	bus    *keyringtest.Bus
+	srv    *gittest.Server
+	env    []string
+	tokens map[string]string   // keyring name → secret
+	repos  map[string]string   // owner → work tree pushing to OWNER/r; "gh": one of github.com/myorg
+	wired  bool                // jailrun run starts the jail (JAILRUN_JAIL=on says "jailed")
+	cred   *syscall.Credential // whom jailrun runs as; nil: this process
+	runDir string              // XDG_RUNTIME_DIR
+
+	// outside: what the attacks aim at.
+	runtimeSock, tmpSock, sshSock, abstractSock string
+	tcpAddr                                     string
+	outsidePID                                  int // a process with a planted GITHUB_TOKEN
+}
+
+// planted is the word every planted credential holds.
+const planted = "PLANTED"
+
+// maskedFiles and maskedDirs are design.md's credential list under HOME
+// (and browser profiles), each planted by the suite: a file with the word,
+// or a directory with a file holding it.
+var (
+	maskedFiles = []string{".git-credentials", ".config/git/credentials", ".netrc", ".npmrc", ".pypirc", ".cargo/credentials.toml"}
+	maskedDirs  = []string{".ssh", ".gnupg", ".aws", ".azure", ".config/gcloud", ".kube", ".docker", ".config/gh",
+		".password-store", ".local/share/keyrings", ".mozilla", ".config/google-chrome", ".config/chromium", "snap/firefox"}
+)
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	jailtest.Need(t)
+	bus := keyringtest.StartAbstract(t)
+	for _, tool := range []string{"git", "secret-tool"} {
+		need(t, tool)
+	}
+	dir, err := attackDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{
+		t:      t,
+		bin:    testbin.Dir(t),
+		home:   os.Getenv("HOME"), // keyringtest made it
+		bus:    bus,
+		srv:    gittest.NewServer(t),
+		tokens: map[string]string{},
+		repos:  map[string]string{},
+		runDir: os.Getenv("XDG_RUNTIME_DIR"),
+	}
+	// The server's env first: its XDG_CONFIG_HOME gives way to the bus's.
+	w.env = append(w.srv.Env(w.home), bus.Env()...)
+	w.env = append(w.env,
+		"PATH="+dir+string(filepath.ListSeparator)+w.bin+string(filepath.ListSeparator)+os.Getenv("PATH"),
+		"USER="+keyring.Account(),
+		"GITHUB_TOKEN=ghp_"+planted+"CallersOwnToken0000000000000",
+	)
+
+	kr, err := platform.Open()
+	if err != nil {
+		t.Fatalf("open the test keyring: %v", err)
+	}
+	defer kr.Close()
+	for _, name := range []string{"github:fine-grained-myorg", "github:fine-grained-other", "github:classic", "github:steer"} {
+		secret := "github_pat_" + rand.Text() + rand.Text()
+		if err := kr.Put(keyring.Token{Name: name, Secret: secret}); err != nil {
+			t.Fatalf("store %s: %v", name, err)
+		}
+		w.tokens[name] = secret
+	}
+	w.srv.RequireToken("myorg", w.tokens["github:fine-grained-myorg"])
+	w.srv.RequireToken("other", w.tokens["github:fine-grained-other"])
+	w.srv.RequireToken("victim", "github_pat_"+rand.Text()+rand.Text()) // nobody has it
+	w.srv.AddRepo(t, "victim", "r")
+	configtest.Write(t, os.Getenv, `GH_HOSTS="github.com `+w.srv.Host+`"`+"\n")
+	for _, owner := range []string{"myorg", "other"} {
+		w.repos[owner] = filepath.Join(w.home, "work-"+owner)
+		gittest.InitWorkRepo(t, w.repos[owner], w.srv.AddRepo(t, owner, "r"))
+	}
+	// gh talks to github.com about the repository of the current
+	// directory; `gh auth token` needs no network.
+	w.repos["gh"] = filepath.Join(w.home, "work-gh")
+	gittest.InitWorkRepo(t, w.repos["gh"], "https://github.com/myorg/app.git")
+	w.plant()
+	w.listen()
+	return w
+}
+
+// need skips the test without program (fails it when CI=true).
+func need(t *testing.T, program string) {
+	t.Helper()
+	if _, err := exec.LookPath(program); err != nil {
+		msg := program + " not found: install it to run the escape suite"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+}
+
+// plant writes the credentials the attacks reach for (see plantFiles), with
+// a credential for the git server in ~/.git-credentials.
+func (w *world) plant() {
+	w.t.Helper()
+	w.plantFiles()
+	w.write(".git-credentials", "https://me:"+plantedCredential+"@"+w.srv.Host+"\n")
+}
+
+// plantFiles writes every masked file, planted, and an empty global git
+// config for the write attack to change.
+func (w *world) plantFiles() {
+	w.t.Helper()
+	for _, f := range maskedFiles {
+		w.write(f, planted+" "+f+"\n")
+	}
+	for _, d := range maskedDirs {
+		w.write(filepath.Join(d, "planted"), planted+" "+d+"\n")
+	}
+	w.write(".gitconfig", "")
+}
+
+// write writes text to the file rel under HOME, making its directories.
+func (w *world) write(rel, text string) {
+	w.t.Helper()
+	{
+		path := filepath.Join(w.home, rel)
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			w.t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}
+
+// plantedCredential is ~/.git-credentials' password; its preview is unique.
+const plantedCredential = "ghp_PLANTEDgitCredentialsStore0000000000"
+
+// listen starts what lies outside the jail: unix sockets in
+// XDG_RUNTIME_DIR, in /tmp, at SSH_AUTH_SOCK in HOME and in the abstract
+// namespace; a TCP port on the host's loopback that no config lists; and a
+// process whose environment holds a token.
+func (w *world) listen() {
+	t := w.t
+	tmp, err := os.MkdirTemp("", "jrsock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(tmp) })
+	agentDir := filepath.Join(w.home, ".agent")
+	if err := os.Mkdir(agentDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	w.runtimeSock = filepath.Join(w.runDir, "attack.sock")
+	w.tmpSock = filepath.Join(tmp, "attack.sock")
+	w.sshSock = filepath.Join(agentDir, "ssh.sock")
+	w.abstractSock = "jrescape-" + rand.Text()[:12]
+	w.env = append(w.env, "SSH_AUTH_SOCK="+w.sshSock)
+	for _, addr := range []string{w.runtimeSock, w.tmpSock, w.sshSock, "@" + w.abstractSock} {
+		serve(t, "unix", addr)
+	}
+	w.tcpAddr = serve(t, "tcp", "127.0.0.1:0")
+
+	sleep := exec.Command("sleep", "600")
+	sleep.Env = []string{"GITHUB_TOKEN=ghp_" + planted + "InTheEnvironOfAnOutsideProcess"}
+	sleep.SysProcAttr = &syscall.SysProcAttr{Credential: w.cred}
+	if err := sleep.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sleep.Process.Kill(); sleep.Wait() })
+	w.outsidePID = sleep.Process.Pid
+}
+
+// serve listens on address, answering every connection with the banner,
+// until the test ends, and returns the address it listens on.
+func serve(t *testing.T, network, address string) string {
+	t.Helper()
+	l, err := net.Listen(network, address)
+	if err != nil {
+		t.Fatalf("listen on %s: %v", address, err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.SetDeadline(time.Now().Add(runTimeout))
+			fmt.Fprintln(c, banner)
+			c.Close()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// result is what one run of jailrun left behind.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// run runs `jailrun run -- sh -c script` in dir with JAILRUN_JAIL=mode and
+// extra variables. Jailed, the start line must say so: anything else is a
+// broken launch, not a blocked attack.
+func (w *world) run(mode, dir, script string, extra ...string) result {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(w.bin, "jailrun"), "run", "--", "sh", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = append(append(slices.Clip(w.env), "JAILRUN_JAIL="+mode), extra...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: w.cred}
+	err := cmd.Run()
+	var exit *exec.ExitError
+	r := result{stdout: stdout.String(), stderr: stderr.String()}
+	switch {
+	case errors.As(err, &exit):
+		r.code = exit.ExitCode()
+	case err != nil:
+		w.t.Fatalf("jailrun run (JAILRUN_JAIL=%s): %v", mode, err)
+	}
+	if mode == jailed && !strings.Contains(r.stderr, "] jailed") {
+		w.t.Fatalf("JAILRUN_JAIL=on: the start line does not say jailed (exit %d); stderr:\n%s", r.code, w.redact(r.stderr))
+	}
+	if mode == unjailed && w.wired && !strings.Contains(r.stderr, "] NOT jailed: ") {
+		w.t.Errorf("JAILRUN_JAIL=off: the start line does not say NOT jailed; stderr:\n%s", w.redact(r.stderr))
+	}
+	return r
+}
+
+// redact replaces every secret of the world in s by its preview.
+func (w *world) redact(s string) string {
+	for _, secret := range w.tokens {
+		s = strings.ReplaceAll(s, secret, keyring.Preview(secret))
+	}
+	return s
+}
+
+// probeWiring tells whether `jailrun run` starts the jail: the start line
+// says "jailed" with JAILRUN_JAIL=on. A start line saying neither jailed
+// nor NOT jailed is a jailrun from before the jail.
+func (w *world) probeWiring() {
+	w.t.Helper()
+	r := w.run(unjailed, w.home, "true", "JAILRUN_JAIL=on")
+	switch {
+	case strings.Contains(r.stderr, "] jailed"):
+		w.wired = true
+	case strings.Contains(r.stderr, "] NOT jailed") || r.code != 0:
+		w.t.Fatalf("JAILRUN_JAIL=on: jailrun run -- true did not start jailed although bwrap works here (exit %d): %s", r.code, w.redact(r.stderr))
+	}
+}
+
+// attack is one way out: run jailed it must fail, unjailed it must work.
+type attack struct {
+	name   string
+	script string              // sh -c script, run in myorg's work tree
+	extra  []string            // variables for this run only
+	worked func(r result) bool // nil: exit status 0
+	undo   func(t *testing.T)  // restores what a run changed on the host
+}
+
+// row is one line of the table of cases.
+type row struct{ kind, name, jailed, unjailed string }
+
+// TestEscape runs every attack jailed and unjailed, then what must work in
+// the jail, and logs the table of cases.
+func TestEscape(t *testing.T) {
+	w := newWorld(t)
+	w.probeWiring()
+	w.check(t, w.attacks(), w.works())
+	w.noSecretInAudit()
+}
+
+// check runs the attacks and the works, and logs the table of cases.
+func (w *world) check(t *testing.T, attacks []attack, works []work) {
+	var table []row
+	t.Cleanup(func() { logTable(t, table, w.wired) })
+	if !w.wired {
+		msg := "jailrun run does not start a jail yet (JAILRUN_JAIL=on gives no \"jailed\" start line): the jailed halves are not run"
+		if os.Getenv("CI") == "true" {
+			t.Error(msg)
+		} else {
+			t.Log(msg)
+		}
+	}
+	for _, a := range attacks {
+		res := row{kind: "attack", name: a.name, jailed: "not run", unjailed: "not run"}
+		t.Run(a.name, func(t *testing.T) {
+			worked := a.worked
+			if worked == nil {
+				worked = func(r result) bool { return r.code == 0 }
+			}
+			if w.wired {
+				r := w.run(jailed, w.repos["myorg"], a.script, a.extra...)
+				res.jailed = "blocked"
+				if r.code == 126 || r.code == 127 { // sh: not found, not executable
+					res.jailed = "NOT RUN"
+					t.Errorf("jailed, the attack could not run (exit %d), which proves nothing: %s\nstderr: %s", r.code, a.script, w.redact(r.stderr))
+				} else if worked(r) {
+					res.jailed = "BREACH"
+					t.Errorf("jailed, the attack worked: %s\nstderr: %s", a.script, w.redact(r.stderr))
+				}
+				if a.undo != nil {
+					a.undo(t)
+				}
+			}
+			r := w.run(unjailed, w.repos["myorg"], a.script, a.extra...)
+			res.unjailed = "works"
+			if !worked(r) {
+				res.unjailed = "FAILS"
+				t.Errorf("unjailed, the attack fails (exit %d): the case proves nothing; script: %s\nstderr: %s", r.code, a.script, w.redact(r.stderr))
+			}
+			if a.undo != nil {
+				a.undo(t)
+			}
+		})
+		table = append(table, res)
+	}
+	for _, c := range works {
+		res := row{kind: "works", name: c.name, jailed: "not run", unjailed: "not run"}
+		t.Run(c.name, func(t *testing.T) {
+			for _, mode := range []string{jailed, unjailed} {
+				if mode == jailed && !w.wired || mode == unjailed && c.jailedOnly {
+					continue
+				}
+				got := "works"
+				if err := c.run(t, mode); err != nil {
+					got = "FAILS"
+					t.Errorf("JAILRUN_JAIL=%s: %v", mode, err)
+				}
+				if mode == jailed {
+					res.jailed = got
+				} else {
+					res.unjailed = got
+				}
+			}
+			if c.jailedOnly {
+				res.unjailed = "n/a"
+			}
+		})
+		table = append(table, res)
+	}
+}
+
+// logTable logs the cases, each with its jailed and unjailed result.
+func logTable(t *testing.T, table []row, wired bool) {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "KIND\tCASE\tJAILED\tUNJAILED")
+	attacks := 0
+	for _, r := range table {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.kind, r.name, r.jailed, r.unjailed)
+		if r.kind == "attack" {
+			attacks++
+		}
+	}
+	tw.Flush()
+	t.Logf("escape suite: %d attacks, %d working cases (jail wired: %v)\n%s", attacks, len(table)-attacks, wired, b.String())
+}
+
+// attacks lists the ways out.
+func (w *world) attacks() []attack {
+	gitCredentialsOffered := 0
+	// helperInput is git's request for host (and path) to a helper.
+	helperInput := func(host, path string) string {
+		in := `protocol=https\nhost=` + host + `\n`
+		if path != "" {
+			in += `path=` + path + `\n`
+		}
+		return `printf '` + in + `\n'`
+	}
+	served := func(name string) func(r result) bool {
+		return func(r result) bool { return r.code == 0 && strings.Contains(r.stdout, "password="+w.tokens[name]+"\n") }
+	}
+	restore := func(rel, text string) func(t *testing.T) {
+		return func(t *testing.T) {
+			path := filepath.Join(w.home, rel)
+			if text == "" {
+				if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var attacks []attack
+	if w.bus != nil {
+		item := "service " + keyring.Service("github:classic") + " account " + keyring.Account()
+		attacks = append(attacks,
+			attack{name: "keyring: secret-tool, the session's environment", script: "secret-tool lookup " + item + " >/dev/null"},
+			attack{name: "keyring: secret-tool, the bus's path socket", script: "DBUS_SESSION_BUS_ADDRESS='" + w.bus.Address + "' secret-tool lookup " + item + " >/dev/null"},
+			attack{name: "keyring: secret-tool, the bus's abstract socket", script: "DBUS_SESSION_BUS_ADDRESS='" + w.bus.AbstractAddress + "' secret-tool lookup " + item + " >/dev/null"},
+			attack{name: "keyring: raw D-Bus, the bus's path socket", script: "attack dbus '" + w.bus.Address + "'"},
+			attack{name: "keyring: raw D-Bus, the bus's abstract socket", script: "attack dbus '" + w.bus.AbstractAddress + "'"},
+		)
+	}
+	for _, f := range maskedFiles {
+		attacks = append(attacks, attack{name: "read ~/" + f, script: `attack read "$HOME/` + f + `" ` + planted})
+	}
+	for _, d := range maskedDirs {
+		attacks = append(attacks, attack{name: "read ~/" + d + "/", script: `attack read "$HOME/` + d + `/planted" ` + planted})
+	}
+	attacks = append(attacks,
+		attack{name: "socket: a path socket in XDG_RUNTIME_DIR", script: "attack connect-unix " + w.runtimeSock},
+		attack{name: "socket: a path socket in /tmp", script: "attack connect-unix " + w.tmpSock},
+		attack{name: "socket: SSH_AUTH_SOCK in HOME", script: "attack connect-unix " + w.sshSock},
+		attack{name: "socket: an abstract socket", script: "attack connect-abstract " + w.abstractSock},
+		attack{name: "proc: the environ of the test's process", script: "attack proc-environ " + strconv.Itoa(os.Getpid())},
+		attack{name: "proc: a token in an outside process's environ", script: "attack proc-environ " + strconv.Itoa(w.outsidePID) + " " + planted},
+		attack{name: "write ~/.bashrc", script: `attack write "$HOME/.bashrc"`, undo: restore(".bashrc", "")},
+		attack{name: "write ~/.gitconfig", script: `attack write "$HOME/.gitconfig"`, undo: restore(".gitconfig", "\n")},
+		attack{name: "tcp: a host loopback port no config lists", script: "attack tcp " + w.tcpAddr},
+		attack{name: "seccomp: TIOCSTI", script: "attack tiocsti"},
+		attack{name: "seccomp: keyctl", script: "attack keyctl"},
+	)
+	if w.srv == nil {
+		return attacks
+	}
+	attacks = append(attacks,
+		attack{
+			name: "git -c credential.helper=store offers ~/.git-credentials",
+			// Without the session's GIT_CONFIG_COUNT entries, only the store helper answers.
+			script: "GIT_CONFIG_COUNT=0 git -c credential.helper=store push --quiet " + w.srv.URL + "/victim/r.git HEAD:refs/heads/stolen",
+			worked: func(result) bool {
+				n := 0
+				for _, p := range w.srv.Offered("victim") {
+					if p == keyring.Preview(plantedCredential) {
+						n++
+					}
+				}
+				offered := n > gitCredentialsOffered
+				gitCredentialsOffered = n
+				return offered
+			},
+		},
+		attack{
+			name:   "the plain helper (no --session) reads the keyring",
+			script: helperInput(w.srv.Host, "myorg/r.git") + " | git-credential-jailrun get",
+			worked: served("github:fine-grained-myorg"),
+		},
+		// GH_TOKEN_NAME picks github.com's default token: the frozen
+		// configuration's is github:classic.
+		attack{
+			name:   "GH_TOKEN_NAME steers the helper",
+			script: helperInput("github.com", "") + " | GH_TOKEN_NAME=steer git-credential-jailrun --session get",
+			worked: served("github:steer"),
+		},
+		attack{
+			name: "XDG_CONFIG_HOME steers the helper",
+			script: `mkdir -p .steer/jailrun && echo GH_TOKEN_NAME=steer > .steer/jailrun/config && ` +
+				helperInput("github.com", "") + ` | XDG_CONFIG_HOME="$PWD/.steer" git-credential-jailrun --session get`,
+			worked: served("github:steer"),
+			undo: func(t *testing.T) {
+				if err := os.RemoveAll(filepath.Join(w.repos["myorg"], ".steer")); err != nil {
+					t.Fatal(err)
+				}
+			},
+		},
+	)
+	return attacks
+}
+
+// work is what must keep working in the jail; unjailed too unless jailedOnly.
+type work struct {
+	name       string
+	jailedOnly bool
+	run        func(t *testing.T, mode string) error
+}
+
+// works lists what the jail must not break.
+func (w *world) works() []work {
+	push := func(owner string) work {
+		return work{name: "git push of " + owner + "'s repository", run: func(t *testing.T, mode string) error {
+			ref := "refs/heads/pushed-" + mode
+			r := w.run(mode, w.repos[owner], "git push --quiet origin HEAD:"+ref)
+			head := gittest.Git(t, w.repos[owner], "rev-parse", "HEAD")
+			if got := w.srv.Ref(t, owner, "r", ref); got != head || r.code != 0 {
+				return fmt.Errorf("push: exit %d, %s/r %s = %q, want %s; stderr: %s", r.code, owner, ref, got, head, w.redact(r.stderr))
+			}
+			if n := w.srv.Rejected(owner); n != 0 {
+				return fmt.Errorf("%d wrong credentials were offered for %s: %q", n, owner, w.srv.Offered(owner))
+			}
+			return nil
+		}}
+	}
+	return []work{
+		push("myorg"),
+		push("other"),
+		{name: "gh auth token through the shim", run: func(t *testing.T, mode string) error {
+			if _, err := exec.LookPath("gh"); err != nil {
+				if os.Getenv("CI") == "true" {
+					return errors.New("gh not found: install it")
+				}
+				t.Skip("gh not found: install it to test the shim")
+			}
+			r := w.run(mode, w.repos["gh"], "gh auth token")
+			want := w.tokens["github:fine-grained-myorg"]
+			if got := strings.TrimSpace(r.stdout); got != want || r.code != 0 {
+				return fmt.Errorf("gh auth token in github.com/myorg/app: exit %d, printed %s, want %s; stderr: %s",
+					r.code, keyring.Preview(got), keyring.Preview(want), w.redact(r.stderr))
+			}
+			return nil
+		}},
+		{name: "a commit in the repository", run: func(t *testing.T, mode string) error {
+			message := "committed " + mode
+			r := w.run(mode, w.repos["other"], "git commit --quiet --allow-empty -m '"+message+"'")
+			if got := gittest.Git(t, w.repos["other"], "log", "-1", "--format=%s"); got != message || r.code != 0 {
+				return fmt.Errorf("commit: exit %d, last commit %q, want %q; stderr: %s", r.code, got, message, w.redact(r.stderr))
+			}
+			return nil
+		}},
+		{name: "the audit log: one line per helper request, and the summary", jailedOnly: true, run: func(t *testing.T, mode string) error {
+			before := w.auditLines()
+			script := `printf 'protocol=https\nhost=` + w.srv.Host + `\npath=myorg/r.git\n\n' | git-credential-jailrun --session get`
+			r := w.run(mode, w.repos["myorg"], script)
+			if !strings.Contains(r.stdout, "password="+w.tokens["github:fine-grained-myorg"]+"\n") {
+				return fmt.Errorf("the helper did not serve myorg's token (exit %d); stderr: %s", r.code, w.redact(r.stderr))
+			}
+			if !strings.Contains(r.stderr, "] broker: 1 request") {
+				return fmt.Errorf("no summary line \"[sh] broker: 1 request…\" on stderr: %s", w.redact(r.stderr))
+			}
+			after := w.auditLines()
+			if len(after) != len(before)+1 {
+				return fmt.Errorf("audit.log grew by %d lines for one request, want 1", len(after)-len(before))
+			}
+			var rec map[string]any
+			if err := json.Unmarshal([]byte(after[len(after)-1]), &rec); err != nil {
+				return fmt.Errorf("audit.log's last line is not JSON: %v", err)
+			}
+			want := map[string]string{"host": w.srv.Host, "owner": "myorg", "token": "github:fine-grained-myorg"}
+			for k, v := range want {
+				if rec[k] != v {
+					return fmt.Errorf("audit.log's line has %s=%v, want %s; line: %s", k, rec[k], v, w.redact(after[len(after)-1]))
+				}
+			}
+			for _, k := range []string{"time", "op", "result"} {
+				if rec[k] == nil || rec[k] == "" {
+					return fmt.Errorf("audit.log's line lacks %s: %s", k, w.redact(after[len(after)-1]))
+				}
+			}
+			return nil
+		}},
+	}
+}
+
+// auditPath is the broker's audit log for the world's HOME.
+func (w *world) auditPath() string {
+	return filepath.Join(w.home, ".local", "state", "jailrun", "audit.log")
+}
+
+// auditLines returns the audit log's lines; none when it does not exist.
+func (w *world) auditLines() []string {
+	w.t.Helper()
+	f, err := os.Open(w.auditPath())
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer f.Close()
+	var lines []string
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		lines = append(lines, s.Text())
+	}
+	if err := s.Err(); err != nil {
+		w.t.Fatal(err)
+	}
+	return lines
+}
+
+// noSecretInAudit fails the test if the audit log holds a secret or a
+// preview of one.
+func (w *world) noSecretInAudit() {
+	w.t.Helper()
+	data, err := os.ReadFile(w.auditPath())
+	if os.IsNotExist(err) {
+		return
+	}
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for name, secret := range w.tokens {
+		if bytes.Contains(data, []byte(secret)) || bytes.Contains(data, []byte(keyring.Preview(secret))) {
+			w.t.Errorf("audit.log holds %s's secret or its preview", name)
+		}
+	}
+}
