@@ -86,7 +86,9 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 		Env:      session.JailEnviron(p.Env, jail.BrokerSocket, loc.Toplevel),
 		Write:    append(append(write, session.GHConfigDir(env.Getenv)), paths(env.Getenv, "JAILRUN_ALLOW_WRITE")...),
 		Visible:  []string{self, filepath.Dir(self), p.Path},
-		DenyRead: paths(env.Getenv, "JAILRUN_DENY_READ"),
+		// The session's environment no longer names the caller's ssh
+		// agent: its socket is found in the caller's.
+		DenyRead: append(paths(env.Getenv, "JAILRUN_DENY_READ"), jail.SocketMasks(env.Getenv)...),
 		Sockets:  []jail.Socket{{Host: brokerSocket, Jail: jail.BrokerSocket}, {Host: proxySocket, Jail: jail.ProxySocket}},
 	})
 	if err != nil {
