@@ -5,15 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/internal/broker"
+	"github.com/jailrun/jailrun/internal/fserr"
 	"github.com/jailrun/jailrun/internal/jail"
 	"github.com/jailrun/jailrun/internal/proxy"
 	"github.com/jailrun/jailrun/internal/supervise"
@@ -78,14 +81,18 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 	if loc.Toplevel != "" {
 		write = []string{loc.Toplevel, loc.GitDir, loc.CommonDir}
 	}
+	home := env.Getenv("HOME")
+	if err := makeAgentState(agentOf(p.Tag), home); err != nil {
+		w.warn("%v", err)
+	}
 	policy, err := jail.Resolve(jail.Request{
-		Agent:    agentOf(p.Tag),
-		Home:     env.Getenv("HOME"),
-		Argv:     append([]string{self, InitCommand, p.Path}, p.Argv...),
-		Dir:      cwd,
-		Env:      session.JailEnviron(p.Env, jail.BrokerSocket, loc.Toplevel),
-		Write:    append(append(write, session.GHConfigDir(env.Getenv)), paths(env.Getenv, "JAILRUN_ALLOW_WRITE")...),
-		Visible:  []string{self, filepath.Dir(self), p.Path},
+		Agent:   agentOf(p.Tag),
+		Home:    home,
+		Argv:    append([]string{self, InitCommand, p.Path}, p.Argv...),
+		Dir:     cwd,
+		Env:     session.JailEnviron(p.Env, jail.BrokerSocket, loc.Toplevel),
+		Write:   append(append(write, session.GHConfigDir(env.Getenv)), paths(env.Getenv, "JAILRUN_ALLOW_WRITE")...),
+		Visible: []string{self, filepath.Dir(self), p.Path},
 		// The session's environment no longer names the caller's ssh
 		// agent: its socket is found in the caller's.
 		DenyRead: append(paths(env.Getenv, "JAILRUN_DENY_READ"), jail.SocketMasks(env.Getenv)...),
@@ -103,6 +110,34 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 	c := cmd.Cmd(context.Background())
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
 	return supervise.Outside(c, func() (int, error) { return cmd.ChildPID(startTimeout) })
+}
+
+// makeAgentState creates the agent's own state directories in home that do
+// not exist yet, and Claude Code's settings file: HOME is read-only in the
+// jail, where the agent could not create them. A link or anything else
+// already there is left as it is.
+func makeAgentState(agent, home string) error {
+	for _, p := range jail.AgentState(agent, home) {
+		if strings.ContainsAny(p, "*?[") {
+			continue
+		}
+		if err := os.Mkdir(p, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("cannot create %s for the agent's state: %v", p, fserr.WithoutPath(err))
+		}
+	}
+	if agent != "claude" {
+		return nil
+	}
+	settings := filepath.Join(home, ".claude.json")
+	f, err := os.OpenFile(settings, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("cannot create %s for Claude Code's settings: %v", settings, fserr.WithoutPath(err))
+	}
+	_, err = f.WriteString("{}\n")
+	return errors.Join(err, f.Close())
 }
 
 // startProxy starts jailrun's proxy on a socket in dir: the jail's only
