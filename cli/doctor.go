@@ -201,7 +201,7 @@ func checkConfig(env *Env) (config.Config, bool, []check) {
 func checkTokens(cfg config.Config, tokens []keyring.Token) []check {
 	stored := func(name string) (keyring.Token, bool) {
 		for _, t := range tokens {
-			if strings.EqualFold(t.Name, name) {
+			if config.EqualFoldASCII(t.Name, name) {
 				return t, true
 			}
 		}

@@ -232,7 +232,7 @@ func remoteRepo(cfg config.Config, url string) (routing.Repo, bool) {
 // name, or "".
 func hostWithPort(cfg config.Config, name string) string {
 	for _, h := range cfg.Hosts {
-		if n, _, ok := strings.Cut(h, ":"); ok && strings.EqualFold(n, name) {
+		if n, _, ok := strings.Cut(h, ":"); ok && config.EqualFoldASCII(n, name) {
 			return h
 		}
 	}

@@ -65,7 +65,7 @@ func shimToken(env *Env, tag *starter, args []string) (host, token string) {
 // a GitHub host, else github.com.
 func defaultHost(env *Env, cfg config.Config) string {
 	if h := env.Getenv("GH_HOST"); h != "" && cfg.IsGitHubHost(h) {
-		return strings.ToLower(h)
+		return config.LowerASCII(h)
 	}
 	return config.DefaultHost
 }

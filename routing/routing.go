@@ -29,13 +29,13 @@ const ConventionPrefix = config.Namespace + "fine-grained-"
 // token instead. Owners compare case-insensitively; token names exactly,
 // else case-insensitively, and the stored spelling is returned.
 func Resolve(cfg config.Config, protocol, host, owner string, available []string) Decision {
-	if !strings.EqualFold(protocol, "https") || !cfg.IsGitHubHost(host) {
+	if !config.EqualFoldASCII(protocol, "https") || !cfg.IsGitHubHost(host) {
 		return Decision{}
 	}
-	host = strings.ToLower(host)
+	host = config.LowerASCII(host)
 	if config.ValidOwner(owner) {
 		for _, r := range cfg.Routes {
-			if r.Owner != "" && strings.EqualFold(r.Host, host) && strings.EqualFold(r.Owner, owner) {
+			if r.Owner != "" && config.EqualFoldASCII(r.Host, host) && config.EqualFoldASCII(r.Owner, owner) {
 				if name, ok := find(available, r.Token); ok {
 					return Decision{Token: name}
 				}
@@ -52,7 +52,7 @@ func Resolve(cfg config.Config, protocol, host, owner string, available []string
 		want = cfg.ActiveToken()
 	} else {
 		for _, r := range cfg.Routes {
-			if r.Owner == "" && strings.EqualFold(r.Host, host) {
+			if r.Owner == "" && config.EqualFoldASCII(r.Host, host) {
 				want = r.Token
 				break
 			}
@@ -75,7 +75,7 @@ func find(available []string, name string) (string, bool) {
 		if a == name {
 			return a, true
 		}
-		if folded == "" && strings.EqualFold(a, name) {
+		if folded == "" && config.EqualFoldASCII(a, name) {
 			folded = a
 		}
 	}
@@ -135,7 +135,7 @@ func ParseRemote(remote string) (Repo, bool) {
 	if !ok || host == "" || !config.ValidOwner(owner) || !validRepoName(name) {
 		return Repo{}, false
 	}
-	return Repo{Host: strings.ToLower(host), Owner: owner, Name: name}, true
+	return Repo{Host: config.LowerASCII(host), Owner: owner, Name: name}, true
 }
 
 // validRepoName reports whether s can be a GitHub repository name.

@@ -287,3 +287,35 @@ func BenchmarkParseRemote(b *testing.B) {
 		})
 	}
 }
+
+// TestNoUnicodeFolding checks that hosts and owners fold ASCII only: a
+// host or owner that Unicode folding would take for a configured one gets
+// nothing.
+func TestNoUnicodeFolding(t *testing.T) {
+	cfg := config.Config{
+		TokenName: "classic",
+		Hosts:     []string{"github.com", "ghes.example"},
+		Routes: []config.Route{
+			{Host: "ghes.example", Token: "github:ghes-default"},
+			{Host: "ghes.example", Owner: "kit", Token: "github:ghes-kit"},
+		},
+	}
+	available := []string{"github:classic", "github:ghes-default", "github:ghes-kit", "github:fine-grained-kit"}
+	tests := []struct{ host, owner, want string }{
+		{"GHES.example", "KIT", "github:ghes-kit"},
+		{"gheſ.example", "kit", ""},                         // U+017F long s
+		{"ghes.example", "\u212Ait", "github:ghes-default"}, // an unreadable owner is unknown: the host default
+		{"github.com", "\u212Ait", "github:classic"},
+	}
+	for _, tt := range tests {
+		if got := Resolve(cfg, "https", tt.host, tt.owner, available); got.Token != tt.want {
+			t.Errorf("Resolve(%q, %q) = %q, want %q", tt.host, tt.owner, got.Token, tt.want)
+		}
+	}
+	if d := Resolve(cfg, "https", "github.com", "kit", []string{"github:FINE-GRAINED-\u212Ait"}); d.Token != "" {
+		t.Errorf("token name github:FINE-GRAINED-\\u212Ait served for owner kit")
+	}
+	if r, ok := ParseRemote("https://\u212Airo.example/o/r"); ok && r.Host == "kiro.example" {
+		t.Errorf("ParseRemote lower-cased the Kelvin sign to k")
+	}
+}

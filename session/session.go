@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/jailrun/jailrun/config"
 )
 
 // Marker is the variable that tells a process it runs inside a session. The
@@ -87,7 +89,7 @@ func (e *envList) setGHToken(host, token string) {
 	}
 	switch {
 	case token == "":
-	case host == "" || strings.EqualFold(host, "github.com"):
+	case host == "" || config.EqualFoldASCII(host, config.DefaultHost):
 		e.set("GH_TOKEN", token)
 	default:
 		e.set("GH_ENTERPRISE_TOKEN", token)
