@@ -23,10 +23,11 @@ const ConventionPrefix = config.Namespace + "fine-grained-"
 // on host, given the token names in the keyring; an owner that is "" or
 // not a valid GitHub owner counts as unknown. Only https requests to a
 // host in cfg.Hosts are served. In order: an explicit route for host and
-// owner; the token github:fine-grained-OWNER; the host's default (the
-// active token on github.com, a HOST=SHORT route elsewhere). A route or
+// owner; on github.com only, the token github:fine-grained-OWNER; the
+// host's default (the active token on github.com, a HOST=SHORT route
+// elsewhere). A route or
 // default naming a missing token serves nothing and warns: never a broader
-// token instead. Owners compare case-insensitively; token names exactly,
+// token instead. Hosts and owners fold ASCII case only; token names exactly,
 // else case-insensitively, and the stored spelling is returned.
 func Resolve(cfg config.Config, protocol, host, owner string, available []string) Decision {
 	if !config.EqualFoldASCII(protocol, "https") || !cfg.IsGitHubHost(host) {
@@ -43,8 +44,12 @@ func Resolve(cfg config.Config, protocol, host, owner string, available []string
 					r.String(), r.Token, r.Token)}
 			}
 		}
-		if name, ok := find(available, ConventionPrefix+owner); ok {
-			return Decision{Token: name}
+		// A token is made for one host: the convention names github.com's
+		// tokens, so another host gets an owner's token only by a route.
+		if host == config.DefaultHost {
+			if name, ok := find(available, ConventionPrefix+owner); ok {
+				return Decision{Token: name}
+			}
 		}
 	}
 	var want string
