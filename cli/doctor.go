@@ -58,6 +58,9 @@ func (c *doctorCmd) Run(env *Env) error {
 	if keychainOK && configOK {
 		checks = append(checks, checkTokens(cfg, tokens)...)
 	}
+	if configOK {
+		checks = append(checks, checkNetrc(env, cfg.Hosts))
+	}
 	if gitPath != "" {
 		checks = append(checks, checkCredentialHelpers(gitPath))
 	}
