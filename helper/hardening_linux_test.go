@@ -96,3 +96,23 @@ func TestSessionUnreadableOwner(t *testing.T) {
 		t.Errorf("%%2e%%2e path in plain mode: got %s, want github:classic", keyring.Preview(got))
 	}
 }
+
+// TestNoUnicodeFoldingThroughGit is item 6 of issue 11: a host that only
+// Unicode case folding takes for a GitHub host ("ſ", U+017F, for "s") gets
+// nothing.
+func TestNoUnicodeFoldingThroughGit(t *testing.T) {
+	w := newWorld(t)
+	ghes := "ghp_" + rand.Text()
+	w.put("github:ghes-default", ghes)
+	w.writeConfig("GH_HOSTS=\"github.com ghes.example\"\nGH_TOKEN_ROUTES=\"ghes.example=ghes-default\"\n")
+	for url, want := range map[string]string{
+		"https://GHES.example/team/app": ghes,
+		"https://gheſ.example/team/app": "askpass-password",
+	} {
+		out, errOut, code := w.run("url="+url+"\n\n", "git", "-c", "credential.helper=", "-c", "credential.helper="+helperBin+" "+SessionFlag,
+			"-c", "credential.useHttpPath=true", "credential", "fill")
+		if got := attr(out, "password"); code != 0 || got != want {
+			t.Errorf("%s: exit %d, got %s, want %s; stderr: %s", url, code, keyring.Preview(got), keyring.Preview(want), errOut)
+		}
+	}
+}
