@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,9 +111,13 @@ func launch(env *Env, tag, program string, args []string) error {
 	if err != nil {
 		return err
 	}
-	ghConfigDir := session.GHConfigDir(env.Getenv)
-	if ghConfigDir == "" || shimDir == "" {
+	stateDir := session.StateDir(env.Getenv)
+	if stateDir == "" || shimDir == "" {
 		return errors.New("cannot locate jailrun's data directories: set HOME to an absolute directory")
+	}
+	ghConfigDir, err := newGHConfigDir(stateDir)
+	if err != nil { // never a session with the user's own gh login
+		return fmt.Errorf("cannot prepare the session's gh config directory: %v", err)
 	}
 	w := &starter{out: env.Stderr, tag: tag}
 	setup := session.Setup{ShimDir: shimDir, GHConfigDir: ghConfigDir}
@@ -131,9 +134,6 @@ func launch(env *Env, tag, program string, args []string) error {
 			setup.ShimDir = ""
 		}
 	}
-	if err := prepareGHConfigDir(ghConfigDir); err != nil {
-		w.warn("%v", err)
-	}
 
 	cfg, err := config.Load(env.Getenv)
 	if err != nil {
@@ -143,6 +143,7 @@ func launch(env *Env, tag, program string, args []string) error {
 			w.warn("%s", msg)
 		}
 		setup.Hosts = cfg.Hosts
+		warnNetrc(w, env.Getenv, cfg.Hosts)
 		setup.TokenHost, setup.Token = sessionToken(opened, w, cfg)
 	}
 	return execve(viaShim(path, program, setup.ShimDir), append([]string{program}, args...), session.Environ(os.Environ(), setup))
@@ -232,7 +233,7 @@ func remoteRepo(cfg config.Config, url string) (routing.Repo, bool) {
 // name, or "".
 func hostWithPort(cfg config.Config, name string) string {
 	for _, h := range cfg.Hosts {
-		if n, _, ok := strings.Cut(h, ":"); ok && strings.EqualFold(n, name) {
+		if n, _, ok := strings.Cut(h, ":"); ok && config.EqualFoldASCII(n, name) {
 			return h
 		}
 	}
@@ -419,39 +420,4 @@ func helperPath(self, path, shimDir string) (string, error) {
 		return p, nil
 	}
 	return "", fmt.Errorf("%s is not installed next to %s nor on PATH, so git in the session gets no token; run install.sh", helperName, self)
-}
-
-// ensureShim makes dir/gh a symbolic link to self, creating or repairing
-// it; the link is replaced atomically, so a running session never misses it.
-func ensureShim(dir, self string) error {
-	link := filepath.Join(dir, "gh")
-	if target, err := os.Readlink(link); err == nil && target == self {
-		return nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create the gh shim directory %s: %v", dir, errors.Unwrap(err))
-	}
-	tmp := filepath.Join(dir, fmt.Sprintf(".gh.%d", os.Getpid()))
-	_ = os.Remove(tmp)
-	if err := os.Symlink(self, tmp); err != nil {
-		return fmt.Errorf("cannot create the gh shim in %s: %v", dir, errors.Unwrap(err))
-	}
-	if err := os.Rename(tmp, link); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("cannot install the gh shim %s: %v", link, errors.Unwrap(err))
-	}
-	return nil
-}
-
-// prepareGHConfigDir creates the sessions' GH_CONFIG_DIR and removes any
-// gh login a session left in it: sessions use jailrun's tokens only.
-func prepareGHConfigDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("cannot create the gh config directory %s: %v", dir, errors.Unwrap(err))
-	}
-	hosts := filepath.Join(dir, "hosts.yml")
-	if err := os.Remove(hosts); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("cannot remove the gh login in %s: %v; remove it yourself", hosts, errors.Unwrap(err))
-	}
-	return nil
 }

@@ -13,6 +13,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/jailrun/jailrun/config"
 )
 
 // DefaultAPI is the REST API of github.com.
@@ -39,7 +41,7 @@ var ErrUnreachable = errors.New("GitHub API unreachable")
 // "host:port"): $JAILRUN_GITHUB_API or DefaultAPI for github.com,
 // https://HOST/api/v3 for GitHub Enterprise Server.
 func APIBase(host string, getenv func(string) string) string {
-	if strings.EqualFold(host, "github.com") {
+	if config.EqualFoldASCII(host, config.DefaultHost) {
 		if base := getenv(APIEnv); base != "" {
 			return strings.TrimRight(base, "/")
 		}

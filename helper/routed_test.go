@@ -19,7 +19,7 @@ func TestRoutedGetReadsOneToken(t *testing.T) {
 		{"host default", "protocol=https\nhost=github.com\n\n", classic, 0},
 		{"enterprise default", "protocol=https\nhost=ghe.corp.example\n\n", ghe, 0},
 		{"no token for the owner", "protocol=https\nhost=github.com\npath=someoneelse/x\n\n", classic, 1},
-		{"enterprise, no token for the owner", "protocol=https\nhost=ghe.corp.example\npath=team/repo\n\n", ghe, 1},
+		{"enterprise, no route for the owner", "protocol=https\nhost=ghe.corp.example\npath=team/repo\n\n", ghe, 0},
 		{"owner in other letter case", "protocol=https\nhost=github.com\npath=MyOrg/repo.git\n\n", myorg, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
