@@ -104,10 +104,10 @@ func Prepare(env *Env, tag, program string, args []string) (*Plan, error) {
 		}
 		return &Plan{Tag: tag, Path: viaShim(path, program, shimDir), Argv: argv, Env: env.Environ()}, nil
 	}
-	// Connecting to the keyring and agreeing on a session key take longer
+	// Connecting to the keyring and agreeing on a transfer key take longer
 	// than the rest of the setup, so they start first and run meanwhile.
 	// The connection is never closed: the exec closes it, and the service
-	// then ends the session.
+	// then ends the encrypted transfer.
 	opened := make(chan openedKeyring, 1)
 	go func() {
 		kr, err := env.OpenKeyring()
@@ -117,9 +117,13 @@ func Prepare(env *Env, tag, program string, args []string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	ghConfigDir := session.GHConfigDir(env.Getenv)
-	if ghConfigDir == "" || shimDir == "" {
+	stateDir := session.StateDir(env.Getenv)
+	if stateDir == "" || shimDir == "" {
 		return nil, errors.New("cannot locate jailrun's data directories: set HOME to an absolute directory")
+	}
+	ghConfigDir, err := newGHConfigDir(stateDir)
+	if err != nil { // never a session with the user's own gh login
+		return nil, fmt.Errorf("cannot prepare the session's gh config directory: %v", err)
 	}
 	w := &starter{out: env.Stderr, tag: tag}
 	setup := session.Setup{ShimDir: shimDir, GHConfigDir: ghConfigDir}
@@ -136,9 +140,6 @@ func Prepare(env *Env, tag, program string, args []string) (*Plan, error) {
 			setup.ShimDir = ""
 		}
 	}
-	if err := prepareGHConfigDir(ghConfigDir); err != nil {
-		w.warn("%v", err)
-	}
 
 	plan := &Plan{Tag: tag, Argv: argv}
 	cfg, err := config.Load(env.Getenv)
@@ -149,6 +150,7 @@ func Prepare(env *Env, tag, program string, args []string) (*Plan, error) {
 			w.warn("%s", msg)
 		}
 		setup.Hosts = cfg.Hosts
+		warnNetrc(w, env.Getenv, cfg.Hosts)
 		plan.Config = cfg
 		plan.TokenHost, plan.Token, plan.Keyring = sessionToken(env, opened, w, cfg)
 		setup.TokenHost, setup.Token = plan.TokenHost, plan.Token.Secret
@@ -243,7 +245,7 @@ func remoteRepo(cfg config.Config, url string) (routing.Repo, bool) {
 // name, or "".
 func hostWithPort(cfg config.Config, name string) string {
 	for _, h := range cfg.Hosts {
-		if n, _, ok := strings.Cut(h, ":"); ok && strings.EqualFold(n, name) {
+		if n, _, ok := strings.Cut(h, ":"); ok && config.EqualFoldASCII(n, name) {
 			return h
 		}
 	}
