@@ -7,7 +7,7 @@
 //
 // It then proves the check can fail: go doc -all of the stubbed package
 // must equal the original's, and each mistake in plantedMistakes, planted
-// in a copy of platform/darwin/darwin.go, must make go vet fail.
+// in a copy of a file of platform/darwin, must make go vet fail.
 //
 // Run it from the module: go run ./internal/darwincheck. It is not part of
 // any product binary.
@@ -29,6 +29,12 @@ import (
 
 const keychainModule = "github.com/keybase/go-keychain"
 
+// The files of the darwin code the self-test plants mistakes in.
+const (
+	darwinFile     = "platform/darwin/darwin.go"
+	statusTestFile = "platform/darwin/status_test.go"
+)
+
 // cTypesDir is where, inside the copy of go-keychain, the package of
 // stand-ins for C types is added; cTypesPath is its import path.
 const (
@@ -36,22 +42,21 @@ const (
 	cTypesPath = keychainModule + "/" + cTypesDir
 )
 
-// darwinFile is the file the self-test plants its mistakes in.
-const darwinFile = "platform/darwin/darwin.go"
-
-// A plantedMistake changes darwinFile so that it must not type-check.
+// A plantedMistake changes a file of the darwin code so that it must not
+// type-check.
 type plantedMistake struct {
 	name    string
+	file    string
 	find    *regexp.Regexp
 	replace string
 	want    string // part of go vet's complaint
 }
 
 var plantedMistakes = []plantedMistake{
-	{"wrong method name", regexp.MustCompile(`\.SetMatchLimit\(`), ".SetMatchLimits(", "SetMatchLimits"},
-	{"string for []byte", regexp.MustCompile(`SetData\(\[\]byte\(([^()]*)\)\)`), "SetData($1)", "cannot use"},
-	{"misnamed error value", regexp.MustCompile(`keychain\.ErrorItemNotFound\b`), "keychain.ErrItemNotFound", "ErrItemNotFound"},
-	{"wrong result type", regexp.MustCompile(`\[\]keychain\.QueryResult\b`), "[]keychain.Item", "cannot use"},
+	{"wrong method name", darwinFile, regexp.MustCompile(`\.SetMatchLimit\(`), ".SetMatchLimits(", "SetMatchLimits"},
+	{"string for []byte", darwinFile, regexp.MustCompile(`SetData\(\[\]byte\(([^()]*)\)\)`), "SetData($1)", "cannot use"},
+	{"misnamed error value", statusTestFile, regexp.MustCompile(`keychain\.ErrorItemNotFound\b`), "keychain.ErrItemNotFound", "ErrItemNotFound"},
+	{"wrong result type", darwinFile, regexp.MustCompile(`\[\]keychain\.QueryResult\b`), "[]keychain.Item", "cannot use"},
 }
 
 func main() {
@@ -237,22 +242,22 @@ func (w *workspace) vet(arch string, extra map[string]string) (string, error) {
 	return goOutput(w.root, env, "vet", "-overlay="+path, "./...")
 }
 
-// selfTest plants each mistake in a copy of darwinFile and requires go vet
+// selfTest plants each mistake in a copy of its file and requires go vet
 // to fail on it, for the planted reason.
 func (w *workspace) selfTest() error {
-	src, err := os.ReadFile(filepath.Join(w.root, darwinFile))
-	if err != nil {
-		return err
-	}
 	for i, m := range plantedMistakes {
+		src, err := os.ReadFile(filepath.Join(w.root, m.file))
+		if err != nil {
+			return err
+		}
 		if !m.find.Match(src) {
-			return fmt.Errorf("self-test %q finds nothing to change in %s; update plantedMistakes", m.name, darwinFile)
+			return fmt.Errorf("self-test %q finds nothing to change in %s; update plantedMistakes", m.name, m.file)
 		}
 		planted := filepath.Join(w.scratch, fmt.Sprintf("planted%d.go", i))
 		if err := os.WriteFile(planted, m.find.ReplaceAll(src, []byte(m.replace)), 0o644); err != nil {
 			return err
 		}
-		out, err := w.vet("arm64", map[string]string{filepath.Join(w.root, darwinFile): planted})
+		out, err := w.vet("arm64", map[string]string{filepath.Join(w.root, m.file): planted})
 		if err == nil {
 			return fmt.Errorf("self-test %q: go vet passed a planted mistake; the darwin check sees nothing", m.name)
 		}
