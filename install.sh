@@ -49,6 +49,12 @@ if [ "$(uname -s)" = Linux ]; then
 	if ! command -v gnome-keyring-daemon >/dev/null 2>&1 && ! command -v keepassxc >/dev/null 2>&1 && ! command -v kwalletd6 >/dev/null 2>&1 && ! command -v kwalletd5 >/dev/null 2>&1; then
 		echo "note: no Secret Service provider found; install one: sudo apt install gnome-keyring (or enable KeePassXC's or KWallet's Secret Service)"
 	fi
+	# The jail is bubblewrap; the same kind of run jailrun probes with.
+	if ! command -v bwrap >/dev/null 2>&1; then
+		echo "note: bubblewrap is not installed, so agents start NOT jailed; install it: sudo apt install bubblewrap (or sudo dnf install bubblewrap)"
+	elif ! bwrap --ro-bind / / --dev /dev --proc /proc --unshare-pid --unshare-net true 2>/dev/null; then
+		echo "note: bubblewrap cannot start a sandbox on this machine, so agents start NOT jailed; jailrun doctor says why and how to fix it"
+	fi
 fi
 if ! command -v git >/dev/null 2>&1; then
 	echo "note: git is not on PATH; jailrun's credential helper needs git 2.31 or newer"
