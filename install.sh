@@ -1,6 +1,9 @@
 #!/bin/sh
 # Build jailrun and git-credential-jailrun with the local Go toolchain and
 # install them into $PREFIX/bin (default ~/.local/bin). Safe to run again.
+# On macOS git-credential-jailrun is a link to jailrun, which acts as the
+# helper under that name: the keychain trusts a program by its code
+# signature, so one program means one access prompt, not one per binary.
 set -eu
 
 PREFIX=${PREFIX:-"$HOME/.local"}
@@ -14,19 +17,28 @@ fi
 
 # Linux builds are static: no libc to load at each start, which is most of a
 # short process's time. The macOS Keychain needs cgo.
-if [ "$(uname -s)" = Linux ]; then
-	export CGO_ENABLED=0
-fi
+CMDS="jailrun git-credential-jailrun"
+case "$(uname -s)" in
+Linux) export CGO_ENABLED=0 ;;
+Darwin)
+	export CGO_ENABLED=1
+	CMDS=jailrun
+	;;
+esac
 
 mkdir -p "$BIN"
 VERSION=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
-for cmd in jailrun git-credential-jailrun; do
+for cmd in $CMDS; do
 	# Build next to the target and rename, so a running copy is never half written.
 	go build -trimpath -ldflags "-s -w -X github.com/jailrun/jailrun/cli.Version=$VERSION" \
 		-o "$BIN/.$cmd.new" "./cmd/$cmd"
 	mv -f "$BIN/.$cmd.new" "$BIN/$cmd"
 	echo "installed $BIN/$cmd"
 done
+if [ "$(uname -s)" = Darwin ]; then
+	ln -sfn jailrun "$BIN/git-credential-jailrun"
+	echo "installed $BIN/git-credential-jailrun -> jailrun"
+fi
 
 case ":$PATH:" in
 *":$BIN:"*) ;;
@@ -36,6 +48,12 @@ esac
 if [ "$(uname -s)" = Linux ]; then
 	if ! command -v gnome-keyring-daemon >/dev/null 2>&1 && ! command -v keepassxc >/dev/null 2>&1 && ! command -v kwalletd6 >/dev/null 2>&1 && ! command -v kwalletd5 >/dev/null 2>&1; then
 		echo "note: no Secret Service provider found; install one: sudo apt install gnome-keyring (or enable KeePassXC's or KWallet's Secret Service)"
+	fi
+	# The jail is bubblewrap; the same kind of run jailrun probes with.
+	if ! command -v bwrap >/dev/null 2>&1; then
+		echo "note: bubblewrap is not installed, so agents start NOT jailed; install it: sudo apt install bubblewrap (or sudo dnf install bubblewrap)"
+	elif ! bwrap --ro-bind / / --dev /dev --proc /proc --unshare-pid --unshare-net true 2>/dev/null; then
+		echo "note: bubblewrap cannot start a sandbox on this machine, so agents start NOT jailed; jailrun doctor says why and how to fix it"
 	fi
 fi
 if ! command -v git >/dev/null 2>&1; then

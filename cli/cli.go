@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/alecthomas/kong"
+	"github.com/jailrun/jailrun/helper"
 	"github.com/jailrun/jailrun/internal/launch"
 	"github.com/willabides/kongplete"
 )
@@ -44,13 +45,17 @@ func OSEnv() *Env {
 
 // Main runs jailrun with the process's arguments and world and returns its
 // exit status. Called as gh (the session's shim links to jailrun), it is
-// the gh shim.
+// the gh shim; called as git-credential-jailrun (install.sh links it on
+// macOS, so the keychain trusts one program), it is the credential helper.
 func Main() int {
 	if len(os.Args) > 1 && os.Args[1] == launch.InitCommand {
 		return launch.Init(os.Args[2:], os.Stderr)
 	}
-	if filepath.Base(os.Args[0]) == ShimName {
+	switch filepath.Base(os.Args[0]) {
+	case ShimName:
 		return Shim(os.Args[1:], OSEnv())
+	case helper.Program:
+		return helper.Main()
 	}
 	if status, ok := launchDirect(os.Args[1:], OSEnv()); ok {
 		return status

@@ -58,6 +58,9 @@ func (c *doctorCmd) Run(env *Env) error {
 	if keychainOK && configOK {
 		checks = append(checks, checkTokens(cfg, tokens)...)
 	}
+	if configOK {
+		checks = append(checks, checkNetrc(env, cfg.Hosts))
+	}
 	if gitPath != "" {
 		checks = append(checks, checkCredentialHelpers(gitPath))
 	}
@@ -201,7 +204,7 @@ func checkConfig(env *Env) (config.Config, bool, []check) {
 func checkTokens(cfg config.Config, tokens []keyring.Token) []check {
 	stored := func(name string) (keyring.Token, bool) {
 		for _, t := range tokens {
-			if strings.EqualFold(t.Name, name) {
+			if config.EqualFoldASCII(t.Name, name) {
 				return t, true
 			}
 		}

@@ -209,6 +209,10 @@ func TestSession(t *testing.T) {
 	t.Run("GitPush", func(t *testing.T) { testGitPush(t, bin) })
 	t.Run("GHAuthToken", func(t *testing.T) { testGHAuthToken(t, bin) })
 	t.Run("ShimRepoFlagAndGHE", func(t *testing.T) { testShimRepoFlag(t, bin) })
+	t.Run("ExtraHeaderReset", func(t *testing.T) { testExtraHeaderReset(t, bin) })
+	t.Run("NetrcWarning", func(t *testing.T) { testNetrcWarning(t, bin) })
+	t.Run("GHEnterpriseTokenStaysHome", func(t *testing.T) { testGHEnterpriseTokenStaysHome(t, bin) })
+	t.Run("StateDirLink", func(t *testing.T) { testStateDirLink(t, bin) })
 }
 
 func testArgsVerbatim(t *testing.T, bin string) {
@@ -267,14 +271,14 @@ git config --get-regexp 'url\..*insteadof'
 		t.Errorf("GH_TOKEN in the session is %s, want %s", keyring.Preview(strings.TrimPrefix(lines[0], "GH_TOKEN=")), keyring.Preview(token))
 	}
 	got := strings.Join(lines[1:], "\n")
-	ghConfig := filepath.Join(w.home, ".local", "state", "jailrun", "gh")
+	ghConfig := filepath.Join(w.home, ".local", "state", "jailrun", "gh-")
 	shim := filepath.Join(os.Getenv("XDG_DATA_HOME"), "jailrun", "bin", "gh")
 	for _, want := range []string{
 		"GITHUB_TOKEN=unset\n",
 		"GIT_TERMINAL_PROMPT=0\n",
 		"SSH_AUTH_SOCK=\n",
 		"GIT_ASKPASS=\n",
-		"GH_CONFIG_DIR=" + ghConfig + "\n",
+		"GH_CONFIG_DIR=" + ghConfig,
 		"MARKER=1\n",
 		"GH=" + shim + "\n",
 		"url.https://github.com/.insteadof git@github.com:\n",
@@ -410,8 +414,8 @@ func testNested(t *testing.T, bin string) {
 	if len(parts) != 3 || parts[0] != token || parts[2] != "inner a b" {
 		t.Errorf("nested agent saw token %s, args %q", keyring.Preview(parts[0]), parts[1:])
 	}
-	if len(parts) == 3 && parts[1] != "6" {
-		t.Errorf("GIT_CONFIG_COUNT in the nested agent = %q, want the outer session's 6 entries", parts[1])
+	if len(parts) == 3 && parts[1] != "7" {
+		t.Errorf("GIT_CONFIG_COUNT in the nested agent = %q, want the outer session's 7 entries", parts[1])
 	}
 }
 
@@ -467,7 +471,8 @@ func testGitPush(t *testing.T, bin string) {
 	active := w.put("github:classic", "ghp_", time.Time{})
 	srv.RequireToken("myorg", myorg)
 	srv.RequireToken("other", other)
-	w.config(`GH_HOSTS="github.com ` + srv.Host + `"` + "\n")
+	w.config(`GH_HOSTS="github.com ` + srv.Host + `"` + "\n" +
+		`GH_TOKEN_ROUTES="` + srv.Host + `/myorg=fine-grained-myorg ` + srv.Host + `/other=fine-grained-other"` + "\n")
 	// The user's own git setup offers a different credential for the host.
 	gitconfig := "[credential]\n\thelper = store\n[credential \"" + srv.URL + "\"]\n\thelper = store\n"
 	if err := os.WriteFile(filepath.Join(w.home, ".gitconfig"), []byte(gitconfig), 0o600); err != nil {

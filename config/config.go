@@ -71,9 +71,9 @@ func (r Route) String() string {
 func (c Config) ActiveToken() string { return Namespace + c.TokenName }
 
 // IsGitHubHost reports whether host ("host" or "host:port") is one of
-// c.Hosts: an exact match apart from letter case, port included.
+// c.Hosts: an exact match apart from ASCII letter case, port included.
 func (c Config) IsGitHubHost(host string) bool {
-	return slices.ContainsFunc(c.Hosts, func(h string) bool { return strings.EqualFold(h, host) })
+	return slices.ContainsFunc(c.Hosts, func(h string) bool { return EqualFoldASCII(h, host) })
 }
 
 // Path returns the config file path, ${XDG_CONFIG_HOME:-$HOME/.config}/jailrun/config,

@@ -47,7 +47,7 @@ func parseHosts(value string) ([]string, error) {
 		if looksLikeToken(h) {
 			return nil, errPastedToken
 		}
-		h = strings.ToLower(h)
+		h = LowerASCII(h)
 		if err := validateHost(h); err != nil {
 			return nil, fmt.Errorf("entry %q %v", h, err)
 		}
@@ -132,7 +132,7 @@ func parseRoute(entry string, hosts []string) (Route, error) {
 		return Route{}, fmt.Errorf("names a token that %v", err)
 	}
 	r := Route{Host: DefaultHost, Token: Namespace + short}
-	left = strings.ToLower(left)
+	left = LowerASCII(left)
 	if host, owner, ok := strings.Cut(left, "/"); ok {
 		r.Host, r.Owner = host, owner
 		if !ValidOwner(owner) {

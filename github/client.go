@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/internal/fserr"
 )
 
@@ -41,7 +42,7 @@ var ErrUnreachable = errors.New("GitHub API unreachable")
 // "host:port"): $JAILRUN_GITHUB_API or DefaultAPI for github.com,
 // https://HOST/api/v3 for GitHub Enterprise Server.
 func APIBase(host string, getenv func(string) string) string {
-	if strings.EqualFold(host, "github.com") {
+	if config.EqualFoldASCII(host, config.DefaultHost) {
 		if base := getenv(APIEnv); base != "" {
 			return strings.TrimRight(base, "/")
 		}

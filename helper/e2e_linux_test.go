@@ -421,7 +421,7 @@ func TestPushThroughHelper(t *testing.T) {
 	w.put("github:wrong-default", fallback)
 	// The host's default is a token neither owner accepts: served only if
 	// the owner were not read from the path.
-	w.writeConfig(fmt.Sprintf("GH_HOSTS=\"github.com %s\"\nGH_TOKEN_ROUTES=\"%s=wrong-default\"\n", srv.Host, srv.Host))
+	w.writeConfig(fmt.Sprintf("GH_HOSTS=\"github.com %[1]s\"\nGH_TOKEN_ROUTES=\"%[1]s=wrong-default %[1]s/alpha=fine-grained-alpha %[1]s/beta=fine-grained-beta\"\n", srv.Host))
 	srv.RequireToken("alpha", alpha)
 	srv.RequireToken("beta", beta)
 

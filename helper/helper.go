@@ -191,7 +191,11 @@ func (h *helper) get(req *credential.Request) error {
 // expired token is a warning and counts as picked, so that nothing else is
 // served in its place.
 func (h *helper) getToken(kr keyring.Keyring, req *credential.Request) (picked bool, err error) {
-	token, d, err := routing.Token(kr, h.cfg, req.Protocol, req.Host, routing.OwnerFromPath(req.Path))
+	owner := routing.OwnerFromPath(req.Path)
+	if h.tokensOnly && owner == "" {
+		return true, nil // agent sessions always send the path: one without an owner gets nothing, not the default
+	}
+	token, d, err := routing.Token(kr, h.cfg, req.Protocol, req.Host, owner)
 	if err != nil {
 		return false, err
 	}

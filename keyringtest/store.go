@@ -37,6 +37,9 @@ func TestKeyring(t *testing.T, open func(t *testing.T) keyring.Keyring) {
 		{"CredentialNewestFirst", testCredentialNewestFirst},
 		{"CredentialOverwrite", testCredentialOverwrite},
 		{"CredentialErase", testCredentialErase},
+		{"CredentialStoreExactKey", testCredentialStoreExactKey},
+		{"CredentialEraseExactKey", testCredentialEraseExactKey},
+		{"TokenNamesExact", testTokenNamesExact},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k := open(t)
@@ -363,4 +366,102 @@ func testCredentialErase(t *testing.T, k keyring.Keyring, ns string) {
 	}
 	checkCreds(t, "after erasing the host", find(t, k, all), nil)
 	checkCreds(t, "port kept", find(t, k, keyring.Credential{Protocol: "https", Host: host + ":8443"}), []keyring.Credential{ported})
+}
+
+// exactKeySet stores, on one host, credentials whose keys differ from
+// alice's in one part each: the port, the path, the user, no user.
+func exactKeySet(t *testing.T, k keyring.Keyring, ns string) (host string, alice, ported, pathed, bob, nobody keyring.Credential) {
+	host = ns + ".example"
+	alice = keyring.Credential{Protocol: "https", Host: host, Username: "alice", Password: secret("pw-")}
+	ported = keyring.Credential{Protocol: "https", Host: host + ":8443", Username: "alice", Password: secret("pw-")}
+	pathed = keyring.Credential{Protocol: "https", Host: host, Path: "org/repo.git", Username: "alice", Password: secret("pw-")}
+	bob = keyring.Credential{Protocol: "https", Host: host, Username: "bob", Password: secret("pw-")}
+	nobody = keyring.Credential{Protocol: "https", Host: host, Password: secret("pw-")}
+	for _, c := range []keyring.Credential{alice, ported, pathed, bob, nobody} {
+		storeCred(t, k, c)
+	}
+	t.Cleanup(func() { k.EraseCredentials(keyring.Credential{Protocol: "https", Host: host + ":8443"}) })
+	return host, alice, ported, pathed, bob, nobody
+}
+
+// byPathAndUser sorts credentials for comparison.
+func byPathAndUser(cs []keyring.Credential) []keyring.Credential {
+	slices.SortFunc(cs, func(a, b keyring.Credential) int {
+		return strings.Compare(a.Path+"\x00"+a.Username, b.Path+"\x00"+b.Username)
+	})
+	return cs
+}
+
+// testCredentialStoreExactKey replaces one credential among others whose
+// key differs in the port, the path or the user alone, and requires the
+// others unchanged: a store without a port or path is not a wildcard.
+func testCredentialStoreExactKey(t *testing.T, k keyring.Keyring, ns string) {
+	host, alice, ported, pathed, bob, nobody := exactKeySet(t, k, ns)
+	alice.Password = secret("pw-")
+	storeCred(t, k, alice)
+	nobody.Password = secret("pw-")
+	storeCred(t, k, nobody)
+	checkCreds(t, "the host's credentials after replacing alice's and the user-less one",
+		byPathAndUser(find(t, k, keyring.Credential{Protocol: "https", Host: host})),
+		[]keyring.Credential{nobody, alice, bob, pathed})
+	checkCreds(t, "the port's after replacing alice's", find(t, k, keyring.Credential{Protocol: "https", Host: ported.Host}), []keyring.Credential{ported})
+
+	pathed.Password = secret("pw-")
+	storeCred(t, k, pathed)
+	ported.Password = secret("pw-")
+	storeCred(t, k, ported)
+	checkCreds(t, "alice's after replacing the path's and the port's",
+		byPathAndUser(find(t, k, keyring.Credential{Protocol: "https", Host: host, Username: "alice"})),
+		[]keyring.Credential{alice, pathed})
+	checkCreds(t, "the port's after replacing it", find(t, k, keyring.Credential{Protocol: "https", Host: ported.Host}), []keyring.Credential{ported})
+}
+
+// testCredentialEraseExactKey erases by path, by user and by port among
+// credentials of one host, and requires the rest kept.
+func testCredentialEraseExactKey(t *testing.T, k keyring.Keyring, ns string) {
+	host, alice, ported, _, bob, nobody := exactKeySet(t, k, ns)
+	all := keyring.Credential{Protocol: "https", Host: host}
+	if err := k.EraseCredentials(keyring.Credential{Protocol: "https", Host: host, Path: "org/repo.git"}); err != nil {
+		t.Fatalf("EraseCredentials(path): %v", err)
+	}
+	checkCreds(t, "after erasing the path's", byPathAndUser(find(t, k, all)), []keyring.Credential{nobody, alice, bob})
+	if err := k.EraseCredentials(keyring.Credential{Protocol: "https", Host: host, Username: "bob"}); err != nil {
+		t.Fatalf("EraseCredentials(bob): %v", err)
+	}
+	checkCreds(t, "after erasing bob's", byPathAndUser(find(t, k, all)), []keyring.Credential{nobody, alice})
+	if err := k.EraseCredentials(keyring.Credential{Protocol: "https", Host: ported.Host}); err != nil {
+		t.Fatalf("EraseCredentials(port): %v", err)
+	}
+	checkCreds(t, "after erasing the port's", byPathAndUser(find(t, k, all)), []keyring.Credential{nobody, alice})
+	checkCreds(t, "the port's after erasing it", find(t, k, keyring.Credential{Protocol: "https", Host: ported.Host}), nil)
+	withPassword := alice
+	withPassword.Password = nobody.Password
+	if err := k.EraseCredentials(withPassword); err != nil {
+		t.Fatalf("EraseCredentials(alice with the user-less one's password): %v", err)
+	}
+	checkCreds(t, "after erasing alice with another's password", byPathAndUser(find(t, k, all)), []keyring.Credential{nobody, alice})
+}
+
+// testTokenNamesExact puts and deletes tokens whose names are prefixes of
+// one another, and requires each to keep its own secret.
+func testTokenNamesExact(t *testing.T, k keyring.Keyring, ns string) {
+	short := keyring.Token{Name: ns + ":a", Secret: secret("ghp_")}
+	long := keyring.Token{Name: ns + ":ab", Secret: secret("ghp_")}
+	longer := keyring.Token{Name: ns + ":ab:c", Secret: secret("ghp_")}
+	for _, tok := range []keyring.Token{short, long, longer} {
+		put(t, k, tok)
+	}
+	long.Secret = secret("github_pat_")
+	put(t, k, long)
+	checkToken(t, get(t, k, short.Name), short)
+	checkToken(t, get(t, k, longer.Name), longer)
+	if err := k.Delete(short.Name); err != nil {
+		t.Fatalf("Delete(%s): %v", short.Name, err)
+	}
+	got := listed(t, k, ns)
+	if len(got) != 2 {
+		t.Fatalf("List after deleting %s: %d tokens, want 2", short.Name, len(got))
+	}
+	checkToken(t, got[0], long)
+	checkToken(t, got[1], longer)
 }

@@ -1,4 +1,4 @@
-//go:build !linux && !(darwin && cgo)
+//go:build !linux && !darwin
 
 package platform
 
@@ -9,8 +9,8 @@ import (
 	"github.com/jailrun/jailrun/keyring"
 )
 
-// Open fails: there is no keychain backend for this system (on macOS,
-// jailrun must be built with cgo: CGO_ENABLED=1).
+// Open fails: there is no keychain backend for this system. (On macOS a
+// build without cgo stops at compile time; see platform_darwin_nocgo.go.)
 func Open() (keyring.Keyring, error) {
-	return nil, fmt.Errorf("jailrun has no keychain backend for %s; on macOS build with CGO_ENABLED=1", runtime.GOOS)
+	return nil, fmt.Errorf("jailrun has no keychain backend for %s; it runs on Linux and macOS", runtime.GOOS)
 }

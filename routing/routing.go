@@ -23,19 +23,20 @@ const ConventionPrefix = config.Namespace + "fine-grained-"
 // on host, given the token names in the keyring; an owner that is "" or
 // not a valid GitHub owner counts as unknown. Only https requests to a
 // host in cfg.Hosts are served. In order: an explicit route for host and
-// owner; the token github:fine-grained-OWNER; the host's default (the
-// active token on github.com, a HOST=SHORT route elsewhere). A route or
+// owner; on github.com only, the token github:fine-grained-OWNER; the
+// host's default (the active token on github.com, a HOST=SHORT route
+// elsewhere). A route or
 // default naming a missing token serves nothing and warns: never a broader
-// token instead. Owners compare case-insensitively; token names exactly,
+// token instead. Hosts and owners fold ASCII case only; token names exactly,
 // else case-insensitively, and the stored spelling is returned.
 func Resolve(cfg config.Config, protocol, host, owner string, available []string) Decision {
-	if !strings.EqualFold(protocol, "https") || !cfg.IsGitHubHost(host) {
+	if !config.EqualFoldASCII(protocol, "https") || !cfg.IsGitHubHost(host) {
 		return Decision{}
 	}
-	host = strings.ToLower(host)
+	host = config.LowerASCII(host)
 	if config.ValidOwner(owner) {
 		for _, r := range cfg.Routes {
-			if r.Owner != "" && strings.EqualFold(r.Host, host) && strings.EqualFold(r.Owner, owner) {
+			if r.Owner != "" && config.EqualFoldASCII(r.Host, host) && config.EqualFoldASCII(r.Owner, owner) {
 				if name, ok := find(available, r.Token); ok {
 					return Decision{Token: name}
 				}
@@ -43,8 +44,12 @@ func Resolve(cfg config.Config, protocol, host, owner string, available []string
 					r.String(), r.Token, r.Token)}
 			}
 		}
-		if name, ok := find(available, ConventionPrefix+owner); ok {
-			return Decision{Token: name}
+		// A token is made for one host: the convention names github.com's
+		// tokens, so another host gets an owner's token only by a route.
+		if host == config.DefaultHost {
+			if name, ok := find(available, ConventionPrefix+owner); ok {
+				return Decision{Token: name}
+			}
 		}
 	}
 	var want string
@@ -52,7 +57,7 @@ func Resolve(cfg config.Config, protocol, host, owner string, available []string
 		want = cfg.ActiveToken()
 	} else {
 		for _, r := range cfg.Routes {
-			if r.Owner == "" && strings.EqualFold(r.Host, host) {
+			if r.Owner == "" && config.EqualFoldASCII(r.Host, host) {
 				want = r.Token
 				break
 			}
@@ -75,7 +80,7 @@ func find(available []string, name string) (string, bool) {
 		if a == name {
 			return a, true
 		}
-		if folded == "" && strings.EqualFold(a, name) {
+		if folded == "" && config.EqualFoldASCII(a, name) {
 			folded = a
 		}
 	}
@@ -135,7 +140,7 @@ func ParseRemote(remote string) (Repo, bool) {
 	if !ok || host == "" || !config.ValidOwner(owner) || !validRepoName(name) {
 		return Repo{}, false
 	}
-	return Repo{Host: strings.ToLower(host), Owner: owner, Name: name}, true
+	return Repo{Host: config.LowerASCII(host), Owner: owner, Name: name}, true
 }
 
 // validRepoName reports whether s can be a GitHub repository name.

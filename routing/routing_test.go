@@ -53,7 +53,7 @@ func TestResolve(t *testing.T) {
 		{"convention", "https", "github.com", "myorg", all, "github:fine-grained-myorg", ""},
 		{"convention owner case-insensitive", "https", "github.com", "MyOrg", all, "github:fine-grained-myorg", ""},
 		{"convention returns stored spelling", "https", "github.com", "mixedcase", all, "github:Fine-Grained-MixedCase", ""},
-		{"convention on a GHE host", "https", "ghe.corp.example", "alice", all, "github:fine-grained-alice", ""},
+		{"no convention on a GHE host: its default", "https", "ghe.corp.example", "alice", all, "github:ghe-classic", ""},
 
 		// step 3: host defaults
 		{"github.com default is the active token", "https", "github.com", "someone-else", all, "github:classic", ""},
@@ -228,7 +228,7 @@ func TestParseRemoteThenResolve(t *testing.T) {
 		"http://github.com/myorg/app.git":                 "",
 		"https://github.com/someone/app.git":              "github:classic",
 		"ssh://git@ghe2.corp.example:2222/o/r.git":        "", // SSH port dropped: ghe2 is only configured with :8443
-		"https://ghe2.corp.example:8443/myorg/r.git":      "github:fine-grained-myorg",
+		"https://ghe2.corp.example:8443/myorg/r.git":      "", // a github.com token never serves another host
 		"https://ghe2.corp.example:8444/myorg/r.git":      "",
 		"https://ghe3.corp.example/nobody-special/r.git":  "",
 		"https://ghe.corp.example/nobody-special/x/y.git": "",
@@ -285,5 +285,56 @@ func BenchmarkParseRemote(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestNoUnicodeFolding checks that hosts and owners fold ASCII only: a
+// host or owner that Unicode folding would take for a configured one gets
+// nothing.
+func TestNoUnicodeFolding(t *testing.T) {
+	cfg := config.Config{
+		TokenName: "classic",
+		Hosts:     []string{"github.com", "ghes.example"},
+		Routes: []config.Route{
+			{Host: "ghes.example", Token: "github:ghes-default"},
+			{Host: "ghes.example", Owner: "kit", Token: "github:ghes-kit"},
+		},
+	}
+	available := []string{"github:classic", "github:ghes-default", "github:ghes-kit", "github:fine-grained-kit"}
+	tests := []struct{ host, owner, want string }{
+		{"GHES.example", "KIT", "github:ghes-kit"},
+		{"gheſ.example", "kit", ""},                         // U+017F long s
+		{"ghes.example", "\u212Ait", "github:ghes-default"}, // an unreadable owner is unknown: the host default
+		{"github.com", "\u212Ait", "github:classic"},
+	}
+	for _, tt := range tests {
+		if got := Resolve(cfg, "https", tt.host, tt.owner, available); got.Token != tt.want {
+			t.Errorf("Resolve(%q, %q) = %q, want %q", tt.host, tt.owner, got.Token, tt.want)
+		}
+	}
+	if d := Resolve(cfg, "https", "github.com", "kit", []string{"github:FINE-GRAINED-\u212Ait"}); d.Token != "" {
+		t.Errorf("token name github:FINE-GRAINED-\\u212Ait served for owner kit")
+	}
+	if r, ok := ParseRemote("https://\u212Airo.example/o/r"); ok && r.Host == "kiro.example" {
+		t.Errorf("ParseRemote lower-cased the Kelvin sign to k")
+	}
+}
+
+// TestConventionOnGitHubComOnly is the case of issue 11: a github.com
+// token named after an owner never serves that owner on another host, even
+// one without a default; a HOST/OWNER route does.
+func TestConventionOnGitHubComOnly(t *testing.T) {
+	hosts := `GH_HOSTS="github.com ghe.corp.example"` + "\n"
+	available := []string{"github:fine-grained-myorg", "github:ghe-myorg"}
+	cfg := testConfig(t, hosts, nil)
+	if d := Resolve(cfg, "https", "ghe.corp.example", "myorg", available); d.Token != "" {
+		t.Errorf("ghe.corp.example/myorg without a route: token %q, want none", d.Token)
+	}
+	if d := Resolve(cfg, "https", "github.com", "myorg", available); d.Token != "github:fine-grained-myorg" {
+		t.Errorf("github.com/myorg: token %q, want github:fine-grained-myorg", d.Token)
+	}
+	cfg = testConfig(t, hosts+`GH_TOKEN_ROUTES="ghe.corp.example/myorg=ghe-myorg"`+"\n", nil)
+	if d := Resolve(cfg, "https", "ghe.corp.example", "MyOrg", available); d.Token != "github:ghe-myorg" {
+		t.Errorf("ghe.corp.example/myorg with its route: token %q, want github:ghe-myorg", d.Token)
 	}
 }

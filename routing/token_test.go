@@ -39,6 +39,7 @@ GH_HOSTS="github.com ghe.corp.example"
 		{"https", "github.com", "myorg", "github:fine-grained-myorg", "", 0},
 		{"https", "github.com", "alice", "github:personal", "", 0},
 		{"https", "ghe.corp.example", "", "github:ghe-classic", "", 0},
+		{"https", "ghe.corp.example", "team", "github:ghe-classic", "", 0},
 		{"https", "github.com", "MYORG", "github:fine-grained-myorg", "", 1},
 		{"https", "github.com", "mixedcase", "github:Fine-Grained-MixedCase", "", 1},
 		{"https", "github.com", "someone", "github:classic", "", 1},

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/jailrun/jailrun/config"
 )
 
 // Marker is the variable that tells a process it runs inside a session. The
@@ -19,7 +21,7 @@ func InSession(getenv func(string) string) bool { return getenv(Marker) != "" }
 
 // Setup is what a session adds to the caller's environment.
 type Setup struct {
-	Token       string   // the token for TokenHost; "" starts the session without one
+	Token       string   // the token for TokenHost, put in GH_TOKEN for github.com only; "" for none
 	TokenHost   string   // the GitHub host of Token; "" means github.com
 	Helper      string   // absolute path of git-credential-jailrun; "" for no helper at all
 	ShimDir     string   // directory holding the gh shim, put first on PATH; "" for none
@@ -32,14 +34,22 @@ type Setup struct {
 var removed = []string{"GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GH_TOKEN"}
 
 // Environ returns the session environment built from caller's ("KEY=VALUE"
-// entries, as os.Environ returns them): the token as GHEnviron gives it,
-// git configured for jailrun's helper only, no prompts, no ssh agent, and
+// entries, as os.Environ returns them): a github.com token in GH_TOKEN and
+// no other token variable nor GH_HOST, git configured for jailrun's helper only, no prompts, no ssh agent, and
 // the gh shim first on PATH. Variables it sets replace the
 // caller's in place; new ones are appended. Its git configuration follows
 // any GIT_CONFIG_COUNT entries the caller had, so it overrides them.
 func Environ(caller []string, s Setup) []string {
 	env := newEnvList(caller)
-	env.setGHToken(s.TokenHost, s.Token)
+	// gh sends GH_ENTERPRISE_TOKEN to whatever host other than github.com
+	// it is pointed at, so a GHE token and GH_HOST stay out of the session;
+	// the gh shim sets them per command, for the routed host only.
+	token := s.Token
+	if s.TokenHost != "" && !config.EqualFoldASCII(s.TokenHost, config.DefaultHost) {
+		token = ""
+	}
+	env.setGHToken(config.DefaultHost, token)
+	env.unset("GH_HOST")
 	env.set("GIT_TERMINAL_PROMPT", "0")
 	env.set("GIT_ASKPASS", "")
 	env.set("SSH_ASKPASS", "")
@@ -128,7 +138,7 @@ func (e *envList) setGHToken(host, token string) {
 	}
 	switch {
 	case token == "":
-	case host == "" || strings.EqualFold(host, "github.com"):
+	case host == "" || config.EqualFoldASCII(host, config.DefaultHost):
 		e.set("GH_TOKEN", token)
 	default:
 		e.set("GH_ENTERPRISE_TOKEN", token)
@@ -138,8 +148,11 @@ func (e *envList) setGHToken(host, token string) {
 
 // gitConfig returns the git settings of a session, in order: every other
 // credential helper reset, ours in token-only mode (none when helper is ""), no askpass program, the
-// repository path sent to the helper for each GitHub host, and the ssh
-// forms of each host's URLs rewritten to https.
+// repository path sent to the helper for each GitHub host, no extra
+// headers for them, and the ssh
+// forms of each host's URLs rewritten to https. It also drops every
+// extra HTTP header the user's config sends to a GitHub host (a Basic
+// authorization header would travel before any helper is asked).
 func gitConfig(helper string, hosts []string) [][2]string {
 	cfg := [][2]string{{"credential.helper", ""}}
 	if helper != "" {
@@ -148,6 +161,12 @@ func gitConfig(helper string, hosts []string) [][2]string {
 	cfg = append(cfg, [2]string{"core.askPass", ""})
 	for _, h := range hosts {
 		cfg = append(cfg, [2]string{"credential.https://" + h + ".useHttpPath", "true"})
+	}
+	for _, h := range hosts {
+		// An empty value empties the list of headers, including a global
+		// http.extraHeader and one for the same URL; the bare
+		// http.extraHeader= is less specific than a URL's and would not.
+		cfg = append(cfg, [2]string{"http.https://" + h + "/.extraHeader", ""})
 	}
 	for _, h := range hosts {
 		name, _, _ := strings.Cut(h, ":") // ssh URLs do not carry the https port
@@ -235,11 +254,11 @@ func ShimDir(getenv func(string) string) string {
 	return xdgDir(getenv, "XDG_DATA_HOME", ".local/share", "bin")
 }
 
-// GHConfigDir returns the GH_CONFIG_DIR of sessions,
-// ${XDG_STATE_HOME:-$HOME/.local/state}/jailrun/gh, or "" when neither
-// variable gives an absolute directory.
-func GHConfigDir(getenv func(string) string) string {
-	return xdgDir(getenv, "XDG_STATE_HOME", ".local/state", "gh")
+// StateDir returns jailrun's state directory, which holds each session's
+// GH_CONFIG_DIR: ${XDG_STATE_HOME:-$HOME/.local/state}/jailrun, or "" when
+// neither variable gives an absolute directory.
+func StateDir(getenv func(string) string) string {
+	return xdgDir(getenv, "XDG_STATE_HOME", ".local/state", "")
 }
 
 func xdgDir(getenv func(string) string, xdgVar, homeSub, leaf string) string {

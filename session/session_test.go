@@ -25,6 +25,8 @@ var wantGitConfig = [][2]string{
 	{"core.askPass", ""},
 	{"credential.https://github.com.useHttpPath", "true"},
 	{"credential.https://ghe.corp.example:8443.useHttpPath", "true"},
+	{"http.https://github.com/.extraHeader", ""},
+	{"http.https://ghe.corp.example:8443/.extraHeader", ""},
 	{"url.https://github.com/.insteadOf", "git@github.com:"},
 	{"url.https://github.com/.insteadOf", "ssh://git@github.com/"},
 	{"url.https://ghe.corp.example:8443/.insteadOf", "git@ghe.corp.example:"},
@@ -130,19 +132,18 @@ func TestEnviron(t *testing.T) {
 			}
 		},
 	}, {
-		name:   "a GHE token goes where gh reads it for its host, never in GH_TOKEN",
-		caller: []string{"GH_TOKEN=ghp_callers", "GH_HOST=github.com"},
+		name:   "a GHE token stays out of the session: gh would send GH_ENTERPRISE_TOKEN to any host",
+		caller: []string{"GH_TOKEN=ghp_callers", "GH_HOST=ghe.corp.example:8443", "GH_ENTERPRISE_TOKEN=ghp_callers_ent"},
 		setup: Setup{Token: "ghe_token_value", TokenHost: "ghe.corp.example:8443", Helper: setup.Helper, ShimDir: setup.ShimDir,
 			GHConfigDir: setup.GHConfigDir, Hosts: setup.Hosts},
 		check: func(t *testing.T, env []string) {
-			want := map[string]string{"GH_ENTERPRISE_TOKEN": "ghe_token_value", "GH_HOST": "ghe.corp.example:8443"}
-			for k, v := range want {
-				if got, _ := lookup(env, k); got != v || count(env, k) != 1 {
-					t.Errorf("%s = %q in %d entries, want %q", k, got, count(env, k), v)
+			for _, k := range []string{"GH_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GH_HOST"} {
+				if v, ok := lookup(env, k); ok {
+					t.Errorf("%s = %q, want it unset", k, v)
 				}
 			}
-			if v, ok := lookup(env, "GH_TOKEN"); ok {
-				t.Errorf("GH_TOKEN = %q, want it unset", v)
+			if strings.Contains(strings.Join(env, "\n"), "ghe_token_value") {
+				t.Error("the GHE token is in the session's environment")
 			}
 		},
 	}, {
@@ -383,20 +384,20 @@ func TestInSession(t *testing.T) {
 func TestDirs(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	tests := []struct {
-		env        map[string]string
-		shim, ghcf string
+		env         map[string]string
+		shim, state string
 	}{
-		{map[string]string{"HOME": "/h"}, "/h/.local/share/jailrun/bin", "/h/.local/state/jailrun/gh"},
-		{map[string]string{"HOME": "/h", "XDG_DATA_HOME": "/d", "XDG_STATE_HOME": "/s"}, "/d/jailrun/bin", "/s/jailrun/gh"},
-		{map[string]string{"HOME": "/h", "XDG_DATA_HOME": "rel", "XDG_STATE_HOME": "rel"}, "/h/.local/share/jailrun/bin", "/h/.local/state/jailrun/gh"},
+		{map[string]string{"HOME": "/h"}, "/h/.local/share/jailrun/bin", "/h/.local/state/jailrun"},
+		{map[string]string{"HOME": "/h", "XDG_DATA_HOME": "/d", "XDG_STATE_HOME": "/s"}, "/d/jailrun/bin", "/s/jailrun"},
+		{map[string]string{"HOME": "/h", "XDG_DATA_HOME": "rel", "XDG_STATE_HOME": "rel"}, "/h/.local/share/jailrun/bin", "/h/.local/state/jailrun"},
 		{map[string]string{"HOME": "relative"}, "", ""},
 	}
 	for _, tt := range tests {
 		if got := ShimDir(env(tt.env)); got != tt.shim {
 			t.Errorf("ShimDir(%v) = %q, want %q", tt.env, got, tt.shim)
 		}
-		if got := GHConfigDir(env(tt.env)); got != tt.ghcf {
-			t.Errorf("GHConfigDir(%v) = %q, want %q", tt.env, got, tt.ghcf)
+		if got := StateDir(env(tt.env)); got != tt.state {
+			t.Errorf("StateDir(%v) = %q, want %q", tt.env, got, tt.state)
 		}
 	}
 }

@@ -1,14 +1,10 @@
 package launch
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-
-	"github.com/jailrun/jailrun/internal/fserr"
 )
 
 // helperName is the git credential helper's executable, installed next to jailrun.
@@ -90,39 +86,4 @@ func helperPath(self, path, shimDir string) (string, error) {
 		return p, nil
 	}
 	return "", fmt.Errorf("%s is not installed next to %s nor on PATH, so git in the session gets no token; run install.sh", helperName, self)
-}
-
-// ensureShim makes dir/gh a symbolic link to self, creating or repairing
-// it; the link is replaced atomically, so a running session never misses it.
-func ensureShim(dir, self string) error {
-	link := filepath.Join(dir, "gh")
-	if target, err := os.Readlink(link); err == nil && target == self {
-		return nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("cannot create the gh shim directory %s: %w", dir, fserr.WithoutPath(err))
-	}
-	tmp := filepath.Join(dir, fmt.Sprintf(".gh.%d", os.Getpid()))
-	_ = os.Remove(tmp)
-	if err := os.Symlink(self, tmp); err != nil {
-		return fmt.Errorf("cannot create the gh shim in %s: %w", dir, fserr.WithoutPath(err))
-	}
-	if err := os.Rename(tmp, link); err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("cannot install the gh shim %s: %w", link, fserr.WithoutPath(err))
-	}
-	return nil
-}
-
-// prepareGHConfigDir creates the sessions' GH_CONFIG_DIR and removes any
-// gh login a session left in it: sessions use jailrun's tokens only.
-func prepareGHConfigDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("cannot create the gh config directory %s: %w", dir, fserr.WithoutPath(err))
-	}
-	hosts := filepath.Join(dir, "hosts.yml")
-	if err := os.Remove(hosts); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("cannot remove the gh login in %s: %w; remove it yourself", hosts, fserr.WithoutPath(err))
-	}
-	return nil
 }

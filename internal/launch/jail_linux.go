@@ -91,7 +91,7 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 		Argv:    append([]string{self, InitCommand, p.Path}, p.Argv...),
 		Dir:     cwd,
 		Env:     session.JailEnviron(p.Env, jail.BrokerSocket, loc.Toplevel),
-		Write:   append(append(write, session.GHConfigDir(env.Getenv)), paths(env.Getenv, "JAILRUN_ALLOW_WRITE")...),
+		Write:   append(append(write, p.GHConfigDir), paths(env.Getenv, "JAILRUN_ALLOW_WRITE")...),
 		Visible: []string{self, filepath.Dir(self), p.Path},
 		// The session's environment no longer names the caller's ssh
 		// agent: its socket is found in the caller's.

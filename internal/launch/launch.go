@@ -75,7 +75,8 @@ type Plan struct {
 	Token     keyring.Token   // the session's token; zero for none
 	Keyring   keyring.Keyring // the open keychain, nil when it did not open; exec closes it
 
-	Nested bool // started inside a session or jail, which the program shares: nothing set up
+	GHConfigDir string // the session's own GH_CONFIG_DIR, which gh writes to
+	Nested      bool   // started inside a session or jail, which the program shares: nothing set up
 }
 
 // Run runs the plan's program with env.Exec and returns its exit status.
@@ -115,10 +116,10 @@ func Prepare(env *Env, tag, program string, args []string) (*Plan, error) {
 		}
 		return &Plan{Tag: tag, Path: viaShim(path, program, shimDir), Argv: argv, Env: env.Environ(), Nested: true}, nil
 	}
-	// Connecting to the keyring and agreeing on a session key take longer
+	// Connecting to the keyring and agreeing on a transfer key take longer
 	// than the rest of the setup, so they start first and run meanwhile.
 	// The connection is never closed: the exec closes it, and the service
-	// then ends the session.
+	// then ends the encrypted transfer.
 	opened := make(chan openedKeyring, 1)
 	go func() {
 		kr, err := env.OpenKeyring()
@@ -128,9 +129,13 @@ func Prepare(env *Env, tag, program string, args []string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	ghConfigDir := session.GHConfigDir(env.Getenv)
-	if ghConfigDir == "" || shimDir == "" {
+	stateDir := session.StateDir(env.Getenv)
+	if stateDir == "" || shimDir == "" {
 		return nil, errors.New("cannot locate jailrun's data directories: set HOME to an absolute directory")
+	}
+	ghConfigDir, err := newGHConfigDir(stateDir)
+	if err != nil { // never a session with the user's own gh login
+		return nil, fmt.Errorf("cannot prepare the session's gh config directory: %v", err)
 	}
 	w := &starter{out: env.Stderr, tag: tag}
 	setup := session.Setup{ShimDir: shimDir, GHConfigDir: ghConfigDir}
@@ -147,11 +152,8 @@ func Prepare(env *Env, tag, program string, args []string) (*Plan, error) {
 			setup.ShimDir = ""
 		}
 	}
-	if err := prepareGHConfigDir(ghConfigDir); err != nil {
-		w.warn("%v", err)
-	}
 
-	plan := &Plan{Tag: tag, Argv: argv}
+	plan := &Plan{Tag: tag, Argv: argv, GHConfigDir: ghConfigDir}
 	cfg, err := config.Load(env.Getenv)
 	if err != nil {
 		w.warn("GitHub PAT not used: %v", err)
@@ -160,6 +162,7 @@ func Prepare(env *Env, tag, program string, args []string) (*Plan, error) {
 			w.warn("%s", msg)
 		}
 		setup.Hosts = cfg.Hosts
+		warnNetrc(w, env.Getenv, cfg.Hosts)
 		plan.Config = cfg
 		plan.TokenHost, plan.Token, plan.Keyring = sessionToken(env, opened, w, cfg)
 		setup.TokenHost, setup.Token = plan.TokenHost, plan.Token.Secret
@@ -254,7 +257,7 @@ func remoteRepo(cfg config.Config, url string) (routing.Repo, bool) {
 // name, or "".
 func hostWithPort(cfg config.Config, name string) string {
 	for _, h := range cfg.Hosts {
-		if n, _, ok := strings.Cut(h, ":"); ok && strings.EqualFold(n, name) {
+		if n, _, ok := strings.Cut(h, ":"); ok && config.EqualFoldASCII(n, name) {
 			return h
 		}
 	}

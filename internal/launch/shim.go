@@ -64,6 +64,11 @@ func shimToken(env *Env, w *starter, plan *Plan, args []string) {
 		return
 	case d.Warning != "":
 		w.warn("GitHub PAT not configured: %s", d.Warning)
+	case tok.Secret != "" && host != config.DefaultHost:
+		if other := otherTarget(env.Getenv, args, host); other != "" {
+			w.warn("GitHub PAT not used: gh is pointed at %s, and the token is for %s only", other, host)
+			return
+		}
 	}
 	plan.Token = tok
 }
@@ -90,16 +95,16 @@ func brokerToken(w *starter, socket, host, owner string) keyring.Token {
 // a GitHub host, else github.com.
 func defaultHost(env *Env, cfg config.Config) string {
 	if h := env.Getenv("GH_HOST"); h != "" && cfg.IsGitHubHost(h) {
-		return strings.ToLower(h)
+		return config.LowerASCII(h)
 	}
 	return config.DefaultHost
 }
 
 // shimRepo returns the host and owner of the repository a gh command is
-// about: -R/--repo, GH_REPO, a repository operand, else the current
-// repository's remotes. An owner "" means gh's default host without a
-// repository; a repository given with -R or GH_REPO in a form gh does not
-// take gets host "" and so no token.
+// about: -R/--repo, GH_REPO, a repository operand, --hostname, else the
+// current repository's remotes. An owner "" means gh's default host
+// without a repository; a repository given with -R or GH_REPO in a form gh
+// does not take gets host "" and so no token.
 func shimRepo(env *Env, cfg config.Config, args []string) (host, owner string) {
 	value, named := repoFlag(args)
 	if !named {
@@ -114,6 +119,9 @@ func shimRepo(env *Env, cfg config.Config, args []string) (host, owner string) {
 		if repo, ok := parseRepoArg(env, cfg, value); ok {
 			return repo.Host, repo.Owner
 		}
+	}
+	if h, ok := hostnameFlag(args); ok {
+		return config.LowerASCII(h), ""
 	}
 	if cwd, err := env.Getwd(); err == nil {
 		remotes, _ := session.Remotes(cwd) // an unreadable config: gh will say so itself

@@ -8,12 +8,17 @@
 // `security add-generic-password`; their metadata lives in the item comment.
 // Git's own credentials are internet passwords, as git-credential-osxkeychain
 // keeps them.
+//
+// go-keychain leaves an attribute set to "" or 0 out of a query, where it
+// matches any value, and the file keychain updates or deletes only the first
+// item a query matches. So credentials are compared exactly on the results
+// (see found and sameKey), and an item is changed only by a query that
+// selects it alone (see selectsOnly).
 package darwin
 
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,9 +32,6 @@ import (
 // show; a call still waiting then returns an error.
 const Timeout = 2 * time.Minute
 
-// ErrLocked reports a locked keychain that macOS may not unlock by asking.
-var ErrLocked = errors.New("macOS keychain is locked; unlock it: security unlock-keychain ~/Library/Keychains/login.keychain-db")
-
 // Keyring is the macOS keychain backend.
 type Keyring struct {
 	account string
@@ -37,7 +39,11 @@ type Keyring struct {
 
 // Open returns the backend for the current user's default keychain.
 func Open() (*Keyring, error) {
-	return &Keyring{account: keyring.Account()}, nil
+	account := keyring.Account()
+	if account == "" {
+		return nil, errors.New("cannot tell whose tokens to use: the user name is unknown; set USER and retry")
+	}
+	return &Keyring{account: account}, nil
 }
 
 // Close does nothing: the keychain needs no connection.
@@ -53,38 +59,43 @@ func (k *Keyring) Get(name string) (keyring.Token, error) {
 	if err != nil {
 		return keyring.Token{}, err
 	}
-	if len(results) == 0 {
+	if len(results) == 0 || results[0].Service != keyring.Service(name) || results[0].Account != k.account {
 		return keyring.Token{}, fmt.Errorf("token %s: %w", name, keyring.ErrNotFound)
 	}
 	return tokenFrom(name, results[0]), nil
 }
 
-// Put stores t, updating an existing item in place.
+// Put stores t, updating an existing item in place. Service and account,
+// both set, are the whole key of a generic password: the query selects
+// one item at most.
 func (k *Keyring) Put(t keyring.Token) error {
+	if err := keyring.ValidateName(t.Name); err != nil {
+		return err
+	}
 	update := keychain.NewItem()
 	update.SetData([]byte(t.Secret))
 	update.SetLabel(keyring.Service(t.Name))
 	update.SetComment(encodeFields(t.Meta.Fields()))
-	err := call(func() error { return keychain.UpdateItem(k.tokenQuery(t.Name), update) })
+	err := write(func() error { return keychain.UpdateItem(k.tokenQuery(t.Name), update) })
 	if !errors.Is(err, keyring.ErrNotFound) {
 		return err
 	}
-	item := k.tokenQuery(t.Name)
-	item.SetLabel(keyring.Service(t.Name))
-	item.SetData([]byte(t.Secret))
-	item.SetComment(encodeFields(t.Meta.Fields()))
-	item.SetSynchronizable(keychain.SynchronizableNo)
-	item.SetAccessible(keychain.AccessibleWhenUnlocked)
-	err = call(func() error { return keychain.AddItem(item) })
-	if errors.Is(err, keychain.ErrorDuplicateItem) { // another process added it meanwhile
-		err = call(func() error { return keychain.UpdateItem(k.tokenQuery(t.Name), update) })
+	add := k.tokenQuery(t.Name)
+	add.SetLabel(keyring.Service(t.Name))
+	add.SetData([]byte(t.Secret))
+	add.SetComment(encodeFields(t.Meta.Fields()))
+	add.SetSynchronizable(keychain.SynchronizableNo)
+	add.SetAccessible(keychain.AccessibleWhenUnlocked)
+	err = write(func() error { return keychain.AddItem(add) })
+	if errors.Is(err, ErrDuplicate) { // another process added it meanwhile
+		err = write(func() error { return keychain.UpdateItem(k.tokenQuery(t.Name), update) })
 	}
 	return err
 }
 
 // Delete removes the token called name.
 func (k *Keyring) Delete(name string) error {
-	err := call(func() error { return keychain.DeleteItem(k.tokenQuery(name)) })
+	err := write(func() error { return keychain.DeleteItem(k.tokenQuery(name)) })
 	if errors.Is(err, keyring.ErrNotFound) {
 		return fmt.Errorf("token %s: %w", name, keyring.ErrNotFound)
 	}
@@ -107,7 +118,7 @@ func (k *Keyring) List() ([]keyring.Token, error) {
 	var tokens []keyring.Token
 	for _, r := range results {
 		name, ok := strings.CutPrefix(r.Service, keyring.ServicePrefix)
-		if !ok {
+		if !ok || r.Account != k.account {
 			continue
 		}
 		t, err := k.Get(name)
@@ -125,38 +136,34 @@ func (k *Keyring) List() ([]keyring.Token, error) {
 
 // FindCredentials returns git's stored credentials that match q, newest first.
 func (k *Keyring) FindCredentials(q keyring.Credential) ([]keyring.Credential, error) {
-	search := credentialQuery(q)
-	search.SetMatchLimit(keychain.MatchLimitAll)
-	search.SetReturnAttributes(true)
-	results, err := query(search)
+	matches, all, err := matching(q)
 	if err != nil {
 		return nil, err
 	}
-	sort.SliceStable(results, func(i, j int) bool {
-		return results[i].ModificationDate.After(results[j].ModificationDate)
-	})
-	var found []keyring.Credential
-	for _, r := range results {
-		if hostPort(r.Server, r.Port) != strings.ToLower(q.Host) {
-			continue // a port given on one side only is a different credential
-		}
-		one := credentialQuery(keyring.Credential{Protocol: q.Protocol, Host: q.Host, Path: r.Path, Username: r.Account})
-		one.SetMatchLimit(keychain.MatchLimitOne)
-		one.SetReturnAttributes(true)
-		one.SetReturnData(true)
-		data, err := query(one)
+	var creds []keyring.Credential
+	for _, m := range matches {
+		c, ok, err := readCredential(q, m, all)
 		if err != nil {
 			return nil, err
 		}
-		if len(data) == 1 {
-			found = append(found, credentialFrom(q, data[0]))
+		if ok {
+			creds = append(creds, c)
 		}
 	}
-	return found, nil
+	return creds, nil
 }
 
-// StoreCredential keeps c, replacing the one with the same key.
+// StoreCredential keeps c, replacing the item with the same key. An item
+// another process adds meanwhile is updated, as Put does.
 func (k *Keyring) StoreCredential(c keyring.Credential) error {
+	err := storeCredential(c)
+	if errors.Is(err, ErrDuplicate) {
+		err = storeCredential(c)
+	}
+	return err
+}
+
+func storeCredential(c keyring.Credential) error {
 	fields := map[string]string{}
 	if !c.PasswordExpiry.IsZero() {
 		fields["password_expiry_utc"] = strconv.FormatInt(c.PasswordExpiry.Unix(), 10)
@@ -164,42 +171,145 @@ func (k *Keyring) StoreCredential(c keyring.Credential) error {
 	if c.OAuthRefreshToken != "" {
 		fields["oauth_refresh_token"] = c.OAuthRefreshToken
 	}
-	update := keychain.NewItem()
-	update.SetData([]byte(c.Password))
-	update.SetComment(encodeFields(fields))
-	key := credentialQuery(c)
-	key.SetPath(c.Path) // an empty path is part of the key too
-	err := call(func() error { return keychain.UpdateItem(key, update) })
-	if !errors.Is(err, keyring.ErrNotFound) {
-		return err
-	}
-	item := credentialQuery(c)
-	item.SetPath(c.Path)
-	item.SetLabel(c.Host)
-	item.SetData([]byte(c.Password))
-	item.SetComment(encodeFields(fields))
-	item.SetSynchronizable(keychain.SynchronizableNo)
-	return call(func() error { return keychain.AddItem(item) })
-}
-
-// EraseCredentials removes what FindCredentials(q) returns, keeping those
-// whose password differs from q.Password when it is set.
-func (k *Keyring) EraseCredentials(q keyring.Credential) error {
-	found, err := k.FindCredentials(q)
+	results, err := query(searchQuery(c))
 	if err != nil {
 		return err
 	}
-	for _, c := range found {
-		if q.Password != "" && c.Password != q.Password {
+	all := items(results)
+	key := credentialKey(c)
+	update := keychain.NewItem()
+	update.SetData([]byte(c.Password))
+	update.SetComment(encodeFields(fields))
+	updated := false
+	for _, i := range all {
+		if !i.sameKey(key) {
 			continue
 		}
-		item := credentialQuery(c)
-		item.SetPath(c.Path)
-		if err := call(func() error { return keychain.DeleteItem(item) }); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		if !selectsOnly(i, all) {
+			return ambiguous(c)
+		}
+		if err := write(func() error { return keychain.UpdateItem(itemQuery(i), update) }); err != nil {
+			return err
+		}
+		updated = true
+	}
+	if updated {
+		return nil
+	}
+	key.Label = credentialLabel(c)
+	add := itemQuery(key)
+	add.SetData([]byte(c.Password))
+	add.SetComment(encodeFields(fields))
+	add.SetSynchronizable(keychain.SynchronizableNo)
+	return write(func() error { return keychain.AddItem(add) })
+}
+
+// EraseCredentials removes what FindCredentials(q) returns, keeping those
+// whose password differs from q.Password when it is set. Without a
+// password no secret is read.
+func (k *Keyring) EraseCredentials(q keyring.Credential) error {
+	matches, all, err := matching(q)
+	if err != nil {
+		return err
+	}
+	for _, m := range matches {
+		i := itemOf(m)
+		if q.Password != "" {
+			c, ok, err := readCredential(q, m, all)
+			if err != nil {
+				return err
+			}
+			if !ok || c.Password != q.Password {
+				continue
+			}
+		}
+		if !selectsOnly(i, all) {
+			return ambiguous(q)
+		}
+		err := write(func() error { return keychain.DeleteItem(itemQuery(i)) })
+		if err != nil && !errors.Is(err, keyring.ErrNotFound) {
 			return err
 		}
 	}
 	return nil
+}
+
+// matching returns the attributes of the items FindCredentials(q) returns,
+// newest first, and of every item the keychain's search for them matched.
+func matching(q keyring.Credential) (matches []keychain.QueryResult, all []item, err error) {
+	results, err := query(searchQuery(q))
+	if err != nil {
+		return nil, nil, err
+	}
+	sort.SliceStable(results, func(i, j int) bool {
+		return results[i].ModificationDate.After(results[j].ModificationDate)
+	})
+	for _, r := range results {
+		if found(q, itemOf(r)) {
+			matches = append(matches, r)
+		}
+	}
+	return matches, items(results), nil
+}
+
+// readCredential reads the secret of the item m, found for q, by a query
+// that selects m alone among all; ok is false when m was deleted meanwhile.
+func readCredential(q keyring.Credential, m keychain.QueryResult, all []item) (c keyring.Credential, ok bool, err error) {
+	i := itemOf(m)
+	if !selectsOnly(i, all) {
+		return keyring.Credential{}, false, ambiguous(q)
+	}
+	one := itemQuery(i)
+	one.SetMatchLimit(keychain.MatchLimitOne)
+	one.SetReturnAttributes(true)
+	one.SetReturnData(true)
+	results, err := query(one)
+	if err != nil || len(results) == 0 {
+		return keyring.Credential{}, false, err
+	}
+	if !itemOf(results[0]).sameKey(i) {
+		return keyring.Credential{}, false, ambiguous(q)
+	}
+	return credentialFrom(q, results[0]), true, nil
+}
+
+func ambiguous(c keyring.Credential) error {
+	return fmt.Errorf("several macOS keychain items match %s://%s and jailrun cannot tell them apart; remove the duplicates in Keychain Access", c.Protocol, c.Host)
+}
+
+// searchQuery asks for the attributes of every internet password that
+// may match q: path and account are left out when q has none.
+func searchQuery(q keyring.Credential) keychain.Item {
+	key := credentialKey(q)
+	s := itemQuery(item{Protocol: key.Protocol, Server: key.Server, Port: key.Port, Path: q.Path, Account: q.Username})
+	s.SetMatchLimit(keychain.MatchLimitAll)
+	s.SetReturnAttributes(true)
+	return s
+}
+
+// itemQuery selects internet passwords by the attributes i sets.
+func itemQuery(i item) keychain.Item {
+	q := keychain.NewItem()
+	q.SetSecClass(keychain.SecClassInternetPassword)
+	q.SetProtocol(i.Protocol)
+	q.SetServer(i.Server)
+	q.SetPort(i.Port)
+	q.SetPath(i.Path)
+	q.SetAccount(i.Account)
+	q.SetLabel(i.Label)
+	return q
+}
+
+func itemOf(r keychain.QueryResult) item {
+	return item{Protocol: r.Protocol, Server: r.Server, Port: r.Port, Path: r.Path, Account: r.Account, Label: r.Label}
+}
+
+func items(results []keychain.QueryResult) []item {
+	all := make([]item, len(results))
+	for n, r := range results {
+		all[n] = itemOf(r)
+	}
+	return all
 }
 
 func (k *Keyring) tokenQuery(name string) keychain.Item {
@@ -212,26 +322,6 @@ func (k *Keyring) tokenQuery(name string) keychain.Item {
 
 func tokenFrom(name string, r keychain.QueryResult) keyring.Token {
 	return keyring.Token{Name: name, Secret: string(r.Data), Meta: keyring.MetaFromFields(decodeFields(r.Comment))}
-}
-
-// credentialQuery selects internet passwords by what c sets; Path is left to
-// the caller because an empty path is a wildcard in a search but a key in a store.
-func credentialQuery(c keyring.Credential) keychain.Item {
-	q := keychain.NewItem()
-	q.SetSecClass(keychain.SecClassInternetPassword)
-	q.SetProtocol(protocolCode(c.Protocol))
-	host, port := splitHostPort(c.Host)
-	q.SetServer(host)
-	if port != 0 {
-		q.SetPort(port)
-	}
-	if c.Path != "" {
-		q.SetPath(c.Path)
-	}
-	if c.Username != "" {
-		q.SetAccount(c.Username)
-	}
-	return q
 }
 
 func credentialFrom(q keyring.Credential, r keychain.QueryResult) keyring.Credential {
@@ -250,89 +340,35 @@ func credentialFrom(q keyring.Credential, r keychain.QueryResult) keyring.Creden
 	return c
 }
 
-// protocolCode maps git's protocol names to the keychain's four-letter codes,
-// as git-credential-osxkeychain does.
-func protocolCode(p string) string {
-	switch p {
-	case "https":
-		return "htps"
-	case "http":
-		return "http"
-	case "smtp":
-		return "smtp"
-	case "imap":
-		return "imap"
-	case "ftp":
-		return "ftp "
-	}
-	return p
-}
-
-func splitHostPort(h string) (string, int32) {
-	host, port, ok := strings.Cut(strings.ToLower(h), ":")
-	if !ok {
-		return host, 0
-	}
-	n, err := strconv.ParseInt(port, 10, 32)
-	if err != nil {
-		return h, 0
-	}
-	return host, int32(n)
-}
-
-func hostPort(host string, port int32) string {
-	if port == 0 {
-		return strings.ToLower(host)
-	}
-	return strings.ToLower(host) + ":" + strconv.Itoa(int(port))
-}
-
-func encodeFields(f map[string]string) string {
-	v := url.Values{}
-	for k, s := range f {
-		v.Set(k, s)
-	}
-	return v.Encode()
-}
-
-func decodeFields(s string) map[string]string {
-	v, _ := url.ParseQuery(s)
-	f := map[string]string{}
-	for k := range v {
-		f[k] = v.Get(k)
-	}
-	return f
-}
-
 func query(q keychain.Item) ([]keychain.QueryResult, error) {
 	var results []keychain.QueryResult
-	err := call(func() (err error) {
+	err := call(false, func() (err error) {
 		results, err = keychain.QueryItem(q)
 		return err
 	})
 	return results, err
 }
 
+// write runs one keychain change under Timeout.
+func write(op func() error) error { return call(true, op) }
+
 // call runs one keychain operation under Timeout and turns the keychain's
 // status codes into jailrun's errors.
-func call(op func() error) error {
+func call(write bool, op func() error) error {
 	done := make(chan error, 1)
 	go func() { done <- op() }()
 	var err error
 	select {
 	case err = <-done:
 	case <-time.After(Timeout):
-		return fmt.Errorf("macOS keychain did not answer within %v; is an access dialog waiting?", Timeout)
+		return timeoutError(Timeout, write)
 	}
+	var status keychain.Error
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, keychain.ErrorItemNotFound):
-		return keyring.ErrNotFound
-	case errors.Is(err, keychain.ErrorInteractionNotAllowed):
-		return ErrLocked
-	case errors.Is(err, keychain.ErrorUserCanceled), errors.Is(err, keychain.ErrorAuthFailed):
-		return fmt.Errorf("macOS keychain access was refused (%v); allow jailrun when macOS asks", err)
+	case errors.As(err, &status):
+		return statusError(int(status))
 	}
-	return fmt.Errorf("macOS keychain: %w", err)
+	return fmt.Errorf("macOS keychain: %v; retry, and report it if it persists", err)
 }
