@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
+	"unicode"
 )
 
 // Egress modes (JAILRUN_EGRESS).
@@ -48,6 +49,11 @@ func parseJail(c *Config, settings map[string]setting, getenv func(string) strin
 	for _, e := range strings.Fields(v) {
 		if looksLikeToken(e) {
 			warn(where, "has an entry that %v; it is ignored", errPastedToken)
+			continue
+		}
+		if strings.IndexFunc(e, func(r rune) bool { return r > unicode.MaxASCII }) >= 0 {
+			// Unicode case folding would turn e.g. the Kelvin sign into k.
+			warn(where, "entry %q is not ASCII; write the name as clients send it (xn--…); it is ignored", e)
 			continue
 		}
 		e = strings.ToLower(e)

@@ -8,7 +8,7 @@ import (
 
 func TestJailSettings(t *testing.T) {
 	file := `JAILRUN_EGRESS="list"
-JAILRUN_ALLOW_HOSTS="registry.npmjs.org *.Pages.Example:8443 127.0.0.1:3000 [::1]:8080 ::1 *.com http://x.example ghp_0123456789abcdef"
+JAILRUN_ALLOW_HOSTS="registry.npmjs.org *.Pages.Example:8443 127.0.0.1:3000 [::1]:8080 ::1 *.com http://x.example ghp_0123456789abcdef Kiro.example"
 JAILRUN_ALLOW_WRITE="~/scratch /srv/data relative/dir"
 JAILRUN_DENY_READ="~/secrets"
 `
@@ -29,7 +29,7 @@ JAILRUN_DENY_READ="~/secrets"
 		t.Errorf("DenyRead = %q, want %q", c.DenyRead, want)
 	}
 	warnings := strings.Join(c.Warnings, "\n")
-	for _, want := range []string{`config line 2: JAILRUN_ALLOW_HOSTS entry "*.com"`, `entry "http://x.example" is a URL`, "looks like a token", `config line 3: JAILRUN_ALLOW_WRITE entry "relative/dir"`} {
+	for _, want := range []string{`config line 2: JAILRUN_ALLOW_HOSTS entry "*.com"`, `entry "http://x.example" is a URL`, "looks like a token", "is not ASCII", `config line 3: JAILRUN_ALLOW_WRITE entry "relative/dir"`} {
 		if !strings.Contains(warnings, want) {
 			t.Errorf("warnings lack %q:\n%s", want, warnings)
 		}
@@ -37,8 +37,8 @@ JAILRUN_DENY_READ="~/secrets"
 	if strings.Contains(warnings, "0123456789") {
 		t.Errorf("a warning repeats a pasted token:\n%s", warnings)
 	}
-	if len(c.Warnings) != 4 {
-		t.Errorf("%d warnings, want 4:\n%s", len(c.Warnings), warnings)
+	if len(c.Warnings) != 5 {
+		t.Errorf("%d warnings, want 5:\n%s", len(c.Warnings), warnings)
 	}
 
 	// The environment overrides the file; an unknown mode is the narrower one.
