@@ -7,21 +7,16 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/internal/proxy"
 )
 
-// Modes of JAILRUN_EGRESS.
-const (
-	ModeOpen = "open" // any public host; the host's own and private addresses only when listed
-	ModeList = "list" // only GitHub, the agent's own hosts and JAILRUN_ALLOW_HOSTS
-)
-
 // agentHosts are the hosts each agent needs to sign in and to reach its
-// model, by the name jailrun starts it under. Each list was read from the
-// agent's bundle under /opt/agents/node_modules (strings of the binary or
-// grep of the JavaScript, December 2026) and checked against the page
-// cited. Telemetry, error reporting and self-update hosts are left out on
-// purpose: the agents work without them and they are ways out.
+// model, by the name jailrun starts it under. Each list but Kiro's was
+// read from the agent's package under /opt/agents/node_modules (strings of
+// the binary or grep of the JavaScript, December 2026). Telemetry, error
+// reporting and self-update hosts are left out on purpose: signing in and
+// reaching the model do not need them, and each is one more way out.
 var agentHosts = map[string][]string{
 	// @anthropic-ai/claude-code 2.x, bin/claude.exe: BASE_API_URL
 	// api.anthropic.com; OAuth AUTHORIZE_URL and TOKEN_URL on
@@ -120,25 +115,26 @@ func DefaultHosts(ghHosts []string, agent string) []string {
 	return append(hosts, agentHosts[agent]...)
 }
 
-// Policy builds the proxy's policy. Under ModeOpen the GitHub hosts and
-// allowHosts are listed (so a GHE server on a private network or a
-// listed host's loopback is reachable) and every other public host is
-// allowed; under ModeList only DefaultHosts and allowHosts are. allowHosts
-// are JAILRUN_ALLOW_HOSTS entries: host, host:port or *.domain[:port].
+// Policy builds the proxy's policy for mode (config.EgressOpen or
+// config.EgressList). Under open the GitHub hosts and allowHosts are
+// listed (so a GHE server on a private network or a listed host's
+// loopback is reachable) and every other public host is allowed; under
+// list only DefaultHosts and allowHosts are. allowHosts are
+// JAILRUN_ALLOW_HOSTS entries: host, host:port or *.domain[:port].
 func Policy(mode string, ghHosts, allowHosts []string, agent string) (proxy.Policy, error) {
 	switch mode {
-	case ModeOpen:
+	case config.EgressOpen:
 		allow, err := proxy.NewAllowlist(append(append([]string{}, ghHosts...), allowHosts...)...)
 		if err != nil {
 			return nil, err
 		}
 		return proxy.Open{Allow: allow}, nil
-	case ModeList:
+	case config.EgressList:
 		allow, err := proxy.NewAllowlist(append(DefaultHosts(ghHosts, agent), allowHosts...)...)
 		if err != nil {
 			return nil, err
 		}
 		return proxy.List{Allow: allow}, nil
 	}
-	return nil, fmt.Errorf("egress mode %q is neither %s nor %s; set %s to one of them", mode, ModeOpen, ModeList, proxy.EgressKey)
+	return nil, fmt.Errorf("egress mode %q is neither %s nor %s; set %s to one of them", mode, config.EgressOpen, config.EgressList, proxy.EgressKey)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/internal/proxy"
 )
 
@@ -49,27 +50,27 @@ func TestPolicy(t *testing.T) {
 		addrs             []netip.Addr
 		refused           string // part of the refusal, "" when allowed
 	}{
-		{ModeOpen, "claude", "example.org:443", public, ""},
-		{ModeOpen, "claude", "example.org:443", loopback, "the host's loopback"},
-		{ModeOpen, "claude", "example.org:443", private, "private network"},
-		{ModeOpen, "claude", "ghe.corp.example:443", private, ""}, // GH_HOSTS lists it
-		{ModeOpen, "claude", "localhost:3000", loopback, ""},
-		{ModeOpen, "claude", "localhost:3001", loopback, "the host's loopback"},
-		{ModeOpen, "claude", "docs.pages.example:443", loopback, "the host's loopback"}, // a pattern lifts no address refusal
-		{ModeList, "claude", "api.anthropic.com:443", public, ""},
-		{ModeList, "claude", "api.github.com:443", public, ""},
-		{ModeList, "claude", "ghe.corp.example:443", private, ""},
-		{ModeList, "claude", "registry.npmjs.org:443", public, ""},
-		{ModeList, "claude", "docs.pages.example:443", public, ""},
-		{ModeList, "claude", "pages.example:443", public, "not in the egress list"},
-		{ModeList, "claude", "docs.pages.example:443", private, "private network"},
-		{ModeList, "claude", "api.openai.com:443", public, "not in the egress list"}, // codex's, not claude's
-		{ModeList, "codex", "api.openai.com:443", public, ""},
-		{ModeList, "gemini", "generativelanguage.googleapis.com:443", public, ""},
-		{ModeList, "kiro-cli", "q.us-east-1.amazonaws.com:443", public, ""},
-		{ModeList, "run", "api.anthropic.com:443", public, "not in the egress list"},
-		{ModeList, "claude", "paste.example:443", public, "JAILRUN_EGRESS=open"},
-		{ModeList, "claude", "api.github.com:80", public, "not in the egress list"},
+		{config.EgressOpen, "claude", "example.org:443", public, ""},
+		{config.EgressOpen, "claude", "example.org:443", loopback, "the host's loopback"},
+		{config.EgressOpen, "claude", "example.org:443", private, "private network"},
+		{config.EgressOpen, "claude", "ghe.corp.example:443", private, ""}, // GH_HOSTS lists it
+		{config.EgressOpen, "claude", "localhost:3000", loopback, ""},
+		{config.EgressOpen, "claude", "localhost:3001", loopback, "the host's loopback"},
+		{config.EgressOpen, "claude", "docs.pages.example:443", loopback, "the host's loopback"}, // a pattern lifts no address refusal
+		{config.EgressList, "claude", "api.anthropic.com:443", public, ""},
+		{config.EgressList, "claude", "api.github.com:443", public, ""},
+		{config.EgressList, "claude", "ghe.corp.example:443", private, ""},
+		{config.EgressList, "claude", "registry.npmjs.org:443", public, ""},
+		{config.EgressList, "claude", "docs.pages.example:443", public, ""},
+		{config.EgressList, "claude", "pages.example:443", public, "not in the egress list"},
+		{config.EgressList, "claude", "docs.pages.example:443", private, "private network"},
+		{config.EgressList, "claude", "api.openai.com:443", public, "not in the egress list"}, // codex's, not claude's
+		{config.EgressList, "codex", "api.openai.com:443", public, ""},
+		{config.EgressList, "gemini", "generativelanguage.googleapis.com:443", public, ""},
+		{config.EgressList, "kiro-cli", "q.us-east-1.amazonaws.com:443", public, ""},
+		{config.EgressList, "run", "api.anthropic.com:443", public, "not in the egress list"},
+		{config.EgressList, "claude", "paste.example:443", public, "JAILRUN_EGRESS=open"},
+		{config.EgressList, "claude", "api.github.com:80", public, "not in the egress list"},
 	} {
 		policy, err := Policy(tc.mode, gh, allow, tc.agent)
 		if err != nil {
@@ -97,7 +98,7 @@ func TestPolicyErrors(t *testing.T) {
 	if _, err := Policy("closed", nil, nil, "claude"); err == nil || !strings.Contains(err.Error(), "JAILRUN_EGRESS") {
 		t.Errorf("unknown mode: %v, want an error naming JAILRUN_EGRESS", err)
 	}
-	if _, err := Policy(ModeList, nil, []string{"*.com"}, "claude"); err == nil {
+	if _, err := Policy(config.EgressList, nil, []string{"*.com"}, "claude"); err == nil {
 		t.Error("a bad allowed host gave no error")
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/internal/audit"
 	"github.com/jailrun/jailrun/internal/proxy"
 	"github.com/jailrun/jailrun/internal/relay"
@@ -144,7 +145,7 @@ func TestListModeThroughTheProxy(t *testing.T) {
 	var notices []string
 	var mu sync.Mutex
 	_, githubPort, _ := net.SplitHostPort(github.addr)
-	policy, err := Policy(ModeList, []string{github.addr}, []string{"*.pages.test:" + githubPort}, "claude")
+	policy, err := Policy(config.EgressList, []string{github.addr}, []string{"*.pages.test:" + githubPort}, "claude")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +230,7 @@ func TestListModeThroughTheProxy(t *testing.T) {
 func TestOpenModeRefusesTheHostUnlisted(t *testing.T) {
 	target := startServer(t, 1, []byte("y"))
 	resolver := &tableResolver{names: map[string][]netip.Addr{"rebind.example": {netip.MustParseAddr("127.0.0.1")}}}
-	policy, err := Policy(ModeOpen, []string{"github.com"}, nil, "claude")
+	policy, err := Policy(config.EgressOpen, []string{"github.com"}, nil, "claude")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +247,7 @@ func TestOpenModeRefusesTheHostUnlisted(t *testing.T) {
 	}
 
 	// Listed, it is reached.
-	policy, err = Policy(ModeOpen, []string{"github.com"}, []string{target.addr}, "claude")
+	policy, err = Policy(config.EgressOpen, []string{"github.com"}, []string{target.addr}, "claude")
 	if err != nil {
 		t.Fatal(err)
 	}
