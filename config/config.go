@@ -44,6 +44,10 @@ type Config struct {
 	Routes         []Route  // GH_TOKEN_ROUTES in order
 	Hosts          []string // GH_HOSTS, lower-cased, "host" or "host:port"; default ["github.com"]
 	ExpiryWarnDays int      // GH_TOKEN_EXPIRY_WARN_DAYS, default 7
+	Egress         string   // JAILRUN_EGRESS: EgressOpen (default) or EgressList
+	AllowHosts     []string // JAILRUN_ALLOW_HOSTS, lower-cased: host[:port], *.domain[:port], IP literals
+	AllowWrite     []string // JAILRUN_ALLOW_WRITE: absolute paths, ~/ expanded
+	DenyRead       []string // JAILRUN_DENY_READ: absolute paths, ~/ expanded
 	Warnings       []string // one line each: unknown keys, deprecated keys, ignored env
 }
 
@@ -219,6 +223,8 @@ func parse(r io.Reader, getenv func(string) string, source string) (Config, erro
 		c.ExpiryWarnDays = days
 	}
 
+	warnings = append(warnings, parseJail(&c, settings, getenv, source)...)
+
 	for _, key := range fileOnlyKeys {
 		if getenv(key) != "" {
 			warnings = append(warnings, fmt.Sprintf("environment variable %s is ignored; set it in the jailrun config file", key))
@@ -235,6 +241,10 @@ var knownKeys = map[string]bool{
 	"GH_HOSTS":                  true,
 	"GH_TOKEN_EXPIRY_WARN_DAYS": true,
 	"GH_KEYCHAIN_SERVICE":       true, // deprecated spelling of GH_TOKEN_NAME
+	"JAILRUN_EGRESS":            true,
+	"JAILRUN_ALLOW_HOSTS":       true,
+	"JAILRUN_ALLOW_WRITE":       true,
+	"JAILRUN_DENY_READ":         true,
 }
 
 // fileOnlyKeys are settings that only the file sets; the environment

@@ -21,7 +21,7 @@ func env(kv ...string) func(string) string {
 var fakeToken = "ghp_" + strings.Repeat("Z9y8", 9)
 
 func defaults() Config {
-	return Config{TokenName: "classic", Hosts: []string{"github.com"}, ExpiryWarnDays: 7}
+	return Config{TokenName: "classic", Hosts: []string{"github.com"}, ExpiryWarnDays: 7, Egress: EgressOpen}
 }
 
 func with(f func(*Config)) Config {

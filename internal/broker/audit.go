@@ -35,18 +35,20 @@ const maxField = 256
 
 // record is one audit line: a JSON object on a line of its own, with the
 // fields in this order and never a secret or a preview of one. Time is
-// RFC 3339 in UTC; PID is the supervisor's, which tells sessions apart.
+// RFC 3339 in UTC; Session (audit.SessionID) and PID, the supervisor's,
+// tell sessions apart.
 type record struct {
-	Time   string `json:"time"`
-	Agent  string `json:"agent,omitempty"`
-	PID    int    `json:"pid"`
-	Op     string `json:"op"`
-	Host   string `json:"host,omitempty"`
-	Path   string `json:"path,omitempty"`
-	Owner  string `json:"owner,omitempty"`
-	Token  string `json:"token,omitempty"` // the name routing picked
-	Result string `json:"result"`
-	Reason string `json:"reason,omitempty"`
+	Time    string `json:"time"`
+	Session string `json:"session,omitempty"`
+	Agent   string `json:"agent,omitempty"`
+	PID     int    `json:"pid"`
+	Op      string `json:"op"`
+	Host    string `json:"host,omitempty"`
+	Path    string `json:"path,omitempty"`
+	Owner   string `json:"owner,omitempty"`
+	Token   string `json:"token,omitempty"` // the name routing picked
+	Result  string `json:"result"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 // refuse returns rec refused for reason.

@@ -56,6 +56,7 @@ type Options struct {
 	Route   RouteFunc
 	Audit   io.Writer // gets one line per request (see OpenAudit); nil records none
 	Agent   string    // the agent's name, in audit lines
+	Session string    // the session's id in audit lines (audit.SessionID), shared with the egress lines
 	Now     func() time.Time
 }
 
@@ -67,6 +68,8 @@ type Broker struct {
 	agent string
 	now   func() time.Time
 	pid   int
+
+	session string // in audit lines
 
 	// keyringMu serialises keyring calls: keyring.Store does not promise
 	// concurrent use (the macOS keychain), and the Secret Service answers
@@ -100,6 +103,7 @@ func New(opts Options) *Broker {
 		cfg:     cfg,
 		route:   opts.Route,
 		agent:   opts.Agent,
+		session: opts.Session,
 		now:     now,
 		pid:     os.Getpid(),
 		slots:   make(chan struct{}, MaxConns),
@@ -332,7 +336,7 @@ func (b *Broker) serve(protocol, host string, rec record) (response, record) {
 // record counts rec for the summary and appends it to the audit log.
 func (b *Broker) record(rec record) {
 	rec.Time = b.now().UTC().Format(time.RFC3339Nano)
-	rec.Agent, rec.PID = b.agent, b.pid
+	rec.Session, rec.Agent, rec.PID = b.session, b.agent, b.pid
 	line := rec.line()
 	b.mu.Lock()
 	defer b.mu.Unlock()

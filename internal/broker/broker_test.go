@@ -157,7 +157,7 @@ func startWorld(t testing.TB, mutate func(*Options)) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { audit.Close() })
-	opts := Options{Keyring: w.store, Config: parseConfig(t, testConfig), Route: listRoute, Audit: audit, Agent: "claude", Now: func() time.Time { return now }}
+	opts := Options{Keyring: w.store, Config: parseConfig(t, testConfig), Route: listRoute, Audit: audit, Agent: "claude", Session: "20261202T081423Z-4242", Now: func() time.Time { return now }}
 	if mutate != nil {
 		mutate(&opts)
 	}
@@ -345,7 +345,7 @@ func TestAuditHasNoSecret(t *testing.T) {
 		t.Fatalf("%d audit lines, want 6 (hello is not recorded)", len(recs))
 	}
 	first := recs[0]
-	if first.Time != now.Format(time.RFC3339Nano) || first.Agent != "claude" || first.PID != os.Getpid() ||
+	if first.Time != now.Format(time.RFC3339Nano) || first.Agent != "claude" || first.Session != "20261202T081423Z-4242" || first.PID != os.Getpid() ||
 		first.Host != "github.com" || first.Owner != "myorg" || first.Token != "github:fine-grained-myorg" || first.Result != resultServed {
 		t.Errorf("first audit line = %+v", first)
 	}

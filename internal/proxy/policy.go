@@ -57,47 +57,117 @@ type Policy interface {
 type Refusal struct {
 	Dest   Destination
 	Reason string // e.g. "it resolves to 127.0.0.1, the host's loopback"
+	// Unlisted: refused only for not being listed (JAILRUN_EGRESS=list), so
+	// JAILRUN_EGRESS=open would allow it too.
+	Unlisted bool
 }
 
 func (r *Refusal) Error() string {
-	return fmt.Sprintf("jailrun proxy refused %s: %s; to allow it, add %s to %s", r.Dest, r.Reason, r.Dest, AllowKey)
+	return "jailrun proxy refused " + r.explain()
+}
+
+// Notice is the supervisor's line on stderr for a destination refused
+// the first time (Options.Refused).
+func (r *Refusal) Notice() string {
+	return "jailrun: the jail's network refused " + r.explain()
+}
+
+func (r *Refusal) explain() string {
+	fix := fmt.Sprintf("%s=\"… %s\" in the jailrun config", AllowKey, r.Dest.Entry())
+	if r.Unlisted {
+		fix += ", or " + EgressKey + "=open"
+	}
+	return fmt.Sprintf("%s: %s; to allow it, set %s", r.Dest, r.Reason, fix)
+}
+
+// EgressKey is the configuration key of the egress mode (open or list).
+const EgressKey = "JAILRUN_EGRESS"
+
+// Entry is d as an allow-list entry: the host alone for DefaultPort,
+// else host:port.
+func (d Destination) Entry() string {
+	if d.Port == DefaultPort {
+		return d.Host
+	}
+	return d.String()
 }
 
 // Allowlist is a set of destinations from GH_HOSTS and JAILRUN_ALLOW_HOSTS.
 // An entry is "host" or "host:port" ("[v6]:port" or a bare IPv6 literal
-// for IPv6); the host compares ASCII case-insensitively and an IP literal
-// only with the same literal (127.0.0.1 does not list localhost, nor the
-// reverse). An entry without a port lists DefaultPort only, so listing a
-// host never opens its other services.
+// for IPv6), or "*.domain" or "*.domain:port", which lists every name
+// under domain but not domain itself. The host compares ASCII
+// case-insensitively and an IP literal only with the same literal
+// (127.0.0.1 does not list localhost, nor the reverse). An entry without a
+// port lists DefaultPort only, so listing a host never opens its other
+// services.
 type Allowlist struct {
 	entries map[Destination]bool
+	domains map[Destination]bool // *.domain entries, by domain and port
 }
 
 // NewAllowlist parses entries; an empty string is skipped.
 func NewAllowlist(entries ...string) (Allowlist, error) {
-	l := Allowlist{entries: map[Destination]bool{}}
+	l := Allowlist{entries: map[Destination]bool{}, domains: map[Destination]bool{}}
 	for _, e := range entries {
 		if e == "" {
 			continue
 		}
-		host, port, err := splitAuthority(e, DefaultPort)
-		if err != nil {
-			return Allowlist{}, fmt.Errorf("allowed host %q: %v; write host or host:port", e, err)
+		rest, pattern := strings.CutPrefix(e, "*.")
+		host, port, err := splitAuthority(rest, DefaultPort)
+		if err == nil && pattern {
+			if _, lerr := netip.ParseAddr(host); lerr == nil || !strings.Contains(host, ".") {
+				err = fmt.Errorf("a pattern needs a domain with a dot, such as *.example.com")
+			}
 		}
-		l.entries[Destination{Host: host, Port: port}] = true
+		if err != nil {
+			return Allowlist{}, fmt.Errorf("allowed host %q: %v; write host, host:port or *.domain", e, err)
+		}
+		d := Destination{Host: host, Port: port}
+		if pattern {
+			l.domains[d] = true
+		} else {
+			l.entries[d] = true
+		}
 	}
 	return l, nil
 }
 
-// Lists reports whether d is one of the entries.
+// Lists reports whether an entry names d exactly.
 func (l Allowlist) Lists(d Destination) bool {
 	return l.entries[d]
 }
 
+// Matches reports whether an entry names d exactly or a *.domain entry
+// covers it.
+func (l Allowlist) Matches(d Destination) bool {
+	if l.entries[d] {
+		return true
+	}
+	if _, err := netip.ParseAddr(d.Host); err == nil {
+		return false // literals match as literals only
+	}
+	for i := strings.IndexByte(d.Host, '.'); i >= 0; i = nextDot(d.Host, i) {
+		if l.domains[Destination{Host: d.Host[i+1:], Port: d.Port}] {
+			return true
+		}
+	}
+	return false
+}
+
+// nextDot returns the index of the dot after the one at i, or -1.
+func nextDot(s string, i int) int {
+	j := strings.IndexByte(s[i+1:], '.')
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
+}
+
 // Open is the default policy (JAILRUN_EGRESS=open): any destination,
-// except that a name or literal whose addresses include the host's
-// loopback, a link-local address or the unspecified address is refused
-// unless Allow lists it.
+// except that a name or literal whose addresses include one that is not
+// public (CheckPublic) is refused unless Allow names it exactly. A
+// *.domain entry never lifts that: a name under a listed domain must
+// still resolve to public addresses.
 type Open struct {
 	Allow Allowlist
 }
@@ -105,14 +175,46 @@ type Open struct {
 // Admit lets every name through to its lookup.
 func (Open) Admit(Destination) error { return nil }
 
-// Check refuses d when any of addrs is local to the host and d is not
-// listed.
+// Check refuses d when any of addrs is not public and d is not listed.
 func (p Open) Check(d Destination, addrs []netip.Addr) error {
 	if p.Allow.Lists(d) {
 		return nil
 	}
+	return CheckPublic(d, addrs)
+}
+
+// List is the policy of JAILRUN_EGRESS=list: only the destinations Allow
+// matches, refused in Admit before any lookup otherwise. A destination
+// matched by a *.domain entry only must resolve to public addresses, as
+// under Open.
+type List struct {
+	Allow Allowlist
+}
+
+// Admit refuses a destination Allow does not match.
+func (p List) Admit(d Destination) error {
+	if !p.Allow.Matches(d) {
+		return &Refusal{Dest: d, Reason: "it is not in the egress list (" + EgressKey + "=list)", Unlisted: true}
+	}
+	return nil
+}
+
+// Check lets an exactly listed destination reach any address and holds a
+// pattern's names to public ones.
+func (p List) Check(d Destination, addrs []netip.Addr) error {
+	if p.Allow.Lists(d) {
+		return nil
+	}
+	return CheckPublic(d, addrs)
+}
+
+// CheckPublic refuses d when any of addrs reaches the host itself, its
+// link, a private network or a multicast group: a public name that
+// resolves to 127.0.0.1, 10.0.0.5 or 169.254.169.254 is DNS rebinding or
+// a probe of the user's network.
+func CheckPublic(d Destination, addrs []netip.Addr) error {
 	for _, a := range addrs {
-		if what := hostLocal(a); what != "" {
+		if what := nonPublic(a); what != "" {
 			if lit, err := netip.ParseAddr(d.Host); err == nil && lit == a {
 				return &Refusal{Dest: d, Reason: "it is " + what}
 			}
@@ -129,10 +231,19 @@ var ipv4Compatible = netip.MustParsePrefix("::/96")
 // thisNetwork is 0.0.0.0/8, which Linux treats as this host.
 var thisNetwork = netip.MustParsePrefix("0.0.0.0/8")
 
-// hostLocal names the kind of a that reaches the host itself or its link
-// rather than the network, or returns "". IPv4-mapped and
-// IPv4-compatible IPv6 forms are judged by the IPv4 address they carry.
-func hostLocal(a netip.Addr) string {
+// Ranges that are not the public internet beyond those netip.Addr names:
+// carrier-grade NAT (RFC 6598) and the reserved 240/4, which holds the
+// limited broadcast address.
+var (
+	sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
+	reservedIPv4       = netip.MustParsePrefix("240.0.0.0/4")
+)
+
+// nonPublic names the kind of a that reaches the host itself, its link,
+// a private network or a multicast group rather than the internet, or
+// returns "". IPv4-mapped and IPv4-compatible IPv6 forms are judged by the
+// IPv4 address they carry.
+func nonPublic(a netip.Addr) string {
 	a = a.Unmap()
 	if a.Is6() && ipv4Compatible.Contains(a) && !a.IsUnspecified() && a != netip.IPv6Loopback() {
 		b := a.As16()
@@ -145,6 +256,12 @@ func hostLocal(a netip.Addr) string {
 		return "the unspecified address, which reaches the host"
 	case a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast():
 		return "a link-local address (such as a cloud metadata service)"
+	case a.IsPrivate() || sharedAddressSpace.Contains(a):
+		return "a private network address"
+	case a.IsMulticast():
+		return "a multicast address"
+	case reservedIPv4.Contains(a):
+		return "a reserved or broadcast address"
 	}
 	return ""
 }

@@ -45,7 +45,7 @@ func TestParseDestination(t *testing.T) {
 func TestNewAllowlistRejectsBadEntries(t *testing.T) {
 	for _, e := range []string{"host:port", "host:0", "[::1", "a b", "fe80::1%lo"} {
 		_, err := NewAllowlist(e)
-		if err == nil || !strings.Contains(err.Error(), "host or host:port") {
+		if err == nil || !strings.Contains(err.Error(), "write host, host:port or *.domain") {
 			t.Errorf("NewAllowlist(%q) error = %v, want one that says what to write", e, err)
 		}
 	}
@@ -101,6 +101,21 @@ func TestOpenCheck(t *testing.T) {
 		{"metadata.google.internal:80", addrs("169.254.169.254"), "link-local"},
 		{"[fe80::1]:80", addrs("fe80::1"), "link-local"},
 		{"[::ffff:169.254.169.254]:80", addrs("::ffff:169.254.169.254"), "link-local"},
+		// Private networks, multicast and broadcast are not the internet.
+		{"intranet.example:443", addrs("10.0.0.5"), "resolves to 10.0.0.5, a private network address"},
+		{"172.16.0.1:443", addrs("172.16.0.1"), "it is a private network address"},
+		{"172.31.255.255:443", addrs("172.31.255.255"), "private"},
+		{"192.168.1.1:80", addrs("192.168.1.1"), "private"},
+		{"100.64.0.1:443", addrs("100.64.0.1"), "private"},
+		{"[fd00::1]:443", addrs("fd00::1"), "private"},
+		{"[::ffff:10.0.0.1]:443", addrs("::ffff:10.0.0.1"), "private"},
+		{"239.255.255.250:1900", addrs("239.255.255.250"), "multicast"},
+		{"[ff02::1]:443", addrs("ff02::1"), "link-local"},
+		{"[ff05::1]:443", addrs("ff05::1"), "multicast"},
+		{"255.255.255.255:443", addrs("255.255.255.255"), "broadcast"},
+		// Just outside the private ranges is public.
+		{"172.32.0.1:443", addrs("172.32.0.1"), ""},
+		{"100.128.0.1:443", addrs("100.128.0.1"), ""},
 	} {
 		d, err := ParseDestination(tc.dest, 0)
 		if err != nil {
@@ -128,9 +143,117 @@ func TestOpenCheck(t *testing.T) {
 }
 
 func TestRefusalMessage(t *testing.T) {
-	r := &Refusal{Dest: Destination{Host: "localhost", Port: 8443}, Reason: "it resolves to 127.0.0.1, the host's loopback"}
-	want := "jailrun proxy refused localhost:8443: it resolves to 127.0.0.1, the host's loopback; to allow it, add localhost:8443 to JAILRUN_ALLOW_HOSTS"
-	if got := r.Error(); got != want {
-		t.Errorf("Error() =\n%s\nwant\n%s", got, want)
+	for _, tc := range []struct {
+		r    Refusal
+		want string
+	}{
+		{
+			Refusal{Dest: Destination{Host: "localhost", Port: 8443}, Reason: "it resolves to 127.0.0.1, the host's loopback"},
+			`jailrun proxy refused localhost:8443: it resolves to 127.0.0.1, the host's loopback; to allow it, set JAILRUN_ALLOW_HOSTS="… localhost:8443" in the jailrun config`,
+		},
+		{
+			Refusal{Dest: Destination{Host: "paste.example", Port: 443}, Reason: "it is not in the egress list (JAILRUN_EGRESS=list)", Unlisted: true},
+			`jailrun proxy refused paste.example:443: it is not in the egress list (JAILRUN_EGRESS=list); to allow it, set JAILRUN_ALLOW_HOSTS="… paste.example" in the jailrun config, or JAILRUN_EGRESS=open`,
+		},
+		{
+			Refusal{Dest: Destination{Host: "::1", Port: 443}, Reason: "it is the host's loopback"},
+			`jailrun proxy refused [::1]:443: it is the host's loopback; to allow it, set JAILRUN_ALLOW_HOSTS="… ::1" in the jailrun config`,
+		},
+	} {
+		if got := tc.r.Error(); got != tc.want {
+			t.Errorf("Error() =\n%s\nwant\n%s", got, tc.want)
+		}
+		if got, want := tc.r.Notice(), strings.Replace(tc.want, "jailrun proxy refused", "jailrun: the jail's network refused", 1); got != want {
+			t.Errorf("Notice() =\n%s\nwant\n%s", got, want)
+		}
+	}
+}
+
+func TestAllowlistPatterns(t *testing.T) {
+	allow, err := NewAllowlist("*.Example.COM", "*.internal.test:8443", "api.other.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dest           string
+		matches, lists bool
+	}{
+		{"api.example.com:443", true, false},
+		{"A.B.EXAMPLE.COM.:443", true, false},
+		{"example.com:443", false, false}, // the apex is not a subdomain
+		{"api.example.com:80", false, false},
+		{"evilexample.com:443", false, false},
+		{"example.com.evil.test:443", false, false},
+		{"svc.internal.test:8443", true, false},
+		{"svc.internal.test:443", false, false},
+		{"api.other.test:443", true, true},
+		{"x.api.other.test:443", false, false}, // an exact entry covers no subdomain
+		{"[::1]:443", false, false},
+	} {
+		d, err := ParseDestination(tc.dest, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := allow.Matches(d); got != tc.matches {
+			t.Errorf("Matches(%s) = %v, want %v", d, got, tc.matches)
+		}
+		if got := allow.Lists(d); got != tc.lists {
+			t.Errorf("Lists(%s) = %v, want %v", d, got, tc.lists)
+		}
+	}
+	for _, bad := range []string{"*.com", "*.", "*.*.example.com", "*.10.0.0.1", "x.*.example.com"} {
+		if _, err := NewAllowlist(bad); err == nil || !strings.Contains(err.Error(), "*.domain") {
+			t.Errorf("NewAllowlist(%q) error = %v, want one that says what to write", bad, err)
+		}
+	}
+}
+
+func TestListPolicy(t *testing.T) {
+	allow, err := NewAllowlist("github.com", "ghe.corp.test", "*.githubusercontent.com", "127.0.0.1:8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy := List{Allow: allow}
+	public, private := []netip.Addr{netip.MustParseAddr("140.82.121.4")}, []netip.Addr{netip.MustParseAddr("10.1.2.3")}
+	for _, tc := range []struct {
+		dest     string
+		addrs    []netip.Addr
+		admitted bool
+		refused  string // part of Check's reason, or "" when allowed
+	}{
+		{"github.com:443", public, true, ""},
+		{"GitHub.com:443", private, true, ""}, // listed exactly: any address
+		{"ghe.corp.test:443", private, true, ""},
+		{"raw.githubusercontent.com:443", public, true, ""},
+		{"raw.githubusercontent.com:443", private, true, "resolves to 10.1.2.3, a private network address"},
+		{"127.0.0.1:8080", []netip.Addr{netip.MustParseAddr("127.0.0.1")}, true, ""},
+		{"githubusercontent.com:443", public, false, ""},
+		{"github.com:22", public, false, ""},
+		{"localhost:8080", nil, false, ""},
+		{"api.anthropic.com:443", public, false, ""},
+	} {
+		d, err := ParseDestination(tc.dest, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = policy.Admit(d)
+		if !tc.admitted {
+			var r *Refusal
+			if !errors.As(err, &r) || !r.Unlisted || !strings.Contains(r.Error(), "JAILRUN_EGRESS=open") {
+				t.Errorf("Admit(%s) = %v, want a refusal for not being listed", d, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("Admit(%s) = %v, want admitted", d, err)
+			continue
+		}
+		err = policy.Check(d, tc.addrs)
+		switch {
+		case tc.refused == "" && err != nil:
+			t.Errorf("Check(%s, %v) = %v, want allowed", d, tc.addrs, err)
+		case tc.refused != "" && (err == nil || !strings.Contains(err.Error(), tc.refused)):
+			t.Errorf("Check(%s, %v) = %v, want a refusal saying %q", d, tc.addrs, err, tc.refused)
+		}
 	}
 }

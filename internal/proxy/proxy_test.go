@@ -310,7 +310,7 @@ func TestRefusesHostLocalDestinations(t *testing.T) {
 			resp, body, _, _ := request(t, p, method+" HTTP/1.1\r\nHost: "+dest+"\r\n\r\n")
 			d, _ := ParseDestination(dest, 0)
 			if resp.StatusCode != http.StatusForbidden || !strings.HasPrefix(body, "jailrun proxy refused "+d.String()+": ") ||
-				!strings.HasSuffix(body, "; to allow it, add "+d.String()+" to JAILRUN_ALLOW_HOSTS\n") || strings.Count(body, "\n") != 1 {
+				!strings.HasSuffix(body, "; to allow it, set JAILRUN_ALLOW_HOSTS=\"… "+d.Entry()+"\" in the jailrun config\n") || strings.Count(body, "\n") != 1 {
 				t.Errorf("%s: %s %q, want 403 with one line naming %s and JAILRUN_ALLOW_HOSTS", method, resp.Status, body, d)
 			}
 		}
@@ -339,7 +339,7 @@ func TestDialsTheAddressItChecked(t *testing.T) {
 	target := startCountingTarget(t, "tcp", net.JoinHostPort(public.String(), "0"), 4, []byte("pong"))
 	_, port, _ := net.SplitHostPort(target.addr)
 	resolver := &rebindingResolver{first: public}
-	p := startPath(t, allowing(t), Options{Resolver: resolver})
+	p := startPath(t, onlyAddr{public}, Options{Resolver: resolver})
 	resp, _, c, br := request(t, p, "CONNECT rebind.test:"+port+" HTTP/1.1\r\n\r\nping")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("CONNECT rebind.test: %s", resp.Status)
@@ -368,15 +368,30 @@ func (r *rebindingResolver) LookupNetIP(context.Context, string, string) ([]neti
 	return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
 }
 
-// nonLoopbackAddr is an address of this host on a real interface, which
-// the open policy allows unlisted, or the test is skipped.
+// onlyAddr is a policy that admits every name and refuses every address
+// but one: the address of this host that stands in for a public one.
+type onlyAddr struct{ public netip.Addr }
+
+func (onlyAddr) Admit(Destination) error { return nil }
+
+func (p onlyAddr) Check(d Destination, addrs []netip.Addr) error {
+	for _, a := range addrs {
+		if a != p.public {
+			return &Refusal{Dest: d, Reason: "it resolves to " + a.String()}
+		}
+	}
+	return nil
+}
+
+// nonLoopbackAddr is an address of this host on a real interface, or the
+// test is skipped.
 func nonLoopbackAddr(t testing.TB) netip.Addr {
 	addrs, err := net.InterfaceAddrs()
 	if err != nil {
 		t.Skipf("list interface addresses: %v", err)
 	}
 	for _, a := range addrs {
-		if pfx, err := netip.ParsePrefix(a.String()); err == nil && pfx.Addr().Is4() && hostLocal(pfx.Addr()) == "" {
+		if pfx, err := netip.ParsePrefix(a.String()); err == nil && pfx.Addr().Is4() && !pfx.Addr().IsLoopback() {
 			return pfx.Addr()
 		}
 	}
