@@ -163,7 +163,10 @@ func newWorld(t *testing.T) *world {
 	w.srv.RequireToken("other", w.tokens["github:fine-grained-other"])
 	w.srv.RequireToken("victim", "github_pat_"+rand.Text()+rand.Text()) // nobody has it
 	w.srv.AddRepo(t, "victim", "r")
-	configtest.Write(t, os.Getenv, `GH_HOSTS="github.com `+w.srv.Host+`"`+"\n")
+	// The fine-grained-OWNER convention is github.com's: the test
+	// server's owners get their tokens through routes.
+	configtest.Write(t, os.Getenv, `GH_HOSTS="github.com `+w.srv.Host+`"`+"\n"+
+		`GH_TOKEN_ROUTES="`+w.srv.Host+`/myorg=fine-grained-myorg `+w.srv.Host+`/other=fine-grained-other"`+"\n")
 	for _, owner := range []string{"myorg", "other"} {
 		w.repos[owner] = filepath.Join(w.home, "work-"+owner)
 		gittest.InitWorkRepo(t, w.repos[owner], w.srv.AddRepo(t, owner, "r"))
@@ -535,17 +538,18 @@ func (w *world) attacks() []attack {
 			script: helperInput(w.srv.Host, "myorg/r.git") + " | git-credential-jailrun get",
 			worked: served("github:fine-grained-myorg"),
 		},
-		// GH_TOKEN_NAME picks github.com's default token: the frozen
-		// configuration's is github:classic.
+		// GH_TOKEN_NAME picks github.com's default token, which serves an
+		// owner without a token of its own: the frozen configuration's is
+		// github:classic.
 		attack{
 			name:   "GH_TOKEN_NAME steers the helper",
-			script: helperInput("github.com", "") + " | GH_TOKEN_NAME=steer git-credential-jailrun --session get",
+			script: helperInput("github.com", "nobody/r.git") + " | GH_TOKEN_NAME=steer git-credential-jailrun --session get",
 			worked: served("github:steer"),
 		},
 		attack{
 			name: "XDG_CONFIG_HOME steers the helper",
 			script: `mkdir -p .steer/jailrun && echo GH_TOKEN_NAME=steer > .steer/jailrun/config && ` +
-				helperInput("github.com", "") + ` | XDG_CONFIG_HOME="$PWD/.steer" git-credential-jailrun --session get`,
+				helperInput("github.com", "nobody/r.git") + ` | XDG_CONFIG_HOME="$PWD/.steer" git-credential-jailrun --session get`,
 			worked: served("github:steer"),
 			undo: func(t *testing.T) {
 				if err := os.RemoveAll(filepath.Join(w.repos["myorg"], ".steer")); err != nil {

@@ -15,7 +15,9 @@ import (
 	"time"
 
 	"github.com/jailrun/jailrun/config"
+	"github.com/jailrun/jailrun/internal/audit"
 	"github.com/jailrun/jailrun/internal/broker"
+	"github.com/jailrun/jailrun/internal/egress"
 	"github.com/jailrun/jailrun/internal/fserr"
 	"github.com/jailrun/jailrun/internal/jail"
 	"github.com/jailrun/jailrun/internal/proxy"
@@ -47,13 +49,17 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 	if p.Keyring == nil {
 		kr = noKeyring{}
 	}
-	audit, err := broker.OpenAudit(broker.AuditPath(env.Getenv))
+	// One id for the session's lines in the audit log, the broker's and
+	// the proxy's.
+	sess := audit.Session{ID: audit.SessionID(os.Getpid(), env.Now()), Agent: p.Tag, PID: os.Getpid()}
+	log, err := broker.OpenAudit(broker.AuditPath(env.Getenv))
 	if err != nil {
-		w.warn("the token broker keeps no audit log: %v", err)
+		w.warn("no audit log for this session: %v", err)
 	} else {
-		defer audit.Close()
+		defer log.Close()
 	}
-	b := broker.New(broker.Options{Keyring: kr, Config: p.Config, Route: routing.Token, Audit: auditWriter(audit), Agent: p.Tag, Now: env.Now})
+	b := broker.New(broker.Options{Keyring: kr, Config: p.Config, Route: routing.Token, Audit: auditWriter(log),
+		Agent: p.Tag, Session: sess.ID, Now: env.Now})
 	brokerSocket := filepath.Join(runDir, "broker.sock")
 	if err := b.Start(brokerSocket); err != nil {
 		return 0, fmt.Errorf("cannot start the token broker: %v", err)
@@ -63,11 +69,18 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 		fmt.Fprintf(env.Stderr, "[%s] %s\n", p.Tag, b.Summary())
 	}()
 
-	px, proxySocket, err := startProxy(w, p.Config, env.Getenv, runDir)
+	px, proxySocket, err := startProxy(env, p.Config, agentOf(p.Tag), runDir)
 	if err != nil {
 		return 0, err
 	}
-	defer px.Close()
+	defer func() {
+		px.Close() // waits for the tunnels, so that their counts are whole
+		if log != nil {
+			if err := audit.WriteEgress(log, sess, env.Now(), px.Traffic(), px.Refusals()); err != nil {
+				w.warn("the audit log misses the session's traffic: %v", err)
+			}
+		}
+	}()
 
 	cwd, err := env.Getwd()
 	if err != nil {
@@ -91,11 +104,11 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 		Argv:    append([]string{self, InitCommand, p.Path}, p.Argv...),
 		Dir:     cwd,
 		Env:     session.JailEnviron(p.Env, jail.BrokerSocket, loc.Toplevel),
-		Write:   append(append(write, p.GHConfigDir), paths(env.Getenv, "JAILRUN_ALLOW_WRITE")...),
+		Write:   append(append(write, p.GHConfigDir), p.Config.AllowWrite...),
 		Visible: []string{self, filepath.Dir(self), p.Path},
 		// The session's environment no longer names the caller's ssh
 		// agent: its socket is found in the caller's.
-		DenyRead: append(paths(env.Getenv, "JAILRUN_DENY_READ"), jail.SocketMasks(env.Getenv)...),
+		DenyRead: append(p.Config.DenyRead, jail.SocketMasks(env.Getenv)...),
 		Sockets:  []jail.Socket{{Host: brokerSocket, Jail: jail.BrokerSocket}, {Host: proxySocket, Jail: jail.ProxySocket}},
 	})
 	if err != nil {
@@ -140,13 +153,17 @@ func makeAgentState(agent, home string) error {
 	return errors.Join(err, f.Close())
 }
 
-// startProxy starts jailrun's proxy on a socket in dir: the jail's only
-// way out. It refuses the host's own addresses except GitHub hosts and
-// JAILRUN_ALLOW_HOSTS, and says once per destination what it refused.
-func startProxy(w *starter, cfg config.Config, getenv func(string) string, dir string) (*proxy.Server, string, error) {
-	allow, err := proxy.NewAllowlist(append(append([]string(nil), cfg.Hosts...), strings.Fields(getenv(proxy.AllowKey))...)...)
+// startProxy starts jailrun's proxy on a socket in dir, the jail's only
+// way out, with the egress policy of cfg for agent; it says once per
+// destination what it refused.
+func startProxy(env *Env, cfg config.Config, agent, dir string) (*proxy.Server, string, error) {
+	mode := cfg.Egress
+	if mode == "" {
+		mode = config.EgressOpen // the config did not load: its defaults
+	}
+	policy, err := egress.Policy(mode, cfg.Hosts, cfg.AllowHosts, agent)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %v", proxy.AllowKey, err)
+		return nil, "", err
 	}
 	path := filepath.Join(dir, "proxy.sock")
 	l, err := net.Listen("unix", path)
@@ -154,10 +171,10 @@ func startProxy(w *starter, cfg config.Config, getenv func(string) string, dir s
 		return nil, "", fmt.Errorf("cannot start the jail's proxy: %v", err)
 	}
 	var mu sync.Mutex
-	px := proxy.New(proxy.Open{Allow: allow}, proxy.Options{Refused: func(r *proxy.Refusal) {
+	px := proxy.New(policy, proxy.Options{Refused: func(r *proxy.Refusal) {
 		mu.Lock()
 		defer mu.Unlock()
-		w.note("proxy: %v", r)
+		fmt.Fprintln(env.Stderr, r.Notice())
 	}})
 	go px.Serve(l)
 	return px, path, nil
@@ -173,19 +190,6 @@ func agentOf(tag string) string {
 		return tag
 	}
 	return "run"
-}
-
-// paths reads a list of paths from the variable key: separated by spaces
-// or colons, "~/" standing for HOME.
-func paths(getenv func(string) string, key string) []string {
-	var out []string
-	for _, p := range strings.FieldsFunc(getenv(key), func(r rune) bool { return r == ' ' || r == ':' }) {
-		if rest, ok := strings.CutPrefix(p, "~/"); ok {
-			p = filepath.Join(getenv("HOME"), rest)
-		}
-		out = append(out, p)
-	}
-	return out
 }
 
 // noKeyring stands for a keyring that did not open: the broker refuses
