@@ -120,6 +120,11 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 	}
 	defer cmd.Close()
 	w.jailed(write[0])
+	if agentOf(p.Tag) == "claude" {
+		if note := claudeSandboxNote(home); note != "" {
+			w.note("%s", note)
+		}
+	}
 	c := cmd.Cmd(context.Background())
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
 	return supervise.Outside(c, func() (int, error) { return cmd.ChildPID(startTimeout) })

@@ -1,0 +1,31 @@
+package launch
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+)
+
+// claudeSandboxNote returns the start-line note for Claude Code's own
+// sandbox (Anthropic's sandbox-runtime, bubblewrap inside), or "" when none
+// is needed. Inside the jail a nested bubblewrap cannot mount a new /proc,
+// so the sandbox starts only in its weaker nested mode; the jail confines
+// Claude Code either way. The settings are read from home's
+// .claude/settings.json, the file /sandbox writes.
+func claudeSandboxNote(home string) string {
+	data, err := os.ReadFile(filepath.Join(home, ".claude", "settings.json"))
+	if err != nil {
+		return ""
+	}
+	var s struct {
+		Sandbox struct {
+			Enabled                   bool `json:"enabled"`
+			EnableWeakerNestedSandbox bool `json:"enableWeakerNestedSandbox"`
+		} `json:"sandbox"`
+	}
+	if json.Unmarshal(data, &s) != nil || !s.Sandbox.Enabled || s.Sandbox.EnableWeakerNestedSandbox {
+		return ""
+	}
+	return `NOTE: Claude Code's own sandbox cannot start inside the jail, which confines Claude Code anyway; ` +
+		`to keep both, add "enableWeakerNestedSandbox": true under "sandbox" in ~/.claude/settings.json`
+}
