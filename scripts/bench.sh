@@ -13,7 +13,13 @@
 #                                   contrib source git ships), secret-tool
 #                                   lookup, git credential-store (the floor),
 #                                   gh auth git-credential
-#   jailrun run -- true          vs secret-tool lookup + true
+#   jailrun run -- true          vs secret-tool lookup + true (unjailed)
+#   jailed jailrun run -- true   vs sandbox-runtime's `srt true` (when srt is
+#                                   on PATH: npm i -g @anthropic-ai/sandbox-runtime)
+#                                   and vs unjailed run + a bare bwrap
+#   git-credential-jailrun get   inside the jail (through the token broker)
+#                                   vs git-credential-libsecret get outside
+#   the supervisor's memory      VmRSS of jailrun while a jailed agent runs
 #   get and jailrun token list   big keyring vs small keyring
 #   gnome-keyring's own time     each call's median time from call to
 #                                   answer, as the bus saw it, in 30 lookups
@@ -128,6 +134,10 @@ if [ "${1:-}" = --inside ]; then
 	(cd notrepo && in_keyring small ../jailrun run -- sh -c '[ -n "$GH_TOKEN" ]') 2>/dev/null
 
 	s=$(envs small) b=$(envs big) lookup="secret-tool lookup service jailrun:github:classic account $USER"
+	srt='srt true'
+	command -v srt >/dev/null || srt=/bin/true # no sandbox-runtime: its row and ratio say so
+	srt_note=""
+	command -v srt >/dev/null || srt_note=" (not installed: timed /bin/true)"
 	commands=(
 		'get routed' "$s ./git-credential-jailrun get <github.req"
 		'get plain' "$s ./git-credential-jailrun get <plain.req"
@@ -137,7 +147,10 @@ if [ "${1:-}" = --inside ]; then
 		'secret-tool' "$s $lookup"
 		'credential-store' 'git credential-store --file store.creds get <plain.req'
 		'gh' "$s gh auth git-credential get <gh.req"
-		'run' "cd notrepo && $s ../jailrun run -- true"
+		'run' "cd notrepo && $s JAILRUN_JAIL=off ../jailrun run -- true"
+		'run jailed' "cd notrepo && $s JAILRUN_JAIL=on ../jailrun run -- true"
+		'bwrap' 'bwrap --ro-bind / / --unshare-net true'
+		'srt' "$srt"
 		'secret-tool+true' "$s $lookup >/dev/null && /bin/true"
 		'list' "$s ./jailrun token list"
 		'get routed big' "$b ./git-credential-jailrun get <github.req"
@@ -148,11 +161,20 @@ if [ "${1:-}" = --inside ]; then
 	for ((i = 0; i < ${#commands[@]}; i += 2)); do
 		args+=(-n "${commands[i]}" "${commands[i + 1]}")
 	done
+	# The helper inside a jail asks the broker: timed by hyperfine run in
+	# the jail itself, once the jail is up.
+	(cd notrepo && in_keyring small JAILRUN_JAIL=on ../jailrun run -- hyperfine --style none --warmup 3 --runs "$runs" \
+		--export-json inside.json -n 'get in jail' '../git-credential-jailrun --session get <../github.req') >/dev/null 2>>hyperfine.log
+	# The supervisor's memory while the jailed program runs.
+	(cd notrepo && in_keyring small JAILRUN_JAIL=on ../jailrun run -- sleep 2) 2>/dev/null &
+	sleep 1
+	supervisor_rss=$(grep -h VmRSS "/proc/$!/status" | awk '{print $2 / 1024 " MiB"}')
+	wait
 	echo "bench: timing, $rounds rounds of $per_round runs per command" >&2
 	for round in $(seq $rounds); do
 		hyperfine --style none --warmup 3 --runs "$per_round" --export-json "times-$round.json" "${args[@]}" >/dev/null 2>>hyperfine.log
 	done
-	jq -rs --arg gh_note "$gh_note" --arg machine "$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r)" '
+	jq -rs --arg gh_note "$gh_note" --arg srt_note "$srt_note" --arg rss "$supervisor_rss" --arg machine "$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r)" '
 		def median: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 		def ms: . * 1e5 | round / 100 | tostring | . + " ms";
 		def x: . * 100 | round / 100 | tostring | . + "×";
@@ -171,7 +193,12 @@ if [ "${1:-}" = --inside ]; then
 		row("secret-tool"; "secret-tool lookup"),
 		row("credential-store"; "git credential-store get (plain file, the floor)"),
 		row("gh"; "gh auth git-credential get\($gh_note)"),
-		row("run"; "jailrun run -- true"),
+		row("run"; "jailrun run -- true (JAILRUN_JAIL=off)"),
+		row("run jailed"; "jailrun run -- true, jailed"),
+		row("bwrap"; "bwrap --ro-bind / / --unshare-net true"),
+		row("srt"; "srt true (sandbox-runtime)\($srt_note)"),
+		row("get in jail"; "git-credential-jailrun get in the jail (broker)"),
+		"supervisor VmRSS while the jailed program runs\t\($rss)",
 		row("secret-tool+true"; "secret-tool lookup && true"),
 		row("list"; "jailrun token list (50 tokens)"),
 		row("get routed big"; "get routed, + 1000 other items"),
@@ -185,10 +212,13 @@ if [ "${1:-}" = --inside ]; then
 		ratio("credential-store"; "libsecret"; "credential-store / libsecret"; ""),
 		ratio("gh"; "libsecret"; "gh / libsecret"; ""),
 		ratio("run"; "secret-tool+true"; "run -- true / (secret-tool lookup && true)"; "≤ 0.6×"),
+		ratio("run jailed"; "srt"; "jailed run -- true / srt true"; "≤ 0.1×"),
+		"jailed run / (unjailed run + bwrap)\t\($m["run jailed"] / ($m["run"] + $m["bwrap"]) | x)\t≤ 1.5×\t\(if $m["run jailed"] / ($m["run"] + $m["bwrap"]) <= 1.5 then "met" else "MISSED" end)",
+		ratio("get in jail"; "libsecret"; "get in jail / libsecret"; "≤ 0.25×"),
 		ratio("get routed big"; "get routed"; "get routed: big / small keyring"; "≤ 1.2×"),
 		ratio("get plain big"; "get plain"; "get plain: big / small keyring"; "≤ 1.2×"),
 		ratio("list big"; "list"; "token list: big / small keyring"; "≤ 1.5×")
-	' times-*.json | column -t -L -s $'\t'
+	' times-*.json notrepo/inside.json | column -t -L -s $'\t'
 
 	# keyring_times CMD: runs the shell command CMD 30 times on the small
 	# keyring with dbus-monitor watching, and prints each call's median time.
@@ -219,9 +249,9 @@ if ! command -v hyperfine >/dev/null; then
 	echo "bench: installing hyperfine" >&2
 	sudo apt-get install -y hyperfine >&2
 fi
-for tool in go gcc make pkg-config jq column dbus-daemon dbus-monitor gnome-keyring-daemon secret-tool git gh; do
+for tool in go gcc make pkg-config jq column dbus-daemon dbus-monitor gnome-keyring-daemon secret-tool git gh bwrap; do
 	command -v "$tool" >/dev/null || {
-		echo "bench: $tool not found; sudo apt install golang gcc make pkg-config jq bsdextrautils dbus gnome-keyring libsecret-tools git gh" >&2
+		echo "bench: $tool not found; sudo apt install golang gcc make pkg-config jq bsdextrautils dbus gnome-keyring libsecret-tools git gh bubblewrap" >&2
 		exit 1
 	}
 done
