@@ -1,0 +1,36 @@
+//go:build linux
+
+package escape_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// startLines matches the line every launch writes about the jail.
+var startLines = regexp.MustCompile(`(?m)^\[[^]\n]*\] (jailed|NOT jailed): `)
+
+// TestNesting checks that a jailrun started in the jail finds the broker
+// and uses the jail it is in, even with the session's marker variable
+// removed, and that the keyring commands there say it is out of reach.
+// Unjailed, the same inner launch sets up a session of its own, so the
+// first check can fail.
+func TestNesting(t *testing.T) {
+	w := newWorld(t)
+	inner := `env -u _CREDENTIAL_GUARD_SANDBOXED jailrun run -- sh -c 'echo inner-ran'`
+	for mode, want := range map[string]int{jailed: 1, unjailed: 2} {
+		r := w.run(mode, w.repos["myorg"], inner)
+		if got := len(startLines.FindAllString(r.stderr, -1)); r.code != 0 || !strings.Contains(r.stdout, "inner-ran") || got != want {
+			t.Errorf("JAILRUN_JAIL=%s: a nested launch wrote %d jail lines, want %d (exit %d); stderr:\n%s", mode, got, want, r.code, w.redact(r.stderr))
+		}
+	}
+
+	r := w.run(jailed, w.repos["myorg"], "jailrun token list")
+	if r.code != 1 || !strings.Contains(r.stderr, "out of reach inside jailrun's jail") {
+		t.Errorf("jailrun token list in the jail: exit %d; stderr:\n%s", r.code, w.redact(r.stderr))
+	}
+	if r := w.run(unjailed, w.repos["myorg"], "jailrun token list"); r.code != 0 || !strings.Contains(r.stdout, "github:fine-grained-myorg") {
+		t.Errorf("jailrun token list unjailed: exit %d; stdout %q", r.code, r.stdout)
+	}
+}
