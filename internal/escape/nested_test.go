@@ -3,6 +3,8 @@
 package escape_test
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -32,5 +34,38 @@ func TestNesting(t *testing.T) {
 	}
 	if r := w.run(unjailed, w.repos["myorg"], "jailrun token list"); r.code != 0 || !strings.Contains(r.stdout, "github:fine-grained-myorg") {
 		t.Errorf("jailrun token list unjailed: exit %d; stdout %q", r.code, r.stdout)
+	}
+}
+
+// TestJailDoesNotStart runs jailrun with a bwrap that cannot set a jail up,
+// as on a machine whose kernel refuses user namespaces: by default the
+// program runs with a NOT jailed line that says why; JAILRUN_JAIL=on stops
+// before running it. The real bwrap starts the jail, so the checks can fail.
+func TestJailDoesNotStart(t *testing.T) {
+	w := newWorld(t)
+	broken := t.TempDir()
+	script := "#!/bin/sh\necho 'bwrap: setting up uid map: Permission denied' >&2\nexit 1\n"
+	if err := os.WriteFile(filepath.Join(broken, "bwrap"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := "PATH=" + broken + string(filepath.ListSeparator) + os.Getenv("PATH")
+	for _, env := range w.env {
+		if p, ok := strings.CutPrefix(env, "PATH="); ok {
+			path = "PATH=" + broken + string(filepath.ListSeparator) + p
+		}
+	}
+	const agent = "echo agent-ran"
+	r := w.run(unjailed, w.repos["myorg"], agent, "JAILRUN_JAIL=auto", path)
+	if r.code != 0 || r.stdout != "agent-ran\n" || !strings.Contains(r.stderr, "] NOT jailed: bwrap cannot start a sandbox") ||
+		strings.Contains(r.stderr, "] jailed") {
+		t.Errorf("JAILRUN_JAIL=auto with a broken bwrap: exit %d, stdout %q; stderr:\n%s", r.code, r.stdout, w.redact(r.stderr))
+	}
+	r = w.run(unjailed, w.repos["myorg"], agent, "JAILRUN_JAIL=on", path)
+	if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "cannot start the jail (JAILRUN_JAIL=on)") ||
+		strings.Contains(r.stderr, "] jailed") {
+		t.Errorf("JAILRUN_JAIL=on with a broken bwrap: exit %d, stdout %q; stderr:\n%s", r.code, r.stdout, w.redact(r.stderr))
+	}
+	if r := w.run(jailed, w.repos["myorg"], agent); r.code != 0 || r.stdout != "agent-ran\n" {
+		t.Errorf("with the real bwrap: exit %d, stdout %q", r.code, r.stdout)
 	}
 }

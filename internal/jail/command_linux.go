@@ -23,7 +23,7 @@ type Command struct {
 	Path       string     // bwrap's path
 	Args       []string   // bwrap's argv: "bwrap --args 3 --" and the policy's Argv
 	Env        []string   // the environment bwrap passes to the jail's first process
-	ExtraFiles []*os.File // the child's descriptors 3, 4 and 5
+	ExtraFiles []*os.File // the child's descriptors 3, 4 and 5, and InitFD once passed
 
 	info *os.File // read end of the --info-fd pipe
 }
@@ -63,6 +63,19 @@ func Build(p Policy) (*Command, error) {
 	c.ExtraFiles = append(c.ExtraFiles, infoWrite)
 	c.Args = append([]string{"bwrap", "--args", strconv.Itoa(argsFD), "--"}, p.Argv...)
 	return c, nil
+}
+
+// InitFD is the descriptor on which the jail's first process finds the file
+// PassToInit hands it, after bwrap's own three.
+const InitFD = 6
+
+// PassToInit hands f to the jail's first process as descriptor InitFD; the
+// parent's copy is closed with the others once the jail has started.
+func (c *Command) PassToInit(f *os.File) {
+	if len(c.ExtraFiles) != InitFD-3 {
+		panic("jail: PassToInit called twice")
+	}
+	c.ExtraFiles = append(c.ExtraFiles, f)
 }
 
 // Cmd returns an exec.Cmd for c, with the standard streams unset.

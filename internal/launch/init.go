@@ -16,6 +16,22 @@ import (
 // process: jailrun _jail-init PATH ARGV0 ARGS…
 const InitCommand = "_jail-init"
 
+// openGate tells the supervisor on the gate it passed (descriptor
+// jail.InitFD) that the jail runs, and waits until it may start the agent.
+// The gate is closed then: the agent does not inherit it.
+func openGate() error {
+	gate := os.NewFile(jail.InitFD, "jailrun-init-gate")
+	defer gate.Close()
+	b := []byte{1}
+	if _, err := gate.Write(b); err != nil {
+		return fmt.Errorf("the jail's supervisor is gone: %v", err)
+	}
+	if _, err := gate.Read(b); err != nil {
+		return fmt.Errorf("the jail's supervisor is gone: %v", err)
+	}
+	return nil
+}
+
 // Init runs inside the jail as its first process (pid 1): it starts the
 // relay that carries the jail's connections to jailrun's proxy, runs the
 // program at args[0] with argv args[1:] and the proxy variables set, and
@@ -31,6 +47,10 @@ func Init(args []string, stderr io.Writer) int {
 		return 1
 	}
 	go r.Serve()
+	if err := openGate(); err != nil {
+		fmt.Fprintf(stderr, "jailrun: %v\n", err)
+		return 1
+	}
 	env := session.ProxyEnviron(os.Environ(), "http://127.0.0.1:"+strconv.Itoa(r.Port()))
 	status, err := supervise.Init(args[0], args[1:], env)
 	if err != nil {

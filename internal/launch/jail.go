@@ -2,6 +2,7 @@ package launch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/jailrun/jailrun/internal/broker"
 	"github.com/jailrun/jailrun/internal/jail"
+	"github.com/jailrun/jailrun/internal/supervise"
 	"github.com/jailrun/jailrun/session"
 )
 
@@ -38,12 +40,9 @@ func ParseJailMode(s string) (JailMode, error) {
 }
 
 // Launch prepares program with args (see Prepare) and runs it, jailed as
-// mode says. Whether bubblewrap works is probed meanwhile.
+// mode says. Only a jail that does not start costs a probe: it says why,
+// and with JailAuto the program then runs unjailed.
 func Launch(env *Env, mode JailMode, tag, program string, args []string) (int, error) {
-	probed := make(chan error, 1)
-	if mode != JailOff && !InJail(env.Getenv) {
-		go func() { probed <- probeJail(context.Background()) }()
-	}
 	plan, err := Prepare(env, tag, program, args)
 	if err != nil {
 		return 0, err
@@ -56,14 +55,19 @@ func Launch(env *Env, mode JailMode, tag, program string, args []string) (int, e
 		w.notJailed("turned off (" + JailVar + "=off or --no-jail)")
 		return plan.Run(env)
 	}
-	if err := <-probed; err != nil {
-		if mode == JailOn {
-			return 0, fmt.Errorf("cannot start the jail (%s=on): %v", JailVar, err)
-		}
-		w.notJailed(err.Error())
-		return plan.Run(env)
+	status, err := plan.RunJailed(env)
+	if !errors.Is(err, supervise.ErrNotStarted) {
+		return status, err
 	}
-	return plan.RunJailed(env)
+	why := probeJail(context.Background())
+	if why == nil { // bubblewrap works here, but not with this jail
+		why = fmt.Errorf("%v; bubblewrap said why above: please report it", err)
+	}
+	if mode == JailOn {
+		return 0, fmt.Errorf("cannot start the jail (%s=on): %v", JailVar, why)
+	}
+	w.notJailed(why.Error())
+	return plan.Run(env)
 }
 
 // InJail reports whether this process runs in a jailrun jail: a broker of

@@ -64,9 +64,12 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 	if err := b.Start(brokerSocket); err != nil {
 		return 0, fmt.Errorf("cannot start the token broker: %v", err)
 	}
+	started := false // the agent ran: its session has a summary
 	defer func() {
 		b.Close()
-		fmt.Fprintf(env.Stderr, "[%s] %s\n", p.Tag, b.Summary())
+		if started {
+			fmt.Fprintf(env.Stderr, "[%s] %s\n", p.Tag, b.Summary())
+		}
 	}()
 
 	px, proxySocket, err := startProxy(env, p.Config, agentOf(p.Tag), runDir)
@@ -116,18 +119,72 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 	}
 	cmd, err := jail.Build(policy)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("%w: %v", supervise.ErrNotStarted, err)
 	}
 	defer cmd.Close()
-	w.jailed(write[0])
-	if agentOf(p.Tag) == "claude" {
-		if note := claudeSandboxNote(home); note != "" {
-			w.note("%s", note)
-		}
+	gate, initGate, err := gatePair()
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", supervise.ErrNotStarted, err)
 	}
+	defer gate.Close()
+	cmd.PassToInit(initGate)
 	c := cmd.Cmd(context.Background())
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
-	return supervise.Outside(c, func() (int, error) { return cmd.ChildPID(startTimeout) })
+	status, err := supervise.Outside(c, func() (int, error) {
+		pid, err := cmd.ChildPID(startTimeout)
+		if err != nil {
+			return 0, err
+		}
+		// The jail is set up and its init runs: only now is it true to
+		// say so, and the agent starts once it has been said.
+		if err := awaitInit(gate); err != nil {
+			return 0, err
+		}
+		started = true
+		w.jailed(write[0])
+		if agentOf(p.Tag) == "claude" {
+			if note := claudeSandboxNote(home); note != "" {
+				w.note("%s", note)
+			}
+		}
+		return pid, releaseInit(gate)
+	})
+	return status, err
+}
+
+// gatePair returns the two ends of the gate between the supervisor and the
+// jail's init: the init says on it that it runs, and waits there until the
+// start lines are written.
+func gatePair() (supervisor net.Conn, init *os.File, err error) {
+	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot make the jail's start gate: %v", err)
+	}
+	f := os.NewFile(uintptr(fds[0]), "jailrun-gate")
+	defer f.Close()
+	if supervisor, err = net.FileConn(f); err != nil {
+		syscall.Close(fds[1])
+		return nil, nil, fmt.Errorf("cannot make the jail's start gate: %v", err)
+	}
+	return supervisor, os.NewFile(uintptr(fds[1]), "jailrun-init-gate"), nil
+}
+
+// awaitInit waits for the init to say on gate that it runs; bubblewrap
+// failing to set the jail up closes the gate instead.
+func awaitInit(gate net.Conn) error {
+	if err := gate.SetReadDeadline(time.Now().Add(startTimeout)); err != nil {
+		return err
+	}
+	if _, err := gate.Read(make([]byte, 1)); err != nil {
+		return fmt.Errorf("the jail's init did not start: %v", err)
+	}
+	return nil
+}
+
+// releaseInit lets the init start the agent.
+func releaseInit(gate net.Conn) error {
+	_, err := gate.Write([]byte{1})
+	return err
 }
 
 // makeAgentState creates the agent's own state directories in home that do

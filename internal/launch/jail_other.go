@@ -5,6 +5,9 @@ package launch
 import (
 	"context"
 	"errors"
+	"fmt"
+
+	"github.com/jailrun/jailrun/internal/supervise"
 )
 
 // errNoJailHere is why nothing is jailed on this system yet.
@@ -12,5 +15,7 @@ var errNoJailHere = errors.New("jailrun's jail runs on Linux only for now; run t
 
 func probeJail(context.Context) error { return errNoJailHere }
 
-// RunJailed cannot run anything here: probeJail keeps Launch from calling it.
-func (p *Plan) RunJailed(*Env) (int, error) { return 0, errNoJailHere }
+// RunJailed cannot run anything here; Launch then asks probeJail why.
+func (p *Plan) RunJailed(*Env) (int, error) {
+	return 0, fmt.Errorf("%w: %v", supervise.ErrNotStarted, errNoJailHere)
+}

@@ -63,10 +63,14 @@ func fromTerminal(sig os.Signal) bool {
 	return false
 }
 
+// ErrNotStarted reports that the jail's first process never started:
+// bubblewrap could not set the jail up, and said why on stderr.
+var ErrNotStarted = errors.New("the jail did not start")
+
 // Outside starts cmd, which runs bubblewrap, and waits for it. Signals are
-// passed on to the jail's init, whose host pid initPid returns once cmd
-// has started (until then, and when it fails, to bubblewrap itself). It
-// returns the jail's exit status.
+// passed on to the jail's init, whose host pid initPid returns once it has
+// started (until then, to bubblewrap itself). It returns the jail's exit
+// status, or an error wrapping ErrNotStarted when initPid failed.
 func Outside(cmd *exec.Cmd, initPid func() (int, error)) (int, error) {
 	signal.Ignore(terminalSignals...) // bubblewrap inherits this
 	err := cmd.Start()
@@ -74,21 +78,29 @@ func Outside(cmd *exec.Cmd, initPid func() (int, error)) (int, error) {
 	signal.Notify(sigs, forwarded...)
 	defer signal.Stop(sigs)
 	if err != nil {
-		return 0, fmt.Errorf("cannot start bubblewrap: %v", err)
+		return 0, fmt.Errorf("%w: cannot start bubblewrap: %v", ErrNotStarted, err)
 	}
 	target := cmd.Process.Pid
-	pids := make(chan int, 1)
+	type started struct {
+		pid int
+		err error
+	}
+	pids := make(chan started, 1)
 	go func() {
-		pid, _ := initPid() // bubblewrap says on stderr why it failed
-		pids <- pid
+		pid, err := initPid()
+		pids <- started{pid, err}
 	}()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	for {
+	var startErr error
+	for known := false; ; {
 		select {
-		case pid := <-pids:
-			if pid > 0 {
-				target = pid
+		case s := <-pids:
+			known = true
+			if startErr = s.err; s.err != nil {
+				_ = cmd.Process.Kill() // whatever bubblewrap set up never runs the agent
+			} else {
+				target = s.pid
 			}
 		case sig := <-sigs:
 			if fromTerminal(sig) {
@@ -99,6 +111,13 @@ func Outside(cmd *exec.Cmd, initPid func() (int, error)) (int, error) {
 			}
 			_ = syscall.Kill(target, sig.(syscall.Signal))
 		case err := <-done:
+			if !known { // bubblewrap has ended: initPid is about to say how
+				s := <-pids
+				startErr = s.err
+			}
+			if startErr != nil {
+				return 0, fmt.Errorf("%w: %v", ErrNotStarted, startErr)
+			}
 			var exit *exec.ExitError
 			switch {
 			case err == nil:
