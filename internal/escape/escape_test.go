@@ -306,7 +306,9 @@ func (w *world) run(mode, dir, script string, extra ...string) result {
 	cmd.Env = append(append(slices.Clip(w.env), "JAILRUN_JAIL="+mode), extra...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: w.cred}
+	// A process group of its own: an attack on jailrun's group (kill 0)
+	// must not reach the test.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: w.cred, Setpgid: true}
 	err := cmd.Run()
 	var exit *exec.ExitError
 	r := result{stdout: stdout.String(), stderr: stderr.String()}
@@ -512,6 +514,10 @@ func (w *world) attacks() []attack {
 		attack{name: "tcp: a host loopback port no config lists", script: "attack tcp " + w.tcpAddr},
 		attack{name: "seccomp: TIOCSTI", script: "attack tiocsti"},
 		attack{name: "seccomp: keyctl", script: "attack keyctl"},
+		// kill(0) signals the caller's process group, jailrun's supervisor
+		// included: killed, it writes no summary and no egress audit.
+		attack{name: "seccomp: kill 0 ends jailrun's supervisor", script: "kill -KILL 0; exit 3",
+			worked: func(r result) bool { return r.code == -1 }},
 	)
 	if w.srv == nil {
 		return attacks
