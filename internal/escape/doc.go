@@ -4,7 +4,8 @@
 // attacks reach for the keyring (secret-tool and a raw D-Bus client, over
 // the bus's path and abstract sockets), every masked credential file,
 // sockets and processes outside, the user's shell and git configuration,
-// git's own credential stores, the plain helper, the broker's configuration
+// the repository's git config and hooks (which git runs outside the jail
+// later), git's own credential stores, the plain helper, the broker's configuration
 // and the host's loopback; the seccomp filter's calls are tried too. Beside
 // them, what must keep working in the jail: pushes of two owners through
 // the proxy and the broker, gh through the shim, a commit, the audit log.

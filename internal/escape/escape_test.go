@@ -306,7 +306,9 @@ func (w *world) run(mode, dir, script string, extra ...string) result {
 	cmd.Env = append(append(slices.Clip(w.env), "JAILRUN_JAIL="+mode), extra...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: w.cred}
+	// A process group of its own: an attack on jailrun's group (kill 0)
+	// must not reach the test.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: w.cred, Setpgid: true}
 	err := cmd.Run()
 	var exit *exec.ExitError
 	r := result{stdout: stdout.String(), stderr: stderr.String()}
@@ -509,9 +511,21 @@ func (w *world) attacks() []attack {
 		attack{name: "proc: a token in an outside process's environ", script: "attack proc-environ " + strconv.Itoa(w.outsidePID) + " " + planted},
 		attack{name: "write ~/.bashrc", script: `attack write "$HOME/.bashrc"`, undo: restore(".bashrc", "")},
 		attack{name: "write ~/.gitconfig", script: `attack write "$HOME/.gitconfig"`, undo: restore(".gitconfig", "\n")},
+		// What git runs from the repository's git directory runs outside
+		// the jail on the user's next git command there.
+		attack{name: "git dir: core.fsmonitor in the repository's config", script: `git config core.fsmonitor 'echo escaped'`,
+			undo: w.undoInRepo("git", "config", "--unset-all", "core.fsmonitor")},
+		attack{name: "git dir: a hook", script: `attack write .git/hooks/post-checkout`,
+			undo: w.undoInRepo("rm", "-f", ".git/hooks/post-checkout")},
+		attack{name: "git dir: rename .git, to put another in its place", script: `mv .git .git-moved && mv .git-moved .git`,
+			undo: w.undoInRepo("sh", "-c", "test ! -d .git-moved || mv .git-moved .git")},
 		attack{name: "tcp: a host loopback port no config lists", script: "attack tcp " + w.tcpAddr},
 		attack{name: "seccomp: TIOCSTI", script: "attack tiocsti"},
 		attack{name: "seccomp: keyctl", script: "attack keyctl"},
+		// kill(0) signals the caller's process group, jailrun's supervisor
+		// included: killed, it writes no summary and no egress audit.
+		attack{name: "seccomp: kill 0 ends jailrun's supervisor", script: "kill -KILL 0; exit 3",
+			worked: func(r result) bool { return r.code == -1 }},
 	)
 	if w.srv == nil {
 		return attacks
@@ -559,6 +573,19 @@ func (w *world) attacks() []attack {
 		},
 	)
 	return attacks
+}
+
+// undoInRepo returns an undo that runs a command in myorg's work tree; a
+// failure leaves the world broken for the next cases, so it is fatal.
+func (w *world) undoInRepo(name string, args ...string) func(t *testing.T) {
+	return func(t *testing.T) {
+		cmd := exec.Command(name, args...)
+		cmd.Dir = w.repos["myorg"]
+		cmd.Env = w.env
+		if out, err := cmd.CombinedOutput(); err != nil && cmd.ProcessState.ExitCode() != 5 { // 5: git config --unset of nothing
+			t.Fatalf("undo %s %q: %v\n%s", name, args, err, out)
+		}
+	}
 }
 
 // work is what must keep working in the jail; unjailed too unless jailedOnly.

@@ -40,7 +40,11 @@ const (
 //     bound read-write; each p.Visible that a private tmpfs would hide is
 //     bound back read-only (one that is shown already is left out, so it
 //     never makes part of a writable tree read-only). For one path, a
-//     write beats visible beats private.
+//     write beats visible beats private. Each p.ReadOnly is bound back
+//     read-only, and its directory bound read-write on itself first: a
+//     mount point cannot be renamed or removed, so nothing in the jail
+//     puts another directory (another .git, with another config) in its
+//     place. A pin or a read-only path beats every other layer.
 //  5. Masks, which beat every layer: a directory becomes an empty tmpfs
 //     remounted read-only, anything else is covered by /dev/null. A mask
 //     that a private tmpfs hides already is left out, which also keeps
@@ -71,6 +75,10 @@ func Args(p Policy) ([]string, error) {
 		case l.kind == write && (outer == nil || outer.kind != write):
 			args = append(args, "--bind", l.path, l.path)
 		case l.kind == visible && outer != nil && outer.kind == private:
+			args = append(args, "--ro-bind", l.path, l.path)
+		case l.kind == pinned:
+			args = append(args, "--bind", l.path, l.path)
+		case l.kind == readOnly:
 			args = append(args, "--ro-bind", l.path, l.path)
 		}
 	}
@@ -124,6 +132,8 @@ const (
 	private layerKind = iota
 	visible
 	write
+	pinned   // a directory holding a ReadOnly path, bound read-write on itself
+	readOnly // a ReadOnly path
 )
 
 type layer struct {
@@ -131,17 +141,21 @@ type layer struct {
 	kind layerKind
 }
 
-// sortedLayers returns /tmp, p.Private, p.Write and p.Visible in mount
-// order: a path before the paths inside it.
+// sortedLayers returns /tmp, p.Private, p.Write, p.Visible, p.ReadOnly
+// and the directories holding them in mount order: a path before the paths
+// inside it.
 func sortedLayers(p Policy) []layer {
 	layers := []layer{{"/tmp", private}}
 	for _, kind := range []struct {
 		paths []string
 		kind  layerKind
-	}{{p.Private, private}, {p.Write, write}, {p.Visible, visible}} {
+	}{{p.Private, private}, {p.Write, write}, {p.Visible, visible}, {p.ReadOnly, readOnly}} {
 		for _, path := range kind.paths {
 			layers = append(layers, layer{path, kind.kind})
 		}
+	}
+	for _, path := range p.ReadOnly {
+		layers = append(layers, layer{filepath.Dir(path), pinned})
 	}
 	slices.SortFunc(layers, func(a, b layer) int {
 		return cmp.Or(cmp.Compare(a.path, b.path), cmp.Compare(b.kind, a.kind))
@@ -177,7 +191,7 @@ func validate(p Policy) error {
 	if len(p.Argv) == 0 || p.Argv[0] == "" {
 		return errors.New("jail: no command to run")
 	}
-	paths := slices.Concat(p.Write, p.Visible, p.Private)
+	paths := slices.Concat(p.Write, p.Visible, p.Private, p.ReadOnly)
 	for _, m := range p.Masks {
 		paths = append(paths, m.Path)
 	}
@@ -192,7 +206,11 @@ func validate(p Policy) error {
 			return fmt.Errorf("jail: %q is not an absolute clean path; resolve the policy first", path)
 		}
 	}
-	for _, path := range slices.Concat(p.Write, p.Visible, p.Private) {
+	pins := make([]string, 0, len(p.ReadOnly))
+	for _, path := range p.ReadOnly {
+		pins = append(pins, filepath.Dir(path))
+	}
+	for _, path := range slices.Concat(p.Write, p.Visible, p.Private, p.ReadOnly, pins) {
 		if inside("/tmp", path) {
 			return fmt.Errorf("jail: %s would replace the private /tmp; list the paths under it instead", path)
 		}

@@ -120,6 +120,21 @@ func TestArgs(t *testing.T) {
 		}, []string{
 			"--tmpfs", "/tmp", "--bind", "/tmp/work/repo", "/tmp/work/repo",
 		}},
+		{"the git config and hooks read-only, .git and a worktree's toplevel pinned", func(p *Policy) {
+			p.Write = []string{"/home/u/wt", "/home/u/main/.git/worktrees/wt", "/home/u/main/.git"}
+			p.ReadOnly = []string{"/home/u/wt/.git", "/home/u/main/.git/config", "/home/u/main/.git/hooks",
+				"/home/u/main/.git/worktrees/wt/config.worktree"}
+			p.Visible, p.Private, p.Masks = nil, nil, nil
+		}, []string{
+			"--bind", "/home/u/main/.git", "/home/u/main/.git",
+			"--ro-bind", "/home/u/main/.git/config", "/home/u/main/.git/config",
+			"--ro-bind", "/home/u/main/.git/hooks", "/home/u/main/.git/hooks",
+			"--bind", "/home/u/main/.git/worktrees/wt", "/home/u/main/.git/worktrees/wt",
+			"--ro-bind", "/home/u/main/.git/worktrees/wt/config.worktree", "/home/u/main/.git/worktrees/wt/config.worktree",
+			"--bind", "/home/u/wt", "/home/u/wt",
+			"--ro-bind", "/home/u/wt/.git", "/home/u/wt/.git",
+			"--tmpfs", "/tmp",
+		}},
 		{"the same path writable and visible is bound once, writable", func(p *Policy) {
 			p.Write = []string{"/tmp/w"}
 			p.Visible = []string{"/tmp/w"}
@@ -169,6 +184,7 @@ func TestArgsRejects(t *testing.T) {
 		{"unclean path", func(p *Policy) { p.Masks = []Mask{{"/home/u/../v/.ssh", true}} }, "not an absolute clean path"},
 		{"the root writable", func(p *Policy) { p.Write = []string{"/"} }, "/ would replace the private /tmp"},
 		{"/tmp visible", func(p *Policy) { p.Visible = []string{"/tmp"} }, "/tmp would replace the private /tmp"},
+		{"a read-only path directly in /tmp pins /tmp", func(p *Policy) { p.ReadOnly = []string{"/tmp/config"} }, "/tmp would replace the private /tmp"},
 		{"socket outside SocketDir", func(p *Policy) { p.Sockets = []Socket{{"/run/b.sock", "/tmp/b.sock"}} }, "must lie directly in /tmp/.jailrun"},
 		{"SocketDir bound from the host", func(p *Policy) { p.Visible = []string{"/tmp/.jailrun"} }, "/tmp/.jailrun is bound from the host"},
 	} {

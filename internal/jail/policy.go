@@ -30,6 +30,7 @@ type Policy struct {
 	Unsetenv []string // names removed from Env
 	Write    []string // read-write: repository, git common dir, agent state, caches, JAILRUN_ALLOW_WRITE
 	Visible  []string // read-only and shown even where a private directory would hide them: HOME, binaries, PATH dirs, CA files
+	ReadOnly []string // read-only inside a write path, their directory pinned: the git config and hooks that run outside
 	Private  []string // directories replaced by an empty writable tmpfs, besides /tmp which always is
 	Masks    []Mask   // existing paths made empty and read-only: credentials, sockets, JAILRUN_DENY_READ
 	Sockets  []Socket // jailrun's sockets, bound into SocketDir

@@ -18,6 +18,7 @@ type Request struct {
 	Setenv   []string // KEY=VALUE entries the jail sets on top
 	Write    []string // the repository (toplevel, .git, a worktree's common dir), JAILRUN_ALLOW_WRITE
 	Visible  []string // jailrun's binaries and the agent's executable
+	ReadOnly []string // paths inside Write that stay read-only (see GitProtected)
 	DenyRead []string // JAILRUN_DENY_READ
 	Sockets  []Socket // jailrun's broker and proxy sockets
 	ShareNet bool
@@ -59,6 +60,7 @@ func Resolve(r Request) (Policy, error) {
 		visible = append(visible, filepath.SplitList(env(name))...)
 	}
 	p.Visible = existing(visible)
+	p.ReadOnly = existing(r.ReadOnly)
 	p.Private = existing(DefaultPrivate(env))
 	for _, path := range existing(slices.Concat(DefaultMasks(r.Home), SocketMasks(env), r.DenyRead)) {
 		info, err := os.Stat(path)
@@ -106,4 +108,30 @@ func envLookup(env []string) func(string) string {
 		}
 		return ""
 	}
+}
+
+// GitProtected lists what in a repository's git directories makes git run
+// a program, outside the jail too, on the user's next git command there:
+// the config (core.fsmonitor, core.hooksPath, aliases, filters, includes),
+// a worktree's config.worktree, the hooks directory, and a worktree's or
+// submodule's .git file in toplevel (rewritten, it names another git
+// directory). gitDir and commonDir may be equal; "" is left out.
+func GitProtected(toplevel, gitDir, commonDir string) []string {
+	var paths []string
+	if toplevel != "" {
+		if fi, err := os.Lstat(filepath.Join(toplevel, ".git")); err == nil && fi.Mode().IsRegular() {
+			paths = append(paths, filepath.Join(toplevel, ".git"))
+		}
+	}
+	for _, dir := range []string{commonDir, gitDir} {
+		if dir == "" {
+			continue
+		}
+		for _, name := range []string{"config", "config.worktree", "hooks"} {
+			if p := filepath.Join(dir, name); !slices.Contains(paths, p) {
+				paths = append(paths, p)
+			}
+		}
+	}
+	return paths
 }

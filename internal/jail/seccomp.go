@@ -18,6 +18,11 @@ import (
 //     terminal (and so into the shell outside), get EPERM, as in Flatpak;
 //   - keyctl, add_key and request_key, the kernel keyrings shared with the
 //     caller's session, get EPERM;
+//   - kill(0, sig) gets EPERM: it signals the caller's whole process group,
+//     which, the jail keeping the terminal's job control, holds jailrun's
+//     supervisor and bwrap outside the pid namespace; a SIGKILL there would
+//     end the supervisor before it writes the session's audit (a group
+//     inside the jail is still reached by kill(-pgid));
 //   - everything else is allowed.
 
 // Return values of a seccomp filter (linux/seccomp.h).
@@ -41,6 +46,7 @@ const (
 const (
 	offsetNr    = 0
 	offsetArch  = 4
+	offsetArgs0 = 16
 	offsetArgs1 = 16 + 8
 )
 
@@ -50,17 +56,17 @@ const x32Bit = 0x40000000
 // abi is one syscall table: its audit architecture and the numbers the
 // filter looks at.
 type abi struct {
-	name                              string
-	audit                             uint32
-	ioctl, addKey, requestKey, keyctl uint32
-	rejectX32                         bool
+	name                                    string
+	audit                                   uint32
+	ioctl, addKey, requestKey, keyctl, kill uint32
+	rejectX32                               bool
 }
 
 var (
-	abiX8664   = abi{"x86_64", 0xc000003e, 16, 248, 249, 250, true}
-	abiI386    = abi{"i386", 0x40000003, 54, 286, 287, 288, false}
-	abiAArch64 = abi{"aarch64", 0xc00000b7, 29, 217, 218, 219, false}
-	abiARM     = abi{"arm", 0x40000028, 54, 309, 310, 311, false}
+	abiX8664   = abi{"x86_64", 0xc000003e, 16, 248, 249, 250, 62, true}
+	abiI386    = abi{"i386", 0x40000003, 54, 286, 287, 288, 37, false}
+	abiAArch64 = abi{"aarch64", 0xc00000b7, 29, 217, 218, 219, 129, false}
+	abiARM     = abi{"arm", 0x40000028, 54, 309, 310, 311, 37, false}
 )
 
 // hostABIs are the syscall tables a process on this host can use.
@@ -109,6 +115,7 @@ func seccompFilter(abis []abi) []bpf.Instruction {
 			a.jumpIfAtLeast(x32Bit, "enosys")
 		}
 		a.jumpIfEqual(x.ioctl, "ioctl")
+		a.jumpIfEqual(x.kill, "kill")
 		for _, nr := range []uint32{x.addKey, x.requestKey, x.keyctl} {
 			a.jumpIfEqual(nr, "eperm")
 		}
@@ -118,6 +125,10 @@ func seccompFilter(abis []abi) []bpf.Instruction {
 	a.emit(bpf.LoadAbsolute{Off: offsetArgs1, Size: 4})
 	a.jumpIfEqual(ioctlTIOCSTI, "eperm")
 	a.jumpIfEqual(ioctlTIOCLINUX, "eperm")
+	a.emit(bpf.RetConstant{Val: retAllow})
+	a.label("kill")
+	a.emit(bpf.LoadAbsolute{Off: offsetArgs0, Size: 4}) // pid_t: the low half
+	a.jumpIfEqual(0, "eperm")
 	a.emit(bpf.RetConstant{Val: retAllow})
 	a.label("eperm")
 	a.emit(bpf.RetConstant{Val: retErrno | errnoEPERM})

@@ -98,3 +98,42 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+func TestSeccompFilterKill(t *testing.T) {
+	const eperm = retErrno | errnoEPERM
+	for _, tc := range []struct {
+		name string
+		abis []abi
+		arch uint32
+		nr   uint32
+		pid  uint64
+		want uint32
+	}{
+		{"x86_64 kill(0) signals the group outside", []abi{abiX8664, abiI386}, abiX8664.audit, 62, 0, eperm},
+		{"x86_64 kill(0), high bits set", []abi{abiX8664, abiI386}, abiX8664.audit, 62, 0xffffffff_00000000, eperm},
+		{"x86_64 kill of a process", []abi{abiX8664, abiI386}, abiX8664.audit, 62, 12, retAllow},
+		{"x86_64 kill(-pgid) of a group inside", []abi{abiX8664, abiI386}, abiX8664.audit, 62, 0xfffffff4, retAllow},
+		{"x86_64 kill(-1)", []abi{abiX8664, abiI386}, abiX8664.audit, 62, 0xffffffff, retAllow},
+		{"x86_64 read(0)", []abi{abiX8664, abiI386}, abiX8664.audit, 0, 0, retAllow},
+		{"i386 kill(0)", []abi{abiX8664, abiI386}, abiI386.audit, 37, 0, eperm},
+		{"aarch64 kill(0)", []abi{abiAArch64, abiARM}, abiAArch64.audit, 129, 0, eperm},
+		{"arm kill(0)", []abi{abiAArch64, abiARM}, abiARM.audit, 37, 0, eperm},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vm, err := bpf.NewVM(seccompFilter(tc.abis))
+			if err != nil {
+				t.Fatal(err)
+			}
+			data := seccompData(tc.arch, tc.nr, 0)
+			binary.BigEndian.PutUint32(data[offsetArgs0:], uint32(tc.pid)) // as seccompData lays out a word
+			binary.BigEndian.PutUint32(data[offsetArgs0+4:], uint32(tc.pid>>32))
+			got, err := vm.Run(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if uint32(got) != tc.want {
+				t.Errorf("filter returns %#x, want %#x", uint32(got), tc.want)
+			}
+		})
+	}
+}

@@ -94,21 +94,27 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 		return 0, err
 	}
 	write := []string{cwd}
+	var readOnly []string
 	if loc.Toplevel != "" {
 		write = []string{loc.Toplevel, loc.GitDir, loc.CommonDir}
+		readOnly = jail.GitProtected(loc.Toplevel, loc.GitDir, loc.CommonDir)
+		if err := makeHooksDir(loc.CommonDir); err != nil {
+			w.warn("%v", err)
+		}
 	}
 	home := env.Getenv("HOME")
 	if err := makeAgentState(agentOf(p.Tag), home); err != nil {
 		w.warn("%v", err)
 	}
 	policy, err := jail.Resolve(jail.Request{
-		Agent:   agentOf(p.Tag),
-		Home:    home,
-		Argv:    append([]string{self, InitCommand, p.Path}, p.Argv...),
-		Dir:     cwd,
-		Env:     session.JailEnviron(p.Env, jail.BrokerSocket, loc.Toplevel),
-		Write:   append(append(write, p.GHConfigDir), p.Config.AllowWrite...),
-		Visible: []string{self, filepath.Dir(self), p.Path},
+		Agent:    agentOf(p.Tag),
+		Home:     home,
+		Argv:     append([]string{self, InitCommand, p.Path}, p.Argv...),
+		Dir:      cwd,
+		Env:      session.JailEnviron(p.Env, jail.BrokerSocket, loc.Toplevel),
+		Write:    append(append(write, p.GHConfigDir), p.Config.AllowWrite...),
+		Visible:  []string{self, filepath.Dir(self), p.Path},
+		ReadOnly: readOnly,
 		// The session's environment no longer names the caller's ssh
 		// agent: its socket is found in the caller's.
 		DenyRead: append(p.Config.DenyRead, jail.SocketMasks(env.Getenv)...),
@@ -213,6 +219,18 @@ func makeAgentState(agent, home string) error {
 	}
 	_, err = f.WriteString("{}\n")
 	return errors.Join(err, f.Close())
+}
+
+// makeHooksDir creates the hooks directory of the git directory dir, as
+// git init does, when it is missing: the jail keeps it read-only, which a
+// missing directory cannot be, and a hook the agent put there would run
+// outside the jail. A link or anything else already there is left as it is.
+func makeHooksDir(dir string) error {
+	hooks := filepath.Join(dir, "hooks")
+	if err := os.Mkdir(hooks, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("cannot create %s, so the agent could add git hooks there: %v", hooks, fserr.WithoutPath(err))
+	}
+	return nil
 }
 
 // startProxy starts jailrun's proxy on a socket in dir, the jail's only
