@@ -103,6 +103,7 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 		}
 	}
 	home := env.Getenv("HOME")
+	write, homeInside := withoutHome(write, home)
 	if err := makeAgentState(agentOf(p.Tag), home); err != nil {
 		w.warn("%v", err)
 	}
@@ -147,7 +148,10 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 			return 0, err
 		}
 		started = true
-		w.jailed(write[0])
+		w.jailed(write)
+		if homeInside != "" {
+			w.note("NOTE: %s holds your home directory, which stays read-only in the jail; start the agent in a project directory to let it write there", homeInside)
+		}
 		if agentOf(p.Tag) == "claude" {
 			if note := claudeSandboxNote(home); note != "" {
 				w.note("%s", note)
@@ -219,6 +223,23 @@ func makeAgentState(agent, home string) error {
 	}
 	_, err = f.WriteString("{}\n")
 	return errors.Join(err, f.Close())
+}
+
+// withoutHome returns the write paths less any that is home or holds it:
+// a writable home would let the agent change what runs outside the jail
+// (shell start files, jailrun's own directories). It returns the first
+// such path too.
+func withoutHome(write []string, home string) (kept []string, dropped string) {
+	for _, p := range write {
+		if rel, err := filepath.Rel(p, home); err == nil && (rel == "." || filepath.IsLocal(rel)) {
+			if dropped == "" {
+				dropped = p
+			}
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return kept, dropped
 }
 
 // makeHooksDir creates the hooks directory of the git directory dir, as

@@ -27,10 +27,14 @@ func (s *starter) note(format string, args ...any) {
 	fmt.Fprintf(s.out, "[%s] %s\n", s.tag, fmt.Sprintf(format, args...))
 }
 
-// jailed says that the program runs jailed, writing only to dir and its
-// own state.
-func (s *starter) jailed(dir string) {
-	s.note("jailed: writes only to %s and its own state; network through jailrun's proxy; tokens from jailrun's broker", dir)
+// jailed says that the program runs jailed, writing only to the first of
+// write (the repository, or the current directory) and its own state.
+func (s *starter) jailed(write []string) {
+	where := "its own state"
+	if len(write) > 0 {
+		where = write[0] + " and its own state"
+	}
+	s.note("jailed: writes only to %s; network through jailrun's proxy; tokens from jailrun's broker", where)
 }
 
 // notJailed says that the program runs without the jail, and why; why

@@ -69,3 +69,21 @@ func TestJailDoesNotStart(t *testing.T) {
 		t.Errorf("with the real bwrap: exit %d, stdout %q", r.code, r.stdout)
 	}
 }
+
+// TestStartedInHome starts the agent in the home directory, which outside a
+// repository would be the directory it may write: the jail keeps home
+// read-only all the same, and says so.
+func TestStartedInHome(t *testing.T) {
+	w := newWorld(t)
+	const attack = "echo '# planted' >> .bashrc && echo planted"
+	if r := w.run(unjailed, w.home, attack); r.stdout != "planted\n" {
+		t.Fatalf("unjailed, writing ~/.bashrc failed (exit %d): the case proves nothing; stderr:\n%s", r.code, w.redact(r.stderr))
+	}
+	r := w.run(jailed, w.home, attack)
+	if r.stdout == "planted\n" {
+		t.Errorf("BREACH: started in HOME, the jailed program wrote ~/.bashrc")
+	}
+	if !strings.Contains(r.stderr, "holds your home directory, which stays read-only in the jail") {
+		t.Errorf("the start lines do not say why HOME is read-only; stderr:\n%s", w.redact(r.stderr))
+	}
+}
