@@ -166,10 +166,11 @@ if [ "${1:-}" = --inside ]; then
 	(cd notrepo && in_keyring small JAILRUN_JAIL=on ../jailrun run -- hyperfine --style none --warmup 3 --runs "$runs" \
 		--export-json inside.json -n 'get in jail' '../git-credential-jailrun --session get <../github.req') >/dev/null 2>>hyperfine.log
 	# The supervisor's memory while the jailed program runs.
-	(cd notrepo && in_keyring small JAILRUN_JAIL=on ../jailrun run -- sleep 2) 2>/dev/null &
-	sleep 1
-	supervisor_rss=$(grep -h VmRSS "/proc/$!/status" | awk '{print $2 / 1024 " MiB"}')
-	wait
+	(cd notrepo && in_keyring small JAILRUN_JAIL=on ../jailrun run -- sleep 2.5) 2>/dev/null &
+	job=$!
+	sleep 1.5
+	supervisor_rss=$(awk '/VmRSS/ {print $2 / 1024 " MiB"}' "/proc/$(pgrep -n -f 'jailrun run -- sleep 2.5')/status")
+	wait $job
 	echo "bench: timing, $rounds rounds of $per_round runs per command" >&2
 	for round in $(seq $rounds); do
 		hyperfine --style none --warmup 3 --runs "$per_round" --export-json "times-$round.json" "${args[@]}" >/dev/null 2>>hyperfine.log

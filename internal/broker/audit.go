@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/jailrun/jailrun/internal/audit"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,23 +34,11 @@ const (
 // maxField bounds what an audit line keeps of a value the client chose.
 const maxField = 256
 
-// record is one audit line: a JSON object on a line of its own, with the
-// fields in this order and never a secret or a preview of one. Time is
-// RFC 3339 in UTC; Session (audit.SessionID) and PID, the supervisor's,
-// tell sessions apart.
-type record struct {
-	Time    string `json:"time"`
-	Session string `json:"session,omitempty"`
-	Agent   string `json:"agent,omitempty"`
-	PID     int    `json:"pid"`
-	Op      string `json:"op"`
-	Host    string `json:"host,omitempty"`
-	Path    string `json:"path,omitempty"`
-	Owner   string `json:"owner,omitempty"`
-	Token   string `json:"token,omitempty"` // the name routing picked
-	Result  string `json:"result"`
-	Reason  string `json:"reason,omitempty"`
-}
+// record is one audit line of the broker's: a JSON object on a line of its
+// own, with the fields of audit.Record (which jailrun audit reads back) and
+// never a secret or a preview of one. Time is RFC 3339 in UTC; Session
+// (audit.SessionID) and PID, the supervisor's, tell sessions apart.
+type record audit.Record
 
 // refuse returns rec refused for reason.
 func (rec record) refuse(reason string) record {
