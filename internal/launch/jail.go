@@ -38,11 +38,11 @@ func ParseJailMode(s string) (JailMode, error) {
 }
 
 // Launch prepares program with args (see Prepare) and runs it, jailed as
-// mode says. Whether bubblewrap works is probed meanwhile.
+// mode says. Whether the jail can start here is probed meanwhile.
 func Launch(env *Env, mode JailMode, tag, program string, args []string) (int, error) {
 	probed := make(chan error, 1)
 	if mode != JailOff && !InJail(env.Getenv) {
-		go func() { probed <- probeJail(context.Background()) }()
+		go func() { probed <- probeJail(context.Background(), mode) }()
 	}
 	plan, err := Prepare(env, tag, program, args)
 	if err != nil {

@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !darwin
 
 package launch
 
@@ -8,9 +8,9 @@ import (
 )
 
 // errNoJailHere is why nothing is jailed on this system yet.
-var errNoJailHere = errors.New("jailrun's jail runs on Linux only for now; run the agent in a VM or container to confine it")
+var errNoJailHere = errors.New("jailrun's jail runs on Linux and macOS only; run the agent in a VM or container to confine it")
 
-func probeJail(context.Context) error { return errNoJailHere }
+func probeJail(context.Context, JailMode) error { return errNoJailHere }
 
 // RunJailed cannot run anything here: probeJail keeps Launch from calling it.
 func (p *Plan) RunJailed(*Env) (int, error) { return 0, errNoJailHere }

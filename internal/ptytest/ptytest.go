@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package ptytest gives tests a pseudo-terminal: a program started on it
 // has it as its controlling terminal, and the test types into and reads
 // from the other end.
