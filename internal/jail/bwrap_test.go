@@ -213,7 +213,7 @@ func TestEnviron(t *testing.T) {
 
 func TestDefaults(t *testing.T) {
 	masks := DefaultMasks("/home/u")
-	for _, want := range []string{"/home/u/.ssh", "/home/u/.config/gh", "/home/u/.cargo/credentials*", "/home/u/.mozilla", "/run/docker.sock", "/var/run/docker.sock"} {
+	for _, want := range []string{"/home/u/.ssh", "/home/u/.config/gh", "/home/u/.cargo/credentials*", "/home/u/.mozilla", "/run/docker.sock", "/var/run/docker.sock", "/home/u/Library/Keychains"} {
 		if !slices.Contains(masks, want) {
 			t.Errorf("DefaultMasks lacks %s", want)
 		}

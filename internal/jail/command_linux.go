@@ -65,10 +65,6 @@ func Build(p Policy) (*Command, error) {
 	return c, nil
 }
 
-// InitFD is the descriptor on which the jail's first process finds the file
-// PassToInit hands it, after bwrap's own three.
-const InitFD = 6
-
 // PassToInit hands f to the jail's first process as descriptor InitFD; the
 // parent's copy is closed with the others once the jail has started.
 func (c *Command) PassToInit(f *os.File) {

@@ -19,6 +19,10 @@ const (
 	ProxySocket  = SocketDir + "/proxy.sock"
 )
 
+// InitFD is the descriptor on which the jail's first process finds the file
+// Command.PassToInit hands it, after bwrap's own three.
+const InitFD = 6
+
 // Policy is everything the sandbox needs, every path absolute, clean and
 // free of symlinks (bwrap resolves a destination inside the jail, where a
 // private /tmp may hide the link's target).
@@ -65,6 +69,12 @@ func DefaultMasks(home string) []string {
 		".config/vivaldi", ".config/opera", "snap/firefox", "snap/chromium",
 		".var/app/org.mozilla.firefox", ".var/app/com.google.Chrome",
 		".var/app/org.chromium.Chromium",
+		// macOS: the keychain files, and the browsers' profiles and cookies.
+		"Library/Keychains", "Library/Cookies", "Library/Safari",
+		"Library/Application Support/Google/Chrome", "Library/Application Support/Chromium",
+		"Library/Application Support/Firefox", "Library/Application Support/BraveSoftware",
+		"Library/Application Support/Microsoft Edge", "Library/Application Support/Vivaldi",
+		"Library/Application Support/com.operasoftware.Opera",
 	}
 	masks := make([]string, 0, len(inHome)+2)
 	for _, p := range inHome {

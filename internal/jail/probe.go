@@ -2,7 +2,12 @@ package jail
 
 import (
 	"strings"
+	"time"
 )
+
+// probeTimeout bounds the probe's run of the sandbox, which takes
+// milliseconds.
+const probeTimeout = 5 * time.Second
 
 // installAdvice says how to install bubblewrap on the usual distributions.
 const installAdvice = "install bubblewrap (sudo apt install bubblewrap, or sudo dnf install bubblewrap)"

@@ -11,9 +11,6 @@ import (
 	"time"
 )
 
-// probeTimeout bounds the probe's run of bwrap, which takes milliseconds.
-const probeTimeout = 5 * time.Second
-
 // Probe runs bwrap for real, with the namespaces and mounts a jail uses, on
 // `true`, and returns nil when it works or an *Unavailable that names the
 // fix.

@@ -55,11 +55,15 @@ func Launch(env *Env, mode JailMode, tag, program string, args []string) (int, e
 		w.notJailed("turned off (" + JailVar + "=off or --no-jail)")
 		return plan.Run(env)
 	}
+	if why := jailOffered(mode); why != nil {
+		w.notJailed(why.Error())
+		return plan.Run(env)
+	}
 	status, err := plan.RunJailed(env)
 	if !errors.Is(err, supervise.ErrNotStarted) {
 		return status, err
 	}
-	why := probeJail(context.Background())
+	why := probeJail(context.Background(), mode)
 	if why == nil { // bubblewrap works here, but not with this jail
 		why = fmt.Errorf("%v; bubblewrap said why above: please report it", err)
 	}

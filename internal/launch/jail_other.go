@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !darwin
 
 package launch
 
@@ -11,9 +11,12 @@ import (
 )
 
 // errNoJailHere is why nothing is jailed on this system yet.
-var errNoJailHere = errors.New("jailrun's jail runs on Linux only for now; run the agent in a VM or container to confine it")
+var errNoJailHere = errors.New("jailrun's jail runs on Linux and macOS only; run the agent in a VM or container to confine it")
 
-func probeJail(context.Context) error { return errNoJailHere }
+func probeJail(context.Context, JailMode) error { return errNoJailHere }
+
+// jailOffered reports why a launch must not try the jail here: there is none.
+func jailOffered(JailMode) error { return errNoJailHere }
 
 // RunJailed cannot run anything here; Launch then asks probeJail why.
 func (p *Plan) RunJailed(*Env) (int, error) {

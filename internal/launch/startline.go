@@ -28,13 +28,17 @@ func (s *starter) note(format string, args ...any) {
 }
 
 // jailed says that the program runs jailed, writing only to the first of
-// write (the repository, or the current directory) and its own state.
-func (s *starter) jailed(write []string) {
+// write (the repository, or the current directory) and its own state, and
+// why the directory homeInside (if not "") is not writable.
+func (s *starter) jailed(write []string, homeInside string) {
 	where := "its own state"
 	if len(write) > 0 {
 		where = write[0] + " and its own state"
 	}
 	s.note("jailed: writes only to %s; network through jailrun's proxy; tokens from jailrun's broker", where)
+	if homeInside != "" {
+		s.note("NOTE: %s holds your home directory, which stays read-only in the jail; start the agent in a project directory to let it write there", homeInside)
+	}
 }
 
 // notJailed says that the program runs without the jail, and why; why

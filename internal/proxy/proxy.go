@@ -10,6 +10,8 @@ package proxy
 
 import (
 	"context"
+	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +20,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +40,14 @@ type Options struct {
 	IdleTimeout    time.Duration // 2m: a kept-alive connection between forwarded requests
 	MaxHeaderBytes int           // 64 KiB: a request's header
 	MaxConns       int           // 512: client connections at once; more are answered 503
+
+	// Password, if set, is what every request must carry in its
+	// Proxy-Authorization header (Basic, user ProxyUser), else it is
+	// answered 407: on macOS the proxy listens on a loopback TCP port that
+	// any local user can reach, and the password in the agent's proxy URL
+	// (http://jailrun:PASSWORD@127.0.0.1:PORT) keeps them out. It is no
+	// GitHub token; the forwarded requests do not carry it on.
+	Password string
 
 	// Refused, if set, is called the first time each destination is
 	// refused (not on every connection), e.g. to print one line. It must
@@ -166,7 +177,15 @@ func (s *Server) Refusals() []Refused {
 	return r
 }
 
+// ProxyUser is the user name in the proxy URL when Options.Password is set.
+const ProxyUser = "jailrun"
+
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r) {
+		w.Header().Set("Proxy-Authenticate", `Basic realm="jailrun"`)
+		http.Error(w, "jailrun proxy: this proxy serves only jailrun's jail; use the proxy URL in the jail's HTTPS_PROXY", http.StatusProxyAuthRequired)
+		return
+	}
 	if r.Method == http.MethodConnect {
 		s.tunnel(w, r)
 		return
@@ -176,6 +195,21 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.forward.ServeHTTP(w, r)
+}
+
+// authorized reports whether r carries the password, when there is one.
+// The comparison takes the same time whatever the password's first
+// differing byte.
+func (s *Server) authorized(r *http.Request) bool {
+	if s.opts.Password == "" {
+		return true
+	}
+	creds, ok := strings.CutPrefix(r.Header.Get("Proxy-Authorization"), "Basic ")
+	if !ok {
+		return false
+	}
+	want := base64.StdEncoding.EncodeToString([]byte(ProxyUser + ":" + s.opts.Password))
+	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(creds)), []byte(want)) == 1
 }
 
 // tunnel answers CONNECT: it dials the destination, says 200 and pipes

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -515,5 +516,47 @@ func TestSlowHeaderIsCut(t *testing.T) {
 	_, err := io.ReadAll(c)
 	if err != nil {
 		t.Fatalf("read from a connection whose header never ended: %v, want it closed", err)
+	}
+}
+
+// TestPasswordKeepsOthersOut: with a password, a request without it or
+// with another one is answered 407 and reaches nothing; Go's client and
+// curl, given the password in the proxy URL, get through.
+func TestPasswordKeepsOthersOut(t *testing.T) {
+	target, caFile, pool := tlsTarget(t)
+	const password = "0123456789abcdef"
+	p := startPath(t, allowing(t, hostPort(t, target.URL)), Options{Password: password})
+	host := hostPort(t, target.URL)
+	wrong := base64.StdEncoding.EncodeToString([]byte(ProxyUser + ":" + password[:15] + "0"))
+	for _, header := range []string{"", "Proxy-Authorization: Basic " + wrong + "\r\n", "Proxy-Authorization: Bearer " + password + "\r\n"} {
+		resp, _, _, _ := request(t, p, "CONNECT "+host+" HTTP/1.1\r\nHost: "+host+"\r\n"+header+"\r\n")
+		if resp.StatusCode != http.StatusProxyAuthRequired || resp.Header.Get("Proxy-Authenticate") == "" {
+			t.Errorf("CONNECT with %q: %s, want 407 asking for Basic", header, resp.Status)
+		}
+	}
+	if got := p.server.Traffic(); len(got) != 0 {
+		t.Fatalf("traffic %+v after refused requests", got)
+	}
+	proxyURL, _ := url.Parse("http://" + ProxyUser + ":" + password + "@127.0.0.1:" + strconv.Itoa(p.port))
+	client := &http.Client{Timeout: hangLimit, Transport: &http.Transport{
+		Proxy: http.ProxyURL(proxyURL), TLSClientConfig: &tls.Config{RootCAs: pool},
+	}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get(target.URL + "/go")
+	if err != nil {
+		t.Fatalf("GET through the proxy with its password: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET with the password: %s", resp.Status)
+	}
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("curl not installed")
+	}
+	cmd := exec.Command(curl, "--silent", "--show-error", "--max-time", "20", "--cacert", caFile, target.URL+"/curl")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "NO_PROXY=", "https_proxy=" + proxyURL.String()}
+	if out, err := cmd.CombinedOutput(); err != nil || string(out) != "hello from the target, /curl\n" {
+		t.Errorf("curl with the password in https_proxy: %v: %.200s", err, out)
 	}
 }

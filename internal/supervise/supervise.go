@@ -118,16 +118,50 @@ func Outside(cmd *exec.Cmd, initPid func() (int, error)) (int, error) {
 			if startErr != nil {
 				return 0, fmt.Errorf("%w: %v", ErrNotStarted, startErr)
 			}
-			var exit *exec.ExitError
-			switch {
-			case err == nil:
-				return 0, nil
-			case errors.As(err, &exit):
-				return Status(exit.Sys().(syscall.WaitStatus)), nil
-			default:
-				return 0, err
-			}
+			return exitStatus(err)
 		}
+	}
+}
+
+// Direct starts cmd, whose process becomes the agent itself (macOS's
+// sandbox-exec applies its profile and execs the agent in place), and
+// waits for it. There is no init: the terminal's signals reach the agent
+// in the shared process group, and a forwarded signal sent to the
+// supervisor alone is passed on. The signals are handled, not ignored,
+// from before the start: a Ctrl-C does not end the supervisor, and the
+// agent starts with their default disposition. It returns the agent's
+// exit status.
+func Direct(cmd *exec.Cmd) (int, error) {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, forwarded...)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("cannot start %s: %v", cmd.Path, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		select {
+		case sig := <-sigs:
+			if !fromTerminal(sig) {
+				_ = cmd.Process.Signal(sig)
+			}
+		case err := <-done:
+			return exitStatus(err)
+		}
+	}
+}
+
+// exitStatus turns cmd.Wait's error into the exit status a shell reports.
+func exitStatus(err error) (int, error) {
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0, nil
+	case errors.As(err, &exit):
+		return Status(exit.Sys().(syscall.WaitStatus)), nil
+	default:
+		return 0, err
 	}
 }
 

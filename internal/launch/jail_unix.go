@@ -1,0 +1,245 @@
+//go:build linux || darwin
+
+package launch
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/jailrun/jailrun/config"
+	"github.com/jailrun/jailrun/internal/audit"
+	"github.com/jailrun/jailrun/internal/broker"
+	"github.com/jailrun/jailrun/internal/egress"
+	"github.com/jailrun/jailrun/internal/fserr"
+	"github.com/jailrun/jailrun/internal/jail"
+	"github.com/jailrun/jailrun/internal/proxy"
+	"github.com/jailrun/jailrun/keyring"
+	"github.com/jailrun/jailrun/routing"
+	"github.com/jailrun/jailrun/session"
+)
+
+// outside is what serves a jail from outside it: the session's directory
+// holding the broker's socket, the broker, the proxy and the audit log.
+type outside struct {
+	dir          string // the session's directory, canonical, made here
+	brokerSocket string
+	proxy        *proxy.Server
+	proxyAddr    net.Addr // where the proxy listens
+
+	w      *starter
+	sess   audit.Session
+	log    *os.File
+	broker *broker.Broker
+	ran    bool // the program started: the session has a summary
+}
+
+// serveOutside creates the session's directory and starts the broker and
+// the proxy, which listens where listen says (given the directory), and
+// asks a request for password when it is not empty. Call close when the
+// jail has ended.
+func (p *Plan) serveOutside(env *Env, listen func(dir string) (net.Listener, error), password string) (*outside, error) {
+	dir, err := os.MkdirTemp("", "jailrun-")
+	if err != nil {
+		return nil, fmt.Errorf("cannot create the jail's socket directory: %v", err)
+	}
+	o := &outside{w: &starter{out: env.Stderr, tag: p.Tag}}
+	o.dir = dir
+	// The sandbox names paths as the kernel resolves them (macOS's
+	// /var/folders lies in /private/var).
+	if o.dir, err = filepath.EvalSymlinks(dir); err != nil {
+		os.RemoveAll(dir) // made here, empty
+		return nil, fmt.Errorf("cannot resolve the jail's socket directory: %v", err)
+	}
+
+	kr := keyring.Store(p.Keyring)
+	if p.Keyring == nil {
+		kr = noKeyring{}
+	}
+	// One id for the session's lines in the audit log, the broker's and
+	// the proxy's.
+	o.sess = audit.Session{ID: audit.SessionID(os.Getpid(), env.Now()), Agent: p.Tag, PID: os.Getpid()}
+	o.log, err = broker.OpenAudit(broker.AuditPath(env.Getenv))
+	if err != nil {
+		o.w.warn("no audit log for this session: %v", err)
+	}
+	o.broker = broker.New(broker.Options{Keyring: kr, Config: p.Config, Route: routing.Token, Audit: auditWriter(o.log),
+		Agent: p.Tag, Session: o.sess.ID, Now: env.Now})
+	o.brokerSocket = filepath.Join(o.dir, "broker.sock")
+	if err := o.broker.Start(o.brokerSocket); err != nil {
+		o.broker = nil
+		o.close(env)
+		return nil, fmt.Errorf("cannot start the token broker: %v", err)
+	}
+	l, err := listen(o.dir)
+	if err != nil {
+		o.close(env)
+		return nil, fmt.Errorf("cannot start the jail's proxy: %v", err)
+	}
+	if o.proxy, err = startProxy(env, p.Config, agentOf(p.Tag), l, password); err != nil {
+		l.Close()
+		o.close(env)
+		return nil, err
+	}
+	o.proxyAddr = l.Addr()
+	return o, nil
+}
+
+// close stops the proxy (waiting for its tunnels, so that their counts are
+// whole) and records its traffic, stops the broker and says its summary,
+// closes the audit log and removes the session's directory.
+func (o *outside) close(env *Env) {
+	if o.proxy != nil {
+		o.proxy.Close()
+		if o.log != nil {
+			if err := audit.WriteEgress(o.log, o.sess, env.Now(), o.proxy.Traffic(), o.proxy.Refusals()); err != nil {
+				o.w.warn("the audit log misses the session's traffic: %v", err)
+			}
+		}
+	}
+	if o.broker != nil {
+		o.broker.Close()
+		if o.ran {
+			o.w.note("%s", o.broker.Summary())
+		}
+	}
+	if o.log != nil {
+		o.log.Close()
+	}
+	os.RemoveAll(o.dir) // made here, holding only the sockets and the agent's temporary files
+}
+
+// jailWrites returns the working directory and what the jail lets the
+// program write besides its own state: the repository (toplevel, .git and
+// a worktree's common dir) or, outside one, the working directory; never
+// a directory that is HOME or holds it, which it returns as homeInside.
+func jailWrites(env *Env) (cwd string, loc session.Location, write []string, homeInside string, err error) {
+	if cwd, err = env.Getwd(); err != nil {
+		return "", loc, nil, "", fmt.Errorf("cannot read the current directory: %v", err)
+	}
+	if loc, err = session.Locate(cwd); err != nil {
+		return "", loc, nil, "", err
+	}
+	write = []string{cwd}
+	if loc.Toplevel != "" {
+		write = []string{loc.Toplevel, loc.GitDir, loc.CommonDir}
+	}
+	write, homeInside = withoutHome(write, env.Getenv("HOME"))
+	return cwd, loc, write, homeInside, nil
+}
+
+// withoutHome returns the write paths less any that is home or holds it:
+// a writable home would let the agent change what runs outside the jail
+// (shell start files, jailrun's own directories). It returns the first
+// such path too.
+func withoutHome(write []string, home string) (kept []string, dropped string) {
+	for _, p := range write {
+		if rel, err := filepath.Rel(p, home); err == nil && (rel == "." || filepath.IsLocal(rel)) {
+			if dropped == "" {
+				dropped = p
+			}
+			continue
+		}
+		kept = append(kept, p)
+	}
+	return kept, dropped
+}
+
+// makeHooksDir creates the hooks directory of the git directory dir, as
+// git init does, when it is missing: the jail keeps it read-only, which a
+// missing directory cannot be, and a hook the agent put there would run
+// outside the jail. A link or anything else already there is left as it is.
+func makeHooksDir(dir string) error {
+	hooks := filepath.Join(dir, "hooks")
+	if err := os.Mkdir(hooks, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("cannot create %s, so the agent could add git hooks there: %v", hooks, fserr.WithoutPath(err))
+	}
+	return nil
+}
+
+// makeAgentState creates the agent's own state directories in home that do
+// not exist yet, and Claude Code's settings file: HOME is read-only in the
+// jail, where the agent could not create them. A link or anything else
+// already there is left as it is.
+func makeAgentState(agent, home string) error {
+	for _, p := range jail.AgentState(agent, home) {
+		if strings.ContainsAny(p, "*?[") {
+			continue
+		}
+		if err := os.Mkdir(p, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("cannot create %s for the agent's state: %v", p, fserr.WithoutPath(err))
+		}
+	}
+	if agent != "claude" {
+		return nil
+	}
+	settings := filepath.Join(home, ".claude.json")
+	f, err := os.OpenFile(settings, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o600)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("cannot create %s for Claude Code's settings: %v", settings, fserr.WithoutPath(err))
+	}
+	_, err = f.WriteString("{}\n")
+	return errors.Join(err, f.Close())
+}
+
+// startProxy starts jailrun's proxy on l, the jail's only way out, with
+// the egress policy of cfg for agent and password (see
+// proxy.Options.Password); it says once per destination what it refused.
+func startProxy(env *Env, cfg config.Config, agent string, l net.Listener, password string) (*proxy.Server, error) {
+	mode := cfg.Egress
+	if mode == "" {
+		mode = config.EgressOpen // the config did not load: its defaults
+	}
+	policy, err := egress.Policy(mode, cfg.Hosts, cfg.AllowHosts, agent)
+	if err != nil {
+		return nil, err
+	}
+	var mu sync.Mutex
+	px := proxy.New(policy, proxy.Options{Password: password, Refused: func(r *proxy.Refusal) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintln(env.Stderr, r.Notice())
+	}})
+	go px.Serve(l)
+	return px, nil
+}
+
+// agentOf returns the agent whose state the jail lets the program keep:
+// the tag of a known agent, "run" for anything else.
+func agentOf(tag string) string {
+	if IsAgent(tag) {
+		return tag
+	}
+	return "run"
+}
+
+// noKeyring stands for a keyring that did not open: the broker refuses
+// every request with the reason.
+type noKeyring struct{}
+
+var errNoKeyring = errors.New("the keyring did not open when the session started")
+
+func (noKeyring) Get(string) (keyring.Token, error) { return keyring.Token{}, errNoKeyring }
+func (noKeyring) Put(keyring.Token) error           { return errNoKeyring }
+func (noKeyring) Delete(string) error               { return errNoKeyring }
+func (noKeyring) List() ([]keyring.Token, error)    { return nil, errNoKeyring }
+func (noKeyring) Close() error                      { return nil }
+
+// auditWriter returns f as the broker's audit log; nil, not a nil file in
+// an interface, when there is none.
+func auditWriter(f *os.File) io.Writer {
+	if f == nil {
+		return nil
+	}
+	return f
+}
