@@ -161,10 +161,6 @@ if [ "${1:-}" = --inside ]; then
 	for ((i = 0; i < ${#commands[@]}; i += 2)); do
 		args+=(-n "${commands[i]}" "${commands[i + 1]}")
 	done
-	# The helper inside a jail asks the broker: timed by hyperfine run in
-	# the jail itself, once the jail is up.
-	(cd notrepo && in_keyring small JAILRUN_JAIL=on ../jailrun run -- hyperfine --style none --warmup 3 --runs "$runs" \
-		--export-json inside.json -n 'get in jail' '../git-credential-jailrun --session get <../github.req') >/dev/null 2>>hyperfine.log
 	# The supervisor's memory while the jailed program runs.
 	(cd notrepo && in_keyring small JAILRUN_JAIL=on ../jailrun run -- sleep 2.5) 2>/dev/null &
 	job=$!
@@ -174,6 +170,10 @@ if [ "${1:-}" = --inside ]; then
 	echo "bench: timing, $rounds rounds of $per_round runs per command" >&2
 	for round in $(seq $rounds); do
 		hyperfine --style none --warmup 3 --runs "$per_round" --export-json "times-$round.json" "${args[@]}" >/dev/null 2>>hyperfine.log
+		# The helper inside a jail asks the broker: timed by hyperfine run
+		# in the jail itself, in the same rounds as the rest.
+		(cd notrepo && in_keyring small JAILRUN_JAIL=on ../jailrun run -- hyperfine --style none --warmup 3 --runs "$per_round" \
+			--export-json "inside-$round.json" -n 'get in jail' '../git-credential-jailrun --session get <../github.req') >/dev/null 2>>hyperfine.log
 	done
 	jq -rs --arg gh_note "$gh_note" --arg srt_note "$srt_note" --arg rss "$supervisor_rss" --arg machine "$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r)" '
 		def median: sort | if length % 2 == 1 then .[length / 2 | floor] else (.[length / 2 - 1] + .[length / 2]) / 2 end;
@@ -219,7 +219,7 @@ if [ "${1:-}" = --inside ]; then
 		ratio("get routed big"; "get routed"; "get routed: big / small keyring"; "≤ 1.2×"),
 		ratio("get plain big"; "get plain"; "get plain: big / small keyring"; "≤ 1.2×"),
 		ratio("list big"; "list"; "token list: big / small keyring"; "≤ 1.5×")
-	' times-*.json notrepo/inside.json | column -t -L -s $'\t'
+	' times-*.json notrepo/inside-*.json | column -t -L -s $'\t'
 
 	# keyring_times CMD: runs the shell command CMD 30 times on the small
 	# keyring with dbus-monitor watching, and prints each call's median time.
