@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"time"
 	"unicode"
@@ -77,28 +76,51 @@ func (c *tokenRotateCmd) Run(env *Env) error {
 	defer kr.Close()
 	fmt.Fprintf(env.Stderr, "Current %s: %s, %s\n", c.Name, keyring.Preview(current.Secret), currentExpiry(env, current, !c.NoVerify))
 	in := newInput(env)
-	if err := in.confirm("Update? [y/N] ", c.Yes); err != nil {
+	if err := in.canConfirm(c.Yes); err != nil {
 		return err
 	}
-	return storeTyped(env, kr, in, c.Name, c.NoVerify, "Updated")
+	// The new token is read hidden before the question: a token pasted at
+	// once must never land on an echoing terminal.
+	secret, meta, err := readToken(env, in, c.Name, c.NoVerify)
+	if err != nil || secret == "" {
+		return err
+	}
+	prompt := fmt.Sprintf("Replace %s with %s? [y/N] ", keyring.Preview(current.Secret), keyring.Preview(secret))
+	if err := in.confirm(prompt, c.Yes); err != nil {
+		return err
+	}
+	return store(env, kr, keyring.Token{Name: c.Name, Secret: secret, Meta: meta}, "Updated")
 }
 
 // storeTyped reads a token for name from in, learns its metadata (from
 // GitHub unless noVerify) and stores it, saying done ("Saved", "Updated")
 // with a preview.
 func storeTyped(env *Env, kr keyring.Store, in *input, name string, noVerify bool, done string) error {
+	secret, meta, err := readToken(env, in, name, noVerify)
+	if err != nil || secret == "" {
+		return err
+	}
+	return store(env, kr, keyring.Token{Name: name, Secret: secret, Meta: meta}, done)
+}
+
+// readToken reads a token for name from in and learns its metadata (from
+// GitHub unless noVerify). Empty input returns "" and no error.
+func readToken(env *Env, in *input, name string, noVerify bool) (string, keyring.Meta, error) {
 	secret, err := in.secret(fmt.Sprintf("Enter the token for %s (input hidden): ", name))
 	if err != nil || secret == "" {
-		return skipped(env, name, err)
+		return "", keyring.Meta{}, skipped(env, name, err)
 	}
 	meta, err := newTokenMeta(env, name, secret, noVerify)
-	if err != nil {
+	return secret, meta, err
+}
+
+// store puts t in the keyring and says done ("Saved", "Updated") with a
+// preview.
+func store(env *Env, kr keyring.Store, t keyring.Token, done string) error {
+	if err := kr.Put(t); err != nil {
 		return err
 	}
-	if err := kr.Put(keyring.Token{Name: name, Secret: secret, Meta: meta}); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "%s %s (%s)\n", done, name, keyring.Preview(secret))
+	fmt.Fprintf(env.Stdout, "%s %s (%s)\n", done, t.Name, keyring.Preview(t.Secret))
 	return nil
 }
 
@@ -221,14 +243,22 @@ func newInput(env *Env) *input {
 // maxLine bounds what is read as one answer or token.
 const maxLine = 64 << 10
 
-// confirm asks prompt on a terminal; yes skips the question. Piped input
-// needs yes: its first line is more likely a token than an answer.
+// canConfirm reports whether confirm could ask: piped input needs yes,
+// since its first line is more likely a token than an answer.
+func (in *input) canConfirm(yes bool) error {
+	if !yes && !in.isTerm {
+		return usageError{"stdin is not a terminal, so there is no one to ask; pass --yes to confirm"}
+	}
+	return nil
+}
+
+// confirm asks prompt on a terminal; yes skips the question.
 func (in *input) confirm(prompt string, yes bool) error {
 	if yes {
 		return nil
 	}
-	if !in.isTerm {
-		return usageError{"stdin is not a terminal, so there is no one to ask; pass --yes to confirm"}
+	if err := in.canConfirm(yes); err != nil {
+		return err
 	}
 	fmt.Fprint(in.env.Stderr, prompt)
 	answer, err := in.line()
@@ -248,13 +278,19 @@ func (in *input) confirm(prompt string, yes bool) error {
 func (in *input) secret(prompt string) (string, error) {
 	var s string
 	if in.isTerm {
+		// Echo goes off before the prompt shows: what is typed after it
+		// is never echoed.
+		restore, err := echoOff(in.ttyFD, in.env.Stderr)
+		if err != nil {
+			return "", err
+		}
 		fmt.Fprint(in.env.Stderr, prompt)
-		b, err := readHidden(in.ttyFD)
+		s, err = in.line()
+		restore()
 		fmt.Fprintln(in.env.Stderr)
 		if err != nil {
 			return "", fmt.Errorf("reading the token: %v", err)
 		}
-		s = string(b)
 	} else {
 		line, err := in.line()
 		if err != nil {
@@ -287,30 +323,4 @@ func (in *input) line() (string, error) {
 			return "", fmt.Errorf("reading stdin: %v", err)
 		}
 	}
-}
-
-// readHidden reads a line from the terminal without echo. Ctrl-C restores
-// the terminal before the process ends, so the shell is not left silent.
-func readHidden(fd int) ([]byte, error) {
-	state, err := term.GetState(fd)
-	if err != nil {
-		return nil, err
-	}
-	interrupted := make(chan os.Signal, 1)
-	signal.Notify(interrupted, os.Interrupt)
-	done := make(chan struct{})
-	defer func() {
-		signal.Stop(interrupted)
-		close(done)
-	}()
-	go func() {
-		select {
-		case <-interrupted:
-			_ = term.Restore(fd, state)
-			fmt.Fprintln(os.Stderr)
-			os.Exit(130)
-		case <-done:
-		}
-	}()
-	return term.ReadPassword(fd)
 }
