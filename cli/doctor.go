@@ -148,8 +148,12 @@ func checkProgram(program, status, fix string) check {
 func checkKeychain(env *Env) ([]keyring.Token, bool, []check) {
 	kr, err := env.OpenKeyring()
 	var tokens []keyring.Token
+	var storeErr error
 	if err == nil {
 		tokens, err = kr.List()
+		if err == nil {
+			storeErr = canStore(kr)
+		}
 		kr.Close()
 	}
 	if runtime.GOOS != "linux" {
@@ -163,6 +167,9 @@ func checkKeychain(env *Env) ([]keyring.Token, bool, []check) {
 	switch {
 	case err == nil:
 		unlocked := check{Name: "collection unlocked", Status: statusOK, Detail: plural(len(tokens), "token") + " stored"}
+		if storeErr != nil {
+			return tokens, true, []check{bus, provider, failed("default collection", storeErr)}
+		}
 		return tokens, true, []check{bus, provider, unlocked}
 	case errors.Is(err, linux.ErrNoBus):
 		return nil, false, []check{failed(bus.Name, err)}

@@ -65,6 +65,10 @@ func (c *tokenAddCmd) Run(env *Env) error {
 	case !errors.Is(err, keyring.ErrNotFound):
 		return err
 	}
+	// Where nothing can be stored, say so before asking for the token.
+	if err := canStore(kr); err != nil {
+		return err
+	}
 	return storeTyped(env, kr, newInput(env), c.Name, c.NoVerify, "Saved")
 }
 
@@ -176,6 +180,15 @@ func (c *tokenListCmd) Run(env *Env) error {
 	}
 	for _, t := range tokens {
 		fmt.Fprintf(env.Stdout, "%s\t%s\n", t.Name, keyring.Preview(t.Secret))
+	}
+	return nil
+}
+
+// canStore reports whether kr can store new tokens, for keyrings that can
+// tell (the Secret Service may have no default collection).
+func canStore(kr keyring.Keyring) error {
+	if s, ok := kr.(interface{ CanStore() error }); ok {
+		return s.CanStore()
 	}
 	return nil
 }

@@ -177,7 +177,7 @@ func newTokenMeta(env *Env, name, secret string, noVerify bool) (keyring.Meta, e
 	}
 	cfg, err := config.Load(env.Getenv)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "jailrun: WARN: not verified: %v; the token is stored without its expiry\n", err)
+		fmt.Fprintf(env.Stderr, "jailrun: WARN: not verified: %v; storing the token without its expiry\n", err)
 		return meta, nil
 	}
 	host := apiHost(cfg, name)
@@ -186,7 +186,7 @@ func newTokenMeta(env *Env, name, secret string, noVerify bool) (keyring.Meta, e
 	case errors.Is(err, github.ErrRejected):
 		return meta, fmt.Errorf("%s rejected the token (revoked or expired); nothing stored; copy it again, or store it unverified with --no-verify", host)
 	case err != nil:
-		fmt.Fprintf(env.Stderr, "jailrun: WARN: not verified: %v; the token is stored without its expiry; later: jailrun token verify --name %s\n", err, name)
+		fmt.Fprintf(env.Stderr, "jailrun: WARN: not verified: %v; storing the token without its expiry; later: jailrun token verify --name %s\n", err, name)
 		return meta, nil
 	}
 	meta = metaOf(secret, info)
