@@ -27,12 +27,14 @@ type tokenCmd struct {
 type tokenAddCmd struct {
 	Name     string `required:"" placeholder:"NAME" help:"Token name, namespace:key (e.g. github:fine-grained-myorg)."`
 	NoVerify bool   `help:"Store without asking GitHub who the token is and when it expires."`
+	Force    bool   `help:"Store a github: token that is not in one of GitHub's forms (e.g. an old GitHub Enterprise token)."`
 }
 
 type tokenRotateCmd struct {
 	Name     string `required:"" placeholder:"NAME" help:"Name of the stored token to replace."`
 	Yes      bool   `short:"y" help:"Do not ask for confirmation."`
 	NoVerify bool   `help:"Store without asking GitHub who the token is and when it expires."`
+	Force    bool   `help:"Store a github: token that is not in one of GitHub's forms (e.g. an old GitHub Enterprise token)."`
 }
 
 type tokenDeleteCmd struct {
@@ -69,7 +71,11 @@ func (c *tokenAddCmd) Run(env *Env) error {
 	if err := canStore(kr); err != nil {
 		return err
 	}
-	return storeTyped(env, kr, newInput(env), c.Name, c.NoVerify, "Saved")
+	secret, meta, err := readToken(env, newInput(env), c.Name, c.NoVerify, c.Force)
+	if err != nil {
+		return err
+	}
+	return store(env, kr, keyring.Token{Name: c.Name, Secret: secret, Meta: meta}, "Saved")
 }
 
 func (c *tokenRotateCmd) Run(env *Env) error {
@@ -85,8 +91,8 @@ func (c *tokenRotateCmd) Run(env *Env) error {
 	}
 	// The new token is read hidden before the question: a token pasted at
 	// once must never land on an echoing terminal.
-	secret, meta, err := readToken(env, in, c.Name, c.NoVerify)
-	if err != nil || secret == "" {
+	secret, meta, err := readToken(env, in, c.Name, c.NoVerify, c.Force)
+	if err != nil {
 		return err
 	}
 	prompt := fmt.Sprintf("Replace %s with %s? [y/N] ", keyring.Preview(current.Secret), keyring.Preview(secret))
@@ -96,23 +102,21 @@ func (c *tokenRotateCmd) Run(env *Env) error {
 	return store(env, kr, keyring.Token{Name: c.Name, Secret: secret, Meta: meta}, "Updated")
 }
 
-// storeTyped reads a token for name from in, learns its metadata (from
-// GitHub unless noVerify) and stores it, saying done ("Saved", "Updated")
-// with a preview.
-func storeTyped(env *Env, kr keyring.Store, in *input, name string, noVerify bool, done string) error {
-	secret, meta, err := readToken(env, in, name, noVerify)
-	if err != nil || secret == "" {
-		return err
-	}
-	return store(env, kr, keyring.Token{Name: name, Secret: secret, Meta: meta}, done)
-}
-
-// readToken reads a token for name from in and learns its metadata (from
-// GitHub unless noVerify). Empty input returns "" and no error.
-func readToken(env *Env, in *input, name string, noVerify bool) (string, keyring.Meta, error) {
+// readToken reads a token for name from in, checks its form (unless
+// force) and learns its metadata (from GitHub unless noVerify). Empty
+// input is an error: nothing is stored.
+func readToken(env *Env, in *input, name string, noVerify, force bool) (string, keyring.Meta, error) {
 	secret, err := in.secret(fmt.Sprintf("Enter the token for %s (input hidden): ", name))
-	if err != nil || secret == "" {
-		return "", keyring.Meta{}, skipped(env, name, err)
+	switch {
+	case err != nil:
+		return "", keyring.Meta{}, err
+	case secret == "":
+		return "", keyring.Meta{}, fmt.Errorf("no token entered; nothing stored under %s", name)
+	}
+	if !force {
+		if err := checkTokenForm(name, secret); err != nil {
+			return "", keyring.Meta{}, err
+		}
 	}
 	meta, err := newTokenMeta(env, name, secret, noVerify)
 	return secret, meta, err
@@ -129,11 +133,18 @@ func store(env *Env, kr keyring.Store, t keyring.Token, done string) error {
 }
 
 func (c *tokenDeleteCmd) Run(env *Env) error {
-	kr, current, err := openRegistered(env, c.Name)
+	kr, err := openFor(env, c.Name)
 	if err != nil {
 		return err
 	}
 	defer kr.Close()
+	current, err := kr.Get(c.Name)
+	if errors.Is(err, keyring.ErrNotFound) {
+		return fmt.Errorf("token %s is not registered, so there is nothing to delete; jailrun token list shows the stored names", c.Name)
+	}
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(env.Stderr, "Token %s: %s\n", c.Name, keyring.Preview(current.Secret))
 	if err := newInput(env).confirm("Delete? [y/N] ", c.Yes); err != nil {
 		return err
@@ -226,13 +237,23 @@ func getRegistered(kr keyring.Store, name string) (keyring.Token, error) {
 	return t, err
 }
 
-// skipped reports input that ended before a token was given: nothing is
-// stored, and that is not an error unless reading itself failed.
-func skipped(env *Env, name string, err error) error {
-	if err != nil {
-		return err
+// minTokenLength is shorter than any token GitHub issues: a shorter one
+// was cut when copied.
+const minTokenLength = 20
+
+// checkTokenForm refuses, for a github: name, a secret that is not in one
+// of the forms GitHub issues tokens in, saying why without showing it.
+func checkTokenForm(name, secret string) error {
+	if !isGitHubToken(name) {
+		return nil
 	}
-	fmt.Fprintf(env.Stderr, "No token entered; %s unchanged.\n", name)
+	const retry = "copy it again from GitHub, or pass --force to store it as it is"
+	switch {
+	case github.KindOf(secret) == "":
+		return fmt.Errorf("the token does not start with a GitHub token prefix (ghp_, github_pat_, gho_, ghu_, ghs_, ghr_); nothing stored; %s", retry)
+	case len(secret) < minTokenLength:
+		return fmt.Errorf("the token is %d characters long, shorter than any GitHub token; nothing stored; %s", len(secret), retry)
+	}
 	return nil
 }
 
