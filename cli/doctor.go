@@ -219,12 +219,21 @@ func checkTokens(cfg config.Config, tokens []keyring.Token) []check {
 	}
 	var checks []check
 	active := cfg.ActiveToken()
-	if t, ok := stored(active); ok {
+	switch t, ok := stored(active); {
+	case ok:
 		checks = append(checks, check{Name: "active token", Status: statusOK, Detail: t.Name})
-	} else {
+	case len(tokens) == 0:
+		checks = append(checks, check{Name: "tokens", Status: statusWarn,
+			Detail: "none stored; agents start without a GitHub token",
+			Fix:    "jailrun token add --name github:fine-grained-OWNER"})
+	case cfg.TokenName != config.DefaultTokenName:
+		// Chosen in the config or the environment, yet missing: a mistake.
 		checks = append(checks, check{Name: "active token", Status: statusWarn,
-			Detail: active + " is not in the keyring; agents start without a GitHub token unless a route or github:fine-grained-OWNER serves the repository",
+			Detail: active + " is not in the keyring; outside routes and github:fine-grained-OWNER, agents start without a GitHub token",
 			Fix:    "jailrun token add --name " + active})
+	default:
+		checks = append(checks, check{Name: "active token", Status: statusOK,
+			Detail: "none; routes and github:fine-grained-OWNER tokens serve their owners, other repositories get no token"})
 	}
 	now := time.Now()
 	for _, t := range tokens {
