@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jailrun/jailrun/config"
+	"github.com/jailrun/jailrun/internal/jail"
+	"github.com/jailrun/jailrun/internal/launch"
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/platform/linux"
 )
@@ -64,6 +66,7 @@ func (c *doctorCmd) Run(env *Env) error {
 	if gitPath != "" {
 		checks = append(checks, checkCredentialHelpers(gitPath))
 	}
+	checks = append(checks, checkJail(env))
 
 	failed := 0
 	for _, ch := range checks {
@@ -325,6 +328,42 @@ func isJailrunHelper(value string) bool {
 	}
 	program := fields[0]
 	return program == "jailrun" || filepath.Base(program) == "git-credential-jailrun"
+}
+
+// checkJail says whether agents would start jailed: ok where bubblewrap
+// starts a sandbox, else WARN (FAIL when JAILRUN_JAIL=on asks for the
+// jail) with the fix.
+func checkJail(env *Env) check {
+	ch := check{Name: "jail"}
+	mode, err := launch.ParseJailMode(env.Getenv(launch.JailVar))
+	if err != nil {
+		ch.Status, ch.Detail, ch.Fix = statusFail, err.Error(), "set "+launch.JailVar+" to auto, on or off"
+		return ch
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	jailed, err := launch.WouldJail(ctx, mode, env.Getenv)
+	switch {
+	case jailed:
+		ch.Status, ch.Detail = statusOK, "agents start jailed (bubblewrap works here)"
+	case mode == launch.JailOff:
+		ch.Status, ch.Detail = statusOK, "off ("+launch.JailVar+"=off): agents start without the jail"
+	default:
+		ch.Status, ch.Detail = statusWarn, "agents start NOT jailed: "
+		if mode == launch.JailOn {
+			ch.Status, ch.Detail = statusFail, "agents cannot start ("+launch.JailVar+"=on): "
+		}
+		var unavailable *jail.Unavailable
+		if errors.As(err, &unavailable) {
+			ch.Detail += unavailable.Why
+			ch.Fix = unavailable.Fix
+		} else {
+			why, fix, _ := strings.Cut(err.Error(), "; ")
+			ch.Detail += why
+			ch.Fix = fix
+		}
+	}
+	return ch
 }
 
 // plural writes n and the noun, with an s unless n is 1.
