@@ -71,6 +71,7 @@ type cli struct {
 	Config     configCmd     `cmd:"" help:"Show the configuration file and what jailrun reads from it."`
 	VersionCmd versionCmd    `cmd:"" name:"version" help:"Print the version."`
 	Completion completionCmd `cmd:"" help:"Print a shell completion script: eval \"$(jailrun completion bash)\"."`
+	Status     statusCmd     `cmd:"" help:"Say which token git and gh get here, and why; whether agents start jailed."`
 	Doctor     doctorCmd     `cmd:"" help:"Check git, gh, the keychain, the config and the tokens; say what to fix."`
 	Ruleset    rulesetCmd    `cmd:"" help:"Protect a repository's default branch and tags with GitHub rulesets (run outside agent sessions)."`
 	Audit      auditCmd      `cmd:"" help:"Show the last jailed sessions from the audit log: token requests and network destinations."`

@@ -82,17 +82,22 @@ func (c *doctorCmd) Run(env *Env) error {
 		fmt.Fprintln(env.Stdout, string(out))
 	} else {
 		for _, ch := range checks {
-			line := fmt.Sprintf("%-4s  %s: %s", ch.Status, ch.Name, ch.Detail)
-			if ch.Fix != "" {
-				line += " — " + ch.Fix
-			}
-			fmt.Fprintln(env.Stdout, line)
+			printCheck(env, ch)
 		}
 	}
 	if failed > 0 {
 		return fmt.Errorf("%s failed; fix what the FAIL lines say", plural(failed, "check"))
 	}
 	return nil
+}
+
+// printCheck writes ch as one line: status, name, detail and fix.
+func printCheck(env *Env, ch check) {
+	line := fmt.Sprintf("%-4s  %s: %s", ch.Status, ch.Name, ch.Detail)
+	if ch.Fix != "" {
+		line += " — " + ch.Fix
+	}
+	fmt.Fprintln(env.Stdout, line)
 }
 
 // checkGit finds git on PATH and checks its version; it returns git's path,

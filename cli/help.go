@@ -29,7 +29,9 @@ func (tokenDeleteCmd) Help() string {
 }
 
 func (tokenListCmd) Help() string {
-	return `Prints NAME<TAB>PREVIEW, sorted; never a whole token.
+	return `Prints each token's name, preview, kind, login and expiry, sorted by
+name; never a whole token. A hint on stderr names tokens that no route or
+convention can select.
 
 Examples:
   jailrun token list

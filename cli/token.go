@@ -8,11 +8,14 @@ import (
 	"io"
 	"os"
 	"strings"
+	"text/tabwriter"
 	"time"
 	"unicode"
 
+	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/github"
 	"github.com/jailrun/jailrun/keyring"
+	"github.com/jailrun/jailrun/routing"
 	"golang.org/x/term"
 )
 
@@ -75,7 +78,13 @@ func (c *tokenAddCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
-	return store(env, kr, keyring.Token{Name: c.Name, Secret: secret, Meta: meta}, "Saved")
+	if err := store(env, kr, keyring.Token{Name: c.Name, Secret: secret, Meta: meta}, "Saved"); err != nil {
+		return err
+	}
+	if cfg, err := config.Load(env.Getenv); err == nil {
+		hintUnselectable(env, cfg, c.Name)
+	}
+	return nil
 }
 
 func (c *tokenRotateCmd) Run(env *Env) error {
@@ -189,10 +198,47 @@ func (c *tokenListCmd) Run(env *Env) error {
 		fmt.Fprintln(env.Stderr, "No tokens stored. Add one: jailrun token add --name github:fine-grained-myorg")
 		return nil
 	}
+	table := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(table, "NAME\tPREVIEW\tKIND\tLOGIN\tEXPIRES")
+	now := env.Now()
 	for _, t := range tokens {
-		fmt.Fprintf(env.Stdout, "%s\t%s\n", t.Name, keyring.Preview(t.Secret))
+		kind := t.Meta.Kind
+		if kind == "" {
+			kind = github.KindOf(t.Secret)
+		}
+		expires := "unknown"
+		if !t.Meta.Expires.IsZero() {
+			expires = describeValidity(t.Meta.Expires, now)
+		}
+		fmt.Fprintf(table, "%s\t%s\t%s\t%s\t%s\n", t.Name, keyring.Preview(t.Secret), orDash(kind), orDash(t.Meta.Login), expires)
+	}
+	if err := table.Flush(); err != nil {
+		return err
+	}
+	if cfg, err := config.Load(env.Getenv); err == nil {
+		for _, t := range tokens {
+			hintUnselectable(env, cfg, t.Name)
+		}
 	}
 	return nil
+}
+
+// orDash writes "" as "-", so that a table's columns stay readable.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// hintUnselectable says, for a github: token that no route, convention or
+// default can ever select, how to make it useful.
+func hintUnselectable(env *Env, cfg config.Config, name string) {
+	if !isGitHubToken(name) || routing.Selectable(cfg, name) {
+		return
+	}
+	fmt.Fprintf(env.Stderr, "hint: no route or convention selects %s, so git and gh never get it; store it as %sOWNER, or route an owner to it: GH_TOKEN_ROUTES=\"OWNER=%s\"\n",
+		name, routing.ConventionPrefix, strings.TrimPrefix(name, config.Namespace))
 }
 
 // canStore reports whether kr can store new tokens, for keyrings that can

@@ -340,3 +340,35 @@ func TestConventionOnGitHubComOnly(t *testing.T) {
 		t.Errorf("ghe.corp.example/myorg with its route: token %q, want github:ghe-myorg", d.Token)
 	}
 }
+
+// TestResolveVia checks that each step names itself.
+func TestResolveVia(t *testing.T) {
+	cfg := testConfig(t, routedConfig, nil)
+	all := []string{"github:classic", "github:fine-grained-personal", "github:fine-grained-myorg"}
+	for owner, want := range map[string]string{"alice": ViaRoute, "myorg": ViaConvention, "other": ViaDefault} {
+		if d := Resolve(cfg, "https", "github.com", owner, all); d.Via != want {
+			t.Errorf("Resolve for %s: Via = %q, want %q", owner, d.Via, want)
+		}
+	}
+	if d := Resolve(cfg, "https", "github.com", "other", nil); d.Via != "" {
+		t.Errorf("Resolve with nothing stored: Via = %q, want none", d.Via)
+	}
+}
+
+func TestSelectable(t *testing.T) {
+	cfg := testConfig(t, routedConfig, nil)
+	for name, want := range map[string]bool{
+		"github:classic":                true, // the active token
+		"github:ghe-platform":           true, // a route's
+		"github:Fine-Grained-Personal":  true, // a route's, other case
+		"github:fine-grained-myorg":     true, // the convention
+		"github:fine-grained-":          false,
+		"github:fine-grained-bad owner": false,
+		"github:myorg":                  false,
+		"other:thing":                   false,
+	} {
+		if got := Selectable(cfg, name); got != want {
+			t.Errorf("Selectable(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
