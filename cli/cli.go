@@ -106,6 +106,7 @@ func Run(args []string, env *Env) (status int) {
 		kong.Exit(func(code int) { panic(exitCode(code)) }),
 		kong.Vars{"version": version(), "jailvar": launch.JailVar},
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Help(helpPrinter),
 		kong.Bind(env),
 	)
 	if err != nil {
@@ -125,9 +126,16 @@ func Run(args []string, env *Env) (status int) {
 	kongplete.Complete(parser, kongplete.WithErrorHandler(func(err error) {
 		fmt.Fprintf(env.Stderr, "jailrun: completion: %v\n", err)
 	}))
+	if path, ok := helpArgs(parser, args); ok {
+		if err := printHelp(parser, path); err != nil {
+			fmt.Fprintf(env.Stderr, "jailrun: %v\n", err)
+			return ExitUsage
+		}
+		return ExitOK
+	}
 	ctx, err := parser.Parse(args)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "jailrun: %v (see jailrun --help)\n", err)
+		fmt.Fprintf(env.Stderr, "jailrun: %v (see %s --help)\n", err, failedCommand(err))
 		return ExitUsage
 	}
 	if err := ctx.Run(env, &c); err != nil {
@@ -142,6 +150,18 @@ func Run(args []string, env *Env) (status int) {
 		return ExitError
 	}
 	return ExitOK
+}
+
+// failedCommand names the command whose command line err is about, as
+// "jailrun token add", for a pointer at its --help.
+func failedCommand(err error) string {
+	var parseErr *kong.ParseError
+	if errors.As(err, &parseErr) && parseErr.Context != nil {
+		if node := parseErr.Context.Selected(); node != nil {
+			return node.FullPath()
+		}
+	}
+	return "jailrun"
 }
 
 // usageError is a mistake in how a command was called, reported with ExitUsage.

@@ -58,12 +58,24 @@ Examples:
 }
 
 func (agentCmd) Help() string {
-	return `Every argument after the agent's name is the agent's own, --help included.
+	return `Every argument after the agent's name is the agent's own, --help included:
+jailrun claude --help is the agent's help, this is jailrun's. jailrun's own
+settings for a launch go before the name, or in the environment:
+
+  --no-jail                 start without the jail (as JAILRUN_JAIL=off does)
+  JAILRUN_JAIL=auto|on|off  auto (default): jailed where bubblewrap works, else
+                            a NOT jailed warning; on: jailed or an error
+  GH_TOKEN_NAME=NAME        the active token for this run, github:NAME
+  GH_TOKEN_ROUTES=…         owner=NAME routes; see docs/configuration.md
+
+jailrun status shows which token the agent would get here, and whether it
+would start jailed.
 
 Examples:
   jailrun claude
   jailrun codex --model o4-mini
-  GH_TOKEN_NAME=fine-grained-personal jailrun gemini`
+  GH_TOKEN_NAME=fine-grained-personal jailrun gemini
+  jailrun --no-jail kiro-cli`
 }
 
 func (runCmd) Help() string {

@@ -23,7 +23,7 @@ type tokenCmd struct {
 	Add    tokenAddCmd    `cmd:"" help:"Store a new token (typed hidden, or one line on stdin)."`
 	Rotate tokenRotateCmd `cmd:"" help:"Replace a stored token with a new one, in place."`
 	Delete tokenDeleteCmd `cmd:"" help:"Remove a stored token."`
-	List   tokenListCmd   `cmd:"" aliases:"ls" help:"List the stored tokens with a short preview."`
+	List   tokenListCmd   `cmd:"" aliases:"ls" help:"List the stored tokens: name, preview, kind, login and expiry."`
 	Verify tokenVerifyCmd `cmd:"" help:"Ask GitHub who a stored token acts as, when it expires and what it may do."`
 }
 
