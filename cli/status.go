@@ -110,11 +110,15 @@ func (r *statusReport) tokenFor(env *Env, cfg config.Config, owner string) {
 		p := check{Name: "token", Status: statusWarn, Detail: "git and gh get no token here"}
 		switch {
 		case d.Warning != "":
-			p.Detail, p.Fix, _ = strings.Cut(d.Warning, "; ")
+			p.Detail, p.Hint, _ = strings.Cut(d.Warning, "; ")
+			if hint, fix, ok := strings.Cut(p.Hint, ": jailrun "); ok {
+				p.Hint, p.Fix = hint, "jailrun "+fix
+			}
 		case owner != "":
-			p.Fix = fmt.Sprintf("jailrun token add --name %s%s (or route %s in GH_TOKEN_ROUTES)", routing.ConventionPrefix, owner, r.Host)
+			p.Hint = fmt.Sprintf("add one (or route %s in GH_TOKEN_ROUTES)", r.Host)
+			p.Fix = "jailrun token add --name " + routing.ConventionPrefix + owner
 		default:
-			p.Fix = fmt.Sprintf("route %s in GH_TOKEN_ROUTES (%s=NAME)", r.Host, r.Host)
+			p.Hint = fmt.Sprintf("route %s in GH_TOKEN_ROUTES (%s=NAME)", r.Host, r.Host)
 		}
 		r.Reason = p.Detail
 		// Outside a clone, a default token never chosen is information.

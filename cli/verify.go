@@ -24,6 +24,7 @@ type tokenVerifyCmd struct {
 // advises about it; token verify --json prints a list of them.
 type verification struct {
 	Name     string     `json:"name"`
+	Status   string     `json:"status"` // ok, warn (advice has a WARN) or fail (Error)
 	Login    string     `json:"login,omitempty"`
 	Kind     string     `json:"kind,omitempty"`
 	Expires  *time.Time `json:"expires,omitempty"`
@@ -76,8 +77,14 @@ func (c *tokenVerifyCmd) Run(env *Env) error {
 	var failed []error
 	for _, t := range tokens {
 		v, err := verifyStored(env, cfg, kr, t)
+		v.Status = statusOK
+		for _, a := range v.Advice {
+			if strings.HasPrefix(a, "WARN") {
+				v.Status = statusWarn
+			}
+		}
 		if err != nil {
-			v.Error = err.Error()
+			v.Status, v.Error = statusFail, err.Error()
 			failed = append(failed, fmt.Errorf("%s: %w", t.Name, err))
 		}
 		results = append(results, v)

@@ -81,8 +81,8 @@ func Resolve(cfg config.Config, protocol, host, owner string, available []string
 	if host == config.DefaultHost && config.ValidOwner(owner) {
 		// The owner's own fine-grained token is the narrow fix; the
 		// default is mentioned, not recommended.
-		return Decision{Warning: fmt.Sprintf("no token for %s's repositories; add one: jailrun token add --name %s%s (the default token, %s, is not in the keyring either)",
-			owner, ConventionPrefix, owner, want)}
+		return Decision{Warning: fmt.Sprintf("no token for %s's repositories (the default token, %s, is not in the keyring either); add one: jailrun token add --name %s%s",
+			owner, want, ConventionPrefix, owner)}
 	}
 	return Decision{Warning: fmt.Sprintf("token %s, the default for %s, is not in the keyring; add it: jailrun token add --name %s", want, host, want)}
 }

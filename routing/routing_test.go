@@ -60,7 +60,7 @@ func TestResolve(t *testing.T) {
 		{"github.com default without owner", "https", "github.com", "", all, "github:classic", ""},
 		{"invalid owner is unknown", "https", "github.com", "al ice", []string{"github:classic", "github:fine-grained-al ice"}, "github:classic", ""},
 		{"missing active token: the owner's token is suggested", "https", "github.com", "someone-else", []string{"github:fine-grained-myorg"}, "",
-			"no token for someone-else's repositories; add one: jailrun token add --name github:fine-grained-someone-else (the default token, github:classic, is not in the keyring either)"},
+			"no token for someone-else's repositories (the default token, github:classic, is not in the keyring either); add one: jailrun token add --name github:fine-grained-someone-else"},
 		{"missing active token, no owner", "https", "github.com", "", []string{"github:fine-grained-myorg"}, "",
 			"token github:classic, the default for github.com, is not in the keyring; add it: jailrun token add --name github:classic"},
 		{"GHE default route", "https", "ghe.corp.example", "other", all, "github:ghe-classic", ""},
