@@ -28,9 +28,12 @@ esac
 
 mkdir -p "$BIN"
 VERSION=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || true)
+DATE=$(git log -1 --format=%cs 2>/dev/null || true)
+PKG=github.com/jailrun/jailrun/internal/version
 for cmd in $CMDS; do
 	# Build next to the target and rename, so a running copy is never half written.
-	go build -trimpath -ldflags "-s -w -X github.com/jailrun/jailrun/cli.Version=$VERSION" \
+	go build -trimpath -ldflags "-s -w -X $PKG.Version=$VERSION -X $PKG.Commit=$COMMIT -X $PKG.Date=$DATE" \
 		-o "$BIN/.$cmd.new" "./cmd/$cmd"
 	mv -f "$BIN/.$cmd.new" "$BIN/$cmd"
 	echo "installed $BIN/$cmd"

@@ -8,19 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"unicode/utf8"
 
 	"github.com/alecthomas/kong"
 	"github.com/jailrun/jailrun/helper"
 	"github.com/jailrun/jailrun/internal/launch"
+	"github.com/jailrun/jailrun/internal/version"
 	"github.com/willabides/kongplete"
 )
-
-// Version is the release version, set at build time with
-// -ldflags "-X github.com/jailrun/jailrun/cli.Version=v1.2.3"; when empty,
-// the module version from the build information is used.
-var Version string
 
 // Exit statuses of jailrun's own commands (launched agents return their own).
 const (
@@ -104,7 +99,7 @@ func Run(args []string, env *Env) (status int) {
 		kong.Description("Give AI coding agents narrow GitHub tokens from the OS keychain."),
 		kong.Writers(env.Stdout, env.Stderr),
 		kong.Exit(func(code int) { panic(exitCode(code)) }),
-		kong.Vars{"version": version(), "jailvar": launch.JailVar},
+		kong.Vars{"version": "jailrun " + version.String(), "jailvar": launch.JailVar},
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
 		kong.Help(helpPrinter),
 		kong.Bind(env),
@@ -172,16 +167,6 @@ func (e usageError) Error() string { return e.msg }
 type versionCmd struct{}
 
 func (versionCmd) Run(env *Env) error {
-	fmt.Fprintln(env.Stdout, "jailrun", version())
+	fmt.Fprintln(env.Stdout, "jailrun", version.String())
 	return nil
-}
-
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		return info.Main.Version
-	}
-	return "dev"
 }
