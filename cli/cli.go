@@ -118,9 +118,11 @@ func Run(args []string, env *Env) (status int) {
 		}
 		status = int(code)
 	}()
-	kongplete.Complete(parser, kongplete.WithErrorHandler(func(err error) {
-		fmt.Fprintf(env.Stderr, "jailrun: completion: %v\n", err)
-	}))
+	kongplete.Complete(parser,
+		kongplete.WithPredictor("token", storedTokenNames(env)),
+		kongplete.WithErrorHandler(func(err error) {
+			fmt.Fprintf(env.Stderr, "jailrun: completion: %v\n", err)
+		}))
 	if path, ok := helpArgs(parser, args); ok {
 		if err := printHelp(parser, path); err != nil {
 			fmt.Fprintf(env.Stderr, "jailrun: %v\n", err)

@@ -102,8 +102,14 @@ Examples:
 }
 
 func (completionCmd) Help() string {
-	return `Examples:
-  eval "$(jailrun completion bash)"        # in ~/.bashrc
-  eval "$(jailrun completion zsh)"         # in ~/.zshrc
-  jailrun completion fish | source         # in ~/.config/fish/config.fish`
+	return `Completes commands, flags, agents and, for --name, the stored token names
+(jailrun answers the shell itself, so new tokens complete at once).
+
+Install it for your shell, then start a new shell:
+  bash:  echo 'eval "$(jailrun completion bash)"' >> ~/.bashrc
+  zsh:   echo 'eval "$(jailrun completion zsh)"' >> ~/.zshrc
+  fish:  echo 'jailrun completion fish | source' >> ~/.config/fish/config.fish
+
+To try it in the current shell only:
+  eval "$(jailrun completion bash)"`
 }

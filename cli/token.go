@@ -34,14 +34,14 @@ type tokenAddCmd struct {
 }
 
 type tokenRotateCmd struct {
-	Name     string `required:"" placeholder:"NAME" help:"Name of the stored token to replace."`
+	Name     string `required:"" placeholder:"NAME" predictor:"token" help:"Name of the stored token to replace."`
 	Yes      bool   `short:"y" help:"Do not ask for confirmation."`
 	NoVerify bool   `help:"Store without asking GitHub who the token is and when it expires."`
 	Force    bool   `help:"Store a github: token that is not in one of GitHub's forms (e.g. an old GitHub Enterprise token)."`
 }
 
 type tokenDeleteCmd struct {
-	Name string `required:"" placeholder:"NAME" help:"Name of the stored token to remove."`
+	Name string `required:"" placeholder:"NAME" predictor:"token" help:"Name of the stored token to remove."`
 	Yes  bool   `short:"y" help:"Do not ask for confirmation."`
 }
 

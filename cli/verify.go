@@ -15,7 +15,7 @@ import (
 )
 
 type tokenVerifyCmd struct {
-	Name string `placeholder:"NAME" xor:"which" required:"" help:"Name of the stored token to check with GitHub."`
+	Name string `placeholder:"NAME" predictor:"token" xor:"which" required:"" help:"Name of the stored token to check with GitHub."`
 	All  bool   `xor:"which" required:"" help:"Check every stored github: token."`
 	JSON bool   `name:"json" help:"Print a JSON array of what GitHub said of each token, for scripts."`
 }
