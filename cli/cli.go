@@ -70,6 +70,7 @@ type cli struct {
 	Doctor     doctorCmd     `cmd:"" help:"Check git, gh, the keychain, the config and the tokens; say what to fix."`
 	Ruleset    rulesetCmd    `cmd:"" help:"Protect a repository's default branch and tags with GitHub rulesets (run outside agent sessions)."`
 	Audit      auditCmd      `cmd:"" help:"Show the last jailed sessions from the audit log: token requests and network destinations."`
+	Man        manCmd        `cmd:"" hidden:"" help:"Print a manual page in roff (install.sh installs them)."`
 
 	Claude      agentCmd `cmd:"" passthrough:"all" group:"Agents" help:"Start Claude Code with narrow GitHub tokens; arguments pass to it verbatim."`
 	Codex       agentCmd `cmd:"" passthrough:"all" group:"Agents" help:"Start Codex with narrow GitHub tokens; arguments pass to it verbatim."`

@@ -57,8 +57,8 @@ const DefaultUsername = "x-access-token"
 
 const usage = "usage: " + Program + " [" + SessionFlag + "] get|store|erase"
 
-// help is what --help prints: git runs the helper, people rarely do.
-const help = usage + `
+// Help is what --help prints: git runs the helper, people rarely do.
+const Help = usage + `
 
 jailrun's git credential helper. git runs it; set it up with:
   git config --global credential.helper jailrun
@@ -108,7 +108,7 @@ func Run(env Env) int {
 			fmt.Fprintln(env.Stdout, Program, version.String())
 			return 0
 		case "--help", "-h":
-			fmt.Fprintln(env.Stdout, help)
+			fmt.Fprintln(env.Stdout, Help)
 			return 0
 		}
 	}
