@@ -1,6 +1,7 @@
 #!/bin/sh
 # Build jailrun and git-credential-jailrun with the local Go toolchain and
-# install them into $PREFIX/bin (default ~/.local/bin). Safe to run again.
+# install them into $PREFIX/bin (default ~/.local/bin), their manual pages
+# into $PREFIX/share/man/man1. Safe to run again.
 # On macOS git-credential-jailrun is a link to jailrun, which acts as the
 # helper under that name: the keychain trusts a program by its code
 # signature, so one program means one access prompt, not one per binary.
@@ -28,9 +29,12 @@ esac
 
 mkdir -p "$BIN"
 VERSION=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || true)
+DATE=$(git log -1 --format=%cs 2>/dev/null || true)
+PKG=github.com/jailrun/jailrun/internal/version
 for cmd in $CMDS; do
 	# Build next to the target and rename, so a running copy is never half written.
-	go build -trimpath -ldflags "-s -w -X github.com/jailrun/jailrun/cli.Version=$VERSION" \
+	go build -trimpath -ldflags "-s -w -X $PKG.Version=$VERSION -X $PKG.Commit=$COMMIT -X $PKG.Date=$DATE" \
 		-o "$BIN/.$cmd.new" "./cmd/$cmd"
 	mv -f "$BIN/.$cmd.new" "$BIN/$cmd"
 	echo "installed $BIN/$cmd"
@@ -39,6 +43,15 @@ if [ "$(uname -s)" = Darwin ]; then
 	ln -sfn jailrun "$BIN/git-credential-jailrun"
 	echo "installed $BIN/git-credential-jailrun -> jailrun"
 fi
+
+# Manual pages, written by jailrun from the model its --help comes from.
+MAN="$PREFIX/share/man/man1"
+mkdir -p "$MAN"
+for page in jailrun git-credential-jailrun; do
+	"$BIN/jailrun" man "$page" >"$MAN/.$page.1.new"
+	mv -f "$MAN/.$page.1.new" "$MAN/$page.1"
+done
+echo "installed $MAN/jailrun.1 and git-credential-jailrun.1 (man jailrun)"
 
 case ":$PATH:" in
 *":$BIN:"*) ;;

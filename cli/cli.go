@@ -8,19 +8,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"unicode/utf8"
 
 	"github.com/alecthomas/kong"
 	"github.com/jailrun/jailrun/helper"
 	"github.com/jailrun/jailrun/internal/launch"
+	"github.com/jailrun/jailrun/internal/version"
 	"github.com/willabides/kongplete"
 )
-
-// Version is the release version, set at build time with
-// -ldflags "-X github.com/jailrun/jailrun/cli.Version=v1.2.3"; when empty,
-// the module version from the build information is used.
-var Version string
 
 // Exit statuses of jailrun's own commands (launched agents return their own).
 const (
@@ -71,9 +66,11 @@ type cli struct {
 	Config     configCmd     `cmd:"" help:"Show the configuration file and what jailrun reads from it."`
 	VersionCmd versionCmd    `cmd:"" name:"version" help:"Print the version."`
 	Completion completionCmd `cmd:"" help:"Print a shell completion script: eval \"$(jailrun completion bash)\"."`
+	Status     statusCmd     `cmd:"" help:"Say which token git and gh get here, and why; whether agents start jailed."`
 	Doctor     doctorCmd     `cmd:"" help:"Check git, gh, the keychain, the config and the tokens; say what to fix."`
 	Ruleset    rulesetCmd    `cmd:"" help:"Protect a repository's default branch and tags with GitHub rulesets (run outside agent sessions)."`
 	Audit      auditCmd      `cmd:"" help:"Show the last jailed sessions from the audit log: token requests and network destinations."`
+	Man        manCmd        `cmd:"" hidden:"" help:"Print a manual page in roff (install.sh installs them)."`
 
 	Claude      agentCmd `cmd:"" passthrough:"all" group:"Agents" help:"Start Claude Code with narrow GitHub tokens; arguments pass to it verbatim."`
 	Codex       agentCmd `cmd:"" passthrough:"all" group:"Agents" help:"Start Codex with narrow GitHub tokens; arguments pass to it verbatim."`
@@ -103,8 +100,9 @@ func Run(args []string, env *Env) (status int) {
 		kong.Description("Give AI coding agents narrow GitHub tokens from the OS keychain."),
 		kong.Writers(env.Stdout, env.Stderr),
 		kong.Exit(func(code int) { panic(exitCode(code)) }),
-		kong.Vars{"version": version(), "jailvar": launch.JailVar},
+		kong.Vars{"version": "jailrun " + version.String(), "jailvar": launch.JailVar},
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Help(helpPrinter),
 		kong.Bind(env),
 	)
 	if err != nil {
@@ -121,12 +119,21 @@ func Run(args []string, env *Env) (status int) {
 		}
 		status = int(code)
 	}()
-	kongplete.Complete(parser, kongplete.WithErrorHandler(func(err error) {
-		fmt.Fprintf(env.Stderr, "jailrun: completion: %v\n", err)
-	}))
+	kongplete.Complete(parser,
+		kongplete.WithPredictor("token", storedTokenNames(env)),
+		kongplete.WithErrorHandler(func(err error) {
+			fmt.Fprintf(env.Stderr, "jailrun: completion: %v\n", err)
+		}))
+	if path, ok := helpArgs(parser, args); ok {
+		if err := printHelp(parser, path); err != nil {
+			fmt.Fprintf(env.Stderr, "jailrun: %v\n", err)
+			return ExitUsage
+		}
+		return ExitOK
+	}
 	ctx, err := parser.Parse(args)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "jailrun: %v (see jailrun --help)\n", err)
+		fmt.Fprintf(env.Stderr, "jailrun: %v (see %s --help)\n", err, failedCommand(err))
 		return ExitUsage
 	}
 	if err := ctx.Run(env, &c); err != nil {
@@ -143,6 +150,18 @@ func Run(args []string, env *Env) (status int) {
 	return ExitOK
 }
 
+// failedCommand names the command whose command line err is about, as
+// "jailrun token add", for a pointer at its --help.
+func failedCommand(err error) string {
+	var parseErr *kong.ParseError
+	if errors.As(err, &parseErr) && parseErr.Context != nil {
+		if node := parseErr.Context.Selected(); node != nil {
+			return node.FullPath()
+		}
+	}
+	return "jailrun"
+}
+
 // usageError is a mistake in how a command was called, reported with ExitUsage.
 type usageError struct{ msg string }
 
@@ -151,16 +170,6 @@ func (e usageError) Error() string { return e.msg }
 type versionCmd struct{}
 
 func (versionCmd) Run(env *Env) error {
-	fmt.Fprintln(env.Stdout, "jailrun", version())
+	fmt.Fprintln(env.Stdout, "jailrun", version.String())
 	return nil
-}
-
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		return info.Main.Version
-	}
-	return "dev"
 }

@@ -54,3 +54,17 @@ func TestNoSecretService(t *testing.T) {
 		},
 	})
 }
+
+// TestNoCollection runs testdata/nocollection with gnome-keyring started
+// as on a headless machine without a password: it has no collection.
+func TestNoCollection(t *testing.T) {
+	ks := keyringtest.StartWithoutCollection(t)
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/nocollection",
+		Setup: func(e *testscript.Env) error {
+			e.Vars = append(e.Vars, ks.Env()...)
+			e.Setenv("JAILRUN_GITHUB_API", "https://127.0.0.1:1")
+			return nil
+		},
+	})
+}

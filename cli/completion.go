@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/posener/complete"
 )
 
 type completionCmd struct {
@@ -36,6 +38,27 @@ func (c *completionCmd) Run(env *Env) error {
 	}
 	fmt.Fprintf(env.Stdout, completionScripts[c.Shell], shellQuote(self))
 	return nil
+}
+
+// storedTokenNames completes --name with the names of the stored tokens,
+// nothing when the keyring cannot be reached.
+func storedTokenNames(env *Env) complete.Predictor {
+	return complete.PredictFunc(func(complete.Args) []string {
+		kr, err := env.OpenKeyring()
+		if err != nil {
+			return nil
+		}
+		defer kr.Close()
+		tokens, err := kr.List()
+		if err != nil {
+			return nil
+		}
+		names := make([]string, len(tokens))
+		for i, t := range tokens {
+			names[i] = t.Name
+		}
+		return names
+	})
 }
 
 // shellQuote quotes s for bash, zsh and fish alike.

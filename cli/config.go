@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,14 +30,38 @@ func (configMigrateCmd) Run(env *Env) error {
 
 type configPathCmd struct{}
 
-type configShowCmd struct{}
+type configShowCmd struct {
+	JSON bool `name:"json" help:"Print the settings as a JSON object, for scripts."`
+}
+
+// shownConfig is config show --json's object.
+type shownConfig struct {
+	Path           string       `json:"path"`
+	Present        bool         `json:"present"`
+	TokenName      string       `json:"token_name"`   // GH_TOKEN_NAME
+	ActiveToken    string       `json:"active_token"` // github:TOKEN_NAME
+	Routes         []shownRoute `json:"routes"`
+	Hosts          []string     `json:"hosts"`
+	ExpiryWarnDays int          `json:"expiry_warn_days"`
+	Warnings       []string     `json:"warnings"`
+}
+
+// shownRoute is one GH_TOKEN_ROUTES entry; Owner "" is the host's default.
+type shownRoute struct {
+	Host  string `json:"host"`
+	Owner string `json:"owner,omitempty"`
+	Token string `json:"token"`
+}
 
 func (configPathCmd) Run(env *Env) error {
 	fmt.Fprintln(env.Stdout, config.Path(env.Getenv))
 	return nil
 }
 
-func (configShowCmd) Run(env *Env) error {
+func (c configShowCmd) Run(env *Env) error {
+	if c.JSON {
+		return showConfigJSON(env)
+	}
 	cfg, err := loadConfig(env)
 	if err != nil {
 		return err
@@ -58,6 +83,32 @@ func (configShowCmd) Run(env *Env) error {
 	fmt.Fprintf(env.Stdout, "GH_TOKEN_ROUTES=%q\n", strings.Join(routes, " "))
 	fmt.Fprintf(env.Stdout, "GH_HOSTS=%q\n", strings.Join(cfg.Hosts, " "))
 	fmt.Fprintf(env.Stdout, "GH_TOKEN_EXPIRY_WARN_DAYS=%q\n", fmt.Sprint(cfg.ExpiryWarnDays))
+	return nil
+}
+
+// showConfigJSON prints the settings in effect as a JSON object; its
+// warnings are in it, not on stderr.
+func showConfigJSON(env *Env) error {
+	cfg, err := config.Load(env.Getenv)
+	if err != nil {
+		return err
+	}
+	path := config.Path(env.Getenv)
+	_, statErr := os.Stat(path)
+	shown := shownConfig{
+		Path: path, Present: statErr == nil,
+		TokenName: cfg.TokenName, ActiveToken: cfg.ActiveToken(),
+		Routes: []shownRoute{}, Hosts: cfg.Hosts, ExpiryWarnDays: cfg.ExpiryWarnDays,
+		Warnings: append([]string{}, cfg.Warnings...),
+	}
+	for _, r := range cfg.Routes {
+		shown.Routes = append(shown.Routes, shownRoute{Host: r.Host, Owner: r.Owner, Token: r.Token})
+	}
+	out, err := json.MarshalIndent(shown, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, string(out))
 	return nil
 }
 

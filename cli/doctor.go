@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jailrun/jailrun/config"
+	"github.com/jailrun/jailrun/internal/jail"
+	"github.com/jailrun/jailrun/internal/launch"
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/platform/linux"
 )
@@ -23,19 +25,22 @@ type doctorCmd struct {
 	JSON bool `name:"json" help:"Print the checks as a JSON array, for scripts."`
 }
 
-// Check statuses, as doctor prints them.
+// Check statuses, one vocabulary for doctor, status and token verify;
+// lines for people show warn and fail in capitals.
 const (
 	statusOK   = "ok"
-	statusWarn = "WARN"
-	statusFail = "FAIL"
+	statusWarn = "warn"
+	statusFail = "fail"
 )
 
-// check is one line of doctor's report.
+// check is one line of doctor's report: what was found and, for a
+// problem, what to do (Hint, in words) and the command that does it (Fix).
 type check struct {
 	Name   string `json:"check"`
 	Status string `json:"status"`
 	Detail string `json:"detail"`
-	Fix    string `json:"fix,omitempty"`
+	Hint   string `json:"hint,omitempty"`
+	Fix    string `json:"fix,omitempty"` // a command to run, or empty
 }
 
 // minGit is the first git that reads GIT_CONFIG_COUNT, which sessions use.
@@ -48,9 +53,9 @@ func (c *doctorCmd) Run(env *Env) error {
 	gitPath, gitCheck := checkGit()
 	checks := []check{gitCheck}
 	checks = append(checks, checkProgram("git-credential-jailrun", statusFail,
-		"git and agent sessions need it; install: PREFIX=~/.local ./install.sh, and put ~/.local/bin on PATH"))
+		"git and agent sessions need it; install it and put ~/.local/bin on PATH", "PREFIX=~/.local ./install.sh"))
 	checks = append(checks, checkProgram("gh", statusWarn,
-		"agents use gh for pull requests and issues; install it: https://cli.github.com"))
+		"agents use gh for pull requests and issues; install it (https://cli.github.com)", "sudo apt install gh"))
 	tokens, keychainOK, keychain := checkKeychain(env)
 	checks = append(checks, keychain...)
 	cfg, configOK, configChecks := checkConfig(env)
@@ -64,6 +69,7 @@ func (c *doctorCmd) Run(env *Env) error {
 	if gitPath != "" {
 		checks = append(checks, checkCredentialHelpers(gitPath))
 	}
+	checks = append(checks, checkJail(env))
 
 	failed := 0
 	for _, ch := range checks {
@@ -79,11 +85,7 @@ func (c *doctorCmd) Run(env *Env) error {
 		fmt.Fprintln(env.Stdout, string(out))
 	} else {
 		for _, ch := range checks {
-			line := fmt.Sprintf("%-4s  %s: %s", ch.Status, ch.Name, ch.Detail)
-			if ch.Fix != "" {
-				line += " — " + ch.Fix
-			}
-			fmt.Fprintln(env.Stdout, line)
+			printCheck(env, ch)
 		}
 	}
 	if failed > 0 {
@@ -92,13 +94,29 @@ func (c *doctorCmd) Run(env *Env) error {
 	return nil
 }
 
+// printCheck writes ch as one line: status, name, detail and fix.
+func printCheck(env *Env, ch check) {
+	status := ch.Status
+	if status != statusOK {
+		status = strings.ToUpper(status)
+	}
+	line := fmt.Sprintf("%-4s  %s: %s", status, ch.Name, ch.Detail)
+	switch {
+	case ch.Hint != "" && ch.Fix != "":
+		line += " — " + ch.Hint + ": " + ch.Fix
+	case ch.Hint != "" || ch.Fix != "":
+		line += " — " + ch.Hint + ch.Fix
+	}
+	fmt.Fprintln(env.Stdout, line)
+}
+
 // checkGit finds git on PATH and checks its version; it returns git's path,
 // "" when there is none.
 func checkGit() (string, check) {
 	ch := check{Name: "git"}
 	path, err := exec.LookPath("git")
 	if err != nil {
-		ch.Status, ch.Detail, ch.Fix = statusFail, "not found on PATH", "install git 2.31 or later (sudo apt install git)"
+		ch.Status, ch.Detail, ch.Hint, ch.Fix = statusFail, "not found on PATH", "install git 2.31 or later", "sudo apt install git"
 		return "", ch
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
@@ -108,9 +126,10 @@ func checkGit() (string, check) {
 	major, minor, ok := gitVersion(version)
 	switch {
 	case err != nil || !ok:
-		ch.Status, ch.Detail, ch.Fix = statusFail, fmt.Sprintf("%s does not say its version", path), "reinstall git 2.31 or later"
+		ch.Status, ch.Detail, ch.Fix = statusFail, fmt.Sprintf("%s does not say its version", path), ""
+		ch.Hint = "reinstall git 2.31 or later"
 	case major < minGit[0] || major == minGit[0] && minor < minGit[1]:
-		ch.Status, ch.Detail, ch.Fix = statusFail, fmt.Sprintf("%s is %s; sessions need 2.31 or later (GIT_CONFIG_COUNT)", path, version), "upgrade git"
+		ch.Status, ch.Detail, ch.Hint = statusFail, fmt.Sprintf("%s is %s; sessions need 2.31 or later (GIT_CONFIG_COUNT)", path, version), "upgrade git"
 	default:
 		ch.Status, ch.Detail = statusOK, fmt.Sprintf("%s %s", path, version)
 	}
@@ -133,11 +152,12 @@ func gitVersion(v string) (major, minor int, ok bool) {
 	return major, minor, err1 == nil && err2 == nil
 }
 
-// checkProgram looks for program on PATH; missing is status, with fix.
-func checkProgram(program, status, fix string) check {
+// checkProgram looks for program on PATH; missing is status, with hint
+// and fix.
+func checkProgram(program, status, hint, fix string) check {
 	path, err := exec.LookPath(program)
 	if err != nil {
-		return check{Name: program, Status: status, Detail: "not found on PATH", Fix: fix}
+		return check{Name: program, Status: status, Detail: "not found on PATH", Hint: hint, Fix: fix}
 	}
 	return check{Name: program, Status: statusOK, Detail: path}
 }
@@ -148,8 +168,12 @@ func checkProgram(program, status, fix string) check {
 func checkKeychain(env *Env) ([]keyring.Token, bool, []check) {
 	kr, err := env.OpenKeyring()
 	var tokens []keyring.Token
+	var storeErr error
 	if err == nil {
 		tokens, err = kr.List()
+		if err == nil {
+			storeErr = canStore(kr)
+		}
 		kr.Close()
 	}
 	if runtime.GOOS != "linux" {
@@ -163,6 +187,9 @@ func checkKeychain(env *Env) ([]keyring.Token, bool, []check) {
 	switch {
 	case err == nil:
 		unlocked := check{Name: "collection unlocked", Status: statusOK, Detail: plural(len(tokens), "token") + " stored"}
+		if storeErr != nil {
+			return tokens, true, []check{bus, provider, failed("default collection", storeErr)}
+		}
 		return tokens, true, []check{bus, provider, unlocked}
 	case errors.Is(err, linux.ErrNoBus):
 		return nil, false, []check{failed(bus.Name, err)}
@@ -177,8 +204,8 @@ func checkKeychain(env *Env) ([]keyring.Token, bool, []check) {
 // failed is a FAIL check from a keychain error, which says what failed
 // and, after "; ", what to do.
 func failed(name string, err error) check {
-	detail, fix, _ := strings.Cut(err.Error(), "; ")
-	return check{Name: name, Status: statusFail, Detail: detail, Fix: fix}
+	detail, hint, _ := strings.Cut(err.Error(), "; ")
+	return check{Name: name, Status: statusFail, Detail: detail, Hint: hint}
 }
 
 // checkConfig loads the config; its warnings are WARN lines.
@@ -194,7 +221,7 @@ func checkConfig(env *Env) (config.Config, bool, []check) {
 	}
 	checks := []check{{Name: "config", Status: statusOK, Detail: detail}}
 	for _, w := range cfg.Warnings {
-		checks = append(checks, check{Name: "config", Status: statusWarn, Detail: w, Fix: "edit " + path})
+		checks = append(checks, check{Name: "config", Status: statusWarn, Detail: w, Hint: "edit " + path})
 	}
 	return cfg, true, checks
 }
@@ -212,12 +239,21 @@ func checkTokens(cfg config.Config, tokens []keyring.Token) []check {
 	}
 	var checks []check
 	active := cfg.ActiveToken()
-	if t, ok := stored(active); ok {
+	switch t, ok := stored(active); {
+	case ok:
 		checks = append(checks, check{Name: "active token", Status: statusOK, Detail: t.Name})
-	} else {
+	case len(tokens) == 0:
+		checks = append(checks, check{Name: "tokens", Status: statusWarn,
+			Detail: "none stored; agents start without a GitHub token",
+			Fix:    "jailrun token add --name github:fine-grained-OWNER"})
+	case cfg.TokenName != config.DefaultTokenName:
+		// Chosen in the config or the environment, yet missing: a mistake.
 		checks = append(checks, check{Name: "active token", Status: statusWarn,
-			Detail: active + " is not in the keyring; agents start without a GitHub token unless a route or github:fine-grained-OWNER serves the repository",
+			Detail: active + " is not in the keyring; outside routes and github:fine-grained-OWNER, agents start without a GitHub token",
 			Fix:    "jailrun token add --name " + active})
+	default:
+		checks = append(checks, check{Name: "active token", Status: statusOK,
+			Detail: "none; routes and github:fine-grained-OWNER tokens serve their owners, other repositories get no token"})
 	}
 	now := time.Now()
 	for _, t := range tokens {
@@ -244,16 +280,17 @@ func checkTokens(cfg config.Config, tokens []keyring.Token) []check {
 // knows: no network.
 func checkExpiry(cfg config.Config, t keyring.Token, now time.Time) check {
 	ch := check{Name: "token " + t.Name, Status: statusOK, Detail: describeValidity(t.Meta.Expires, now)}
-	rotate := "create a new token, then: jailrun token rotate --name " + t.Name
+	const newToken = "create a new token, then"
+	rotate := "jailrun token rotate --name " + t.Name
 	switch left := t.Meta.Expires.Sub(now); {
 	case t.Meta.Expires.IsZero() && t.Meta.Login == "":
 		ch.Status, ch.Detail, ch.Fix = statusWarn, "expiry unknown", "jailrun token verify --name "+t.Name
 	case t.Meta.Expires.IsZero():
-		ch.Status, ch.Detail, ch.Fix = statusWarn, "never expires", "tokens for agents should expire in 30 days; "+rotate
+		ch.Status, ch.Detail, ch.Hint, ch.Fix = statusWarn, "never expires", "tokens for agents should expire in 30 days; "+newToken, rotate
 	case left <= 0:
-		ch.Status, ch.Fix = statusFail, rotate
+		ch.Status, ch.Hint, ch.Fix = statusFail, newToken, rotate
 	case left <= time.Duration(cfg.ExpiryWarnDays)*24*time.Hour:
-		ch.Status, ch.Fix = statusWarn, rotate
+		ch.Status, ch.Hint, ch.Fix = statusWarn, newToken, rotate
 	}
 	return ch
 }
@@ -296,7 +333,7 @@ func checkCredentialHelpers(gitPath string) check {
 	}
 	ch.Status = statusWarn
 	ch.Detail = "agent sessions reset " + strings.Join(others, ", ") + ", so git there uses only jailrun's tokens"
-	ch.Fix = "to serve the same tokens outside sessions: git config --global credential.helper jailrun"
+	ch.Hint, ch.Fix = "to serve the same tokens outside sessions", "git config --global credential.helper jailrun"
 	return ch
 }
 
@@ -309,6 +346,42 @@ func isJailrunHelper(value string) bool {
 	}
 	program := fields[0]
 	return program == "jailrun" || filepath.Base(program) == "git-credential-jailrun"
+}
+
+// checkJail says whether agents would start jailed: ok where bubblewrap
+// starts a sandbox, else WARN (FAIL when JAILRUN_JAIL=on asks for the
+// jail) with the fix.
+func checkJail(env *Env) check {
+	ch := check{Name: "jail"}
+	mode, err := launch.ParseJailMode(env.Getenv(launch.JailVar))
+	if err != nil {
+		ch.Status, ch.Detail, ch.Hint = statusFail, err.Error(), "set "+launch.JailVar+" to auto, on or off"
+		return ch
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	jailed, err := launch.WouldJail(ctx, mode, env.Getenv)
+	switch {
+	case jailed:
+		ch.Status, ch.Detail = statusOK, "agents start jailed (bubblewrap works here)"
+	case mode == launch.JailOff:
+		ch.Status, ch.Detail = statusOK, "off ("+launch.JailVar+"=off): agents start without the jail"
+	default:
+		ch.Status, ch.Detail = statusWarn, "agents start NOT jailed: "
+		if mode == launch.JailOn {
+			ch.Status, ch.Detail = statusFail, "agents cannot start ("+launch.JailVar+"=on): "
+		}
+		var unavailable *jail.Unavailable
+		if errors.As(err, &unavailable) {
+			ch.Detail += unavailable.Why
+			ch.Hint = unavailable.Fix
+		} else {
+			why, hint, _ := strings.Cut(err.Error(), "; ")
+			ch.Detail += why
+			ch.Hint = hint
+		}
+	}
+	return ch
 }
 
 // plural writes n and the noun, with an s unless n is 1.

@@ -29,7 +29,9 @@ func (tokenDeleteCmd) Help() string {
 }
 
 func (tokenListCmd) Help() string {
-	return `Prints NAME<TAB>PREVIEW, sorted; never a whole token.
+	return `Prints each token's name, preview, kind, login and expiry, sorted by
+name; never a whole token. A hint on stderr names tokens that no route or
+convention can select.
 
 Examples:
   jailrun token list
@@ -56,12 +58,24 @@ Examples:
 }
 
 func (agentCmd) Help() string {
-	return `Every argument after the agent's name is the agent's own, --help included.
+	return `Every argument after the agent's name is the agent's own, --help included:
+jailrun claude --help is the agent's help, this is jailrun's. jailrun's own
+settings for a launch go before the name, or in the environment:
+
+  --no-jail                 start without the jail (as JAILRUN_JAIL=off does)
+  JAILRUN_JAIL=auto|on|off  auto (default): jailed where bubblewrap works, else
+                            a NOT jailed warning; on: jailed or an error
+  GH_TOKEN_NAME=NAME        the active token for this run, github:NAME
+  GH_TOKEN_ROUTES=…         owner=NAME routes; see docs/configuration.md
+
+jailrun status shows which token the agent would get here, and whether it
+would start jailed.
 
 Examples:
   jailrun claude
   jailrun codex --model o4-mini
-  GH_TOKEN_NAME=fine-grained-personal jailrun gemini`
+  GH_TOKEN_NAME=fine-grained-personal jailrun gemini
+  jailrun --no-jail kiro-cli`
 }
 
 func (runCmd) Help() string {
@@ -88,8 +102,14 @@ Examples:
 }
 
 func (completionCmd) Help() string {
-	return `Examples:
-  eval "$(jailrun completion bash)"        # in ~/.bashrc
-  eval "$(jailrun completion zsh)"         # in ~/.zshrc
-  jailrun completion fish | source         # in ~/.config/fish/config.fish`
+	return `Completes commands, flags, agents and, for --name, the stored token names
+(jailrun answers the shell itself, so new tokens complete at once).
+
+Install it for your shell, then start a new shell:
+  bash:  echo 'eval "$(jailrun completion bash)"' >> ~/.bashrc
+  zsh:   echo 'eval "$(jailrun completion zsh)"' >> ~/.zshrc
+  fish:  echo 'jailrun completion fish | source' >> ~/.config/fish/config.fish
+
+To try it in the current shell only:
+  eval "$(jailrun completion bash)"`
 }

@@ -8,10 +8,10 @@ func checkNetrc(env *Env, hosts []string) check {
 	path, entries, err := launch.NetrcEntries(env.Getenv, hosts)
 	switch {
 	case err != nil:
-		ch.Status, ch.Detail, ch.Fix = statusWarn, err.Error(), "make it readable, or remove it"
+		ch.Status, ch.Detail, ch.Hint = statusWarn, err.Error(), "make it readable, or remove it"
 	case len(entries) > 0:
 		ch.Status = statusWarn
-		ch.Detail, ch.Fix = launch.NetrcProblem(path, entries)
+		ch.Detail, ch.Hint = launch.NetrcProblem(path, entries)
 	default:
 		ch.Status, ch.Detail = statusOK, "no .netrc entry for a GitHub host"
 	}

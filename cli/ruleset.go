@@ -40,17 +40,21 @@ func (c *rulesetCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
-	token, err := c.token(env, repo.Host)
-	if err != nil {
-		return err
-	}
 	client, err := github.NewClient(github.APIBase(repo.Host, env.Getenv), env.Getenv)
 	if err != nil {
 		return err
 	}
 	ctx := context.Background()
-	existing, err := client.RulesetNames(ctx, token, repo.Owner, repo.Name)
+	token, err := c.token(env, repo.Host)
+	if err != nil && !c.DryRun {
+		return err
+	}
+	var existing []string
 	if err != nil {
+		// A dry run shows the rulesets without a login; only which exist
+		// already is unknown.
+		fmt.Fprintf(env.Stderr, "jailrun: note: %v; showing every ruleset without checking which exist\n", err)
+	} else if existing, err = client.RulesetNames(ctx, token, repo.Owner, repo.Name); err != nil {
 		return fmt.Errorf("reading the rulesets of %s/%s: %w", repo.Owner, repo.Name, err)
 	}
 	fmt.Fprintf(env.Stdout, "%s/%s on %s:\n", repo.Owner, repo.Name, repo.Host)

@@ -7,13 +7,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
+	"text/tabwriter"
 	"time"
 	"unicode"
 
+	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/github"
 	"github.com/jailrun/jailrun/keyring"
+	"github.com/jailrun/jailrun/routing"
 	"golang.org/x/term"
 )
 
@@ -21,23 +23,25 @@ type tokenCmd struct {
 	Add    tokenAddCmd    `cmd:"" help:"Store a new token (typed hidden, or one line on stdin)."`
 	Rotate tokenRotateCmd `cmd:"" help:"Replace a stored token with a new one, in place."`
 	Delete tokenDeleteCmd `cmd:"" help:"Remove a stored token."`
-	List   tokenListCmd   `cmd:"" aliases:"ls" help:"List the stored tokens with a short preview."`
+	List   tokenListCmd   `cmd:"" aliases:"ls" help:"List the stored tokens: name, preview, kind, login and expiry."`
 	Verify tokenVerifyCmd `cmd:"" help:"Ask GitHub who a stored token acts as, when it expires and what it may do."`
 }
 
 type tokenAddCmd struct {
 	Name     string `required:"" placeholder:"NAME" help:"Token name, namespace:key (e.g. github:fine-grained-myorg)."`
 	NoVerify bool   `help:"Store without asking GitHub who the token is and when it expires."`
+	Force    bool   `help:"Store a github: token that is not in one of GitHub's forms (e.g. an old GitHub Enterprise token)."`
 }
 
 type tokenRotateCmd struct {
-	Name     string `required:"" placeholder:"NAME" help:"Name of the stored token to replace."`
+	Name     string `required:"" placeholder:"NAME" predictor:"token" help:"Name of the stored token to replace."`
 	Yes      bool   `short:"y" help:"Do not ask for confirmation."`
 	NoVerify bool   `help:"Store without asking GitHub who the token is and when it expires."`
+	Force    bool   `help:"Store a github: token that is not in one of GitHub's forms (e.g. an old GitHub Enterprise token)."`
 }
 
 type tokenDeleteCmd struct {
-	Name string `required:"" placeholder:"NAME" help:"Name of the stored token to remove."`
+	Name string `required:"" placeholder:"NAME" predictor:"token" help:"Name of the stored token to remove."`
 	Yes  bool   `short:"y" help:"Do not ask for confirmation."`
 }
 
@@ -66,7 +70,21 @@ func (c *tokenAddCmd) Run(env *Env) error {
 	case !errors.Is(err, keyring.ErrNotFound):
 		return err
 	}
-	return storeTyped(env, kr, newInput(env), c.Name, c.NoVerify, "Saved")
+	// Where nothing can be stored, say so before asking for the token.
+	if err := canStore(kr); err != nil {
+		return err
+	}
+	secret, meta, err := readToken(env, newInput(env), c.Name, c.NoVerify, c.Force)
+	if err != nil {
+		return err
+	}
+	if err := store(env, kr, keyring.Token{Name: c.Name, Secret: secret, Meta: meta}, "Saved"); err != nil {
+		return err
+	}
+	if cfg, err := config.Load(env.Getenv); err == nil {
+		hintUnselectable(env, cfg, c.Name)
+	}
+	return nil
 }
 
 func (c *tokenRotateCmd) Run(env *Env) error {
@@ -77,37 +95,65 @@ func (c *tokenRotateCmd) Run(env *Env) error {
 	defer kr.Close()
 	fmt.Fprintf(env.Stderr, "Current %s: %s, %s\n", c.Name, keyring.Preview(current.Secret), currentExpiry(env, current, !c.NoVerify))
 	in := newInput(env)
-	if err := in.confirm("Update? [y/N] ", c.Yes); err != nil {
+	if err := in.canConfirm(c.Yes); err != nil {
 		return err
 	}
-	return storeTyped(env, kr, in, c.Name, c.NoVerify, "Updated")
-}
-
-// storeTyped reads a token for name from in, learns its metadata (from
-// GitHub unless noVerify) and stores it, saying done ("Saved", "Updated")
-// with a preview.
-func storeTyped(env *Env, kr keyring.Store, in *input, name string, noVerify bool, done string) error {
-	secret, err := in.secret(fmt.Sprintf("Enter the token for %s (input hidden): ", name))
-	if err != nil || secret == "" {
-		return skipped(env, name, err)
-	}
-	meta, err := newTokenMeta(env, name, secret, noVerify)
+	// The new token is read hidden before the question: a token pasted at
+	// once must never land on an echoing terminal.
+	secret, meta, err := readToken(env, in, c.Name, c.NoVerify, c.Force)
 	if err != nil {
 		return err
 	}
-	if err := kr.Put(keyring.Token{Name: name, Secret: secret, Meta: meta}); err != nil {
+	prompt := fmt.Sprintf("Replace %s with %s? [y/N] ", keyring.Preview(current.Secret), keyring.Preview(secret))
+	if err := in.confirm(prompt, c.Yes); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "%s %s (%s)\n", done, name, keyring.Preview(secret))
+	return store(env, kr, keyring.Token{Name: c.Name, Secret: secret, Meta: meta}, "Updated")
+}
+
+// readToken reads a token for name from in, checks its form (unless
+// force) and learns its metadata (from GitHub unless noVerify). Empty
+// input is an error: nothing is stored.
+func readToken(env *Env, in *input, name string, noVerify, force bool) (string, keyring.Meta, error) {
+	secret, err := in.secret(fmt.Sprintf("Enter the token for %s (input hidden): ", name))
+	switch {
+	case err != nil:
+		return "", keyring.Meta{}, err
+	case secret == "":
+		return "", keyring.Meta{}, fmt.Errorf("no token entered; nothing stored under %s", name)
+	}
+	if !force {
+		if err := checkTokenForm(name, secret); err != nil {
+			return "", keyring.Meta{}, err
+		}
+	}
+	meta, err := newTokenMeta(env, name, secret, noVerify)
+	return secret, meta, err
+}
+
+// store puts t in the keyring and says done ("Saved", "Updated") with a
+// preview.
+func store(env *Env, kr keyring.Store, t keyring.Token, done string) error {
+	if err := kr.Put(t); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "%s %s (%s)\n", done, t.Name, keyring.Preview(t.Secret))
 	return nil
 }
 
 func (c *tokenDeleteCmd) Run(env *Env) error {
-	kr, current, err := openRegistered(env, c.Name)
+	kr, err := openFor(env, c.Name)
 	if err != nil {
 		return err
 	}
 	defer kr.Close()
+	current, err := kr.Get(c.Name)
+	if errors.Is(err, keyring.ErrNotFound) {
+		return fmt.Errorf("token %s is not registered, so there is nothing to delete; jailrun token list shows the stored names", c.Name)
+	}
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(env.Stderr, "Token %s: %s\n", c.Name, keyring.Preview(current.Secret))
 	if err := newInput(env).confirm("Delete? [y/N] ", c.Yes); err != nil {
 		return err
@@ -152,8 +198,54 @@ func (c *tokenListCmd) Run(env *Env) error {
 		fmt.Fprintln(env.Stderr, "No tokens stored. Add one: jailrun token add --name github:fine-grained-myorg")
 		return nil
 	}
+	table := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(table, "NAME\tPREVIEW\tKIND\tLOGIN\tEXPIRES")
+	now := env.Now()
 	for _, t := range tokens {
-		fmt.Fprintf(env.Stdout, "%s\t%s\n", t.Name, keyring.Preview(t.Secret))
+		kind := t.Meta.Kind
+		if kind == "" {
+			kind = github.KindOf(t.Secret)
+		}
+		expires := "unknown"
+		if !t.Meta.Expires.IsZero() {
+			expires = describeValidity(t.Meta.Expires, now)
+		}
+		fmt.Fprintf(table, "%s\t%s\t%s\t%s\t%s\n", t.Name, keyring.Preview(t.Secret), orDash(kind), orDash(t.Meta.Login), expires)
+	}
+	if err := table.Flush(); err != nil {
+		return err
+	}
+	if cfg, err := config.Load(env.Getenv); err == nil {
+		for _, t := range tokens {
+			hintUnselectable(env, cfg, t.Name)
+		}
+	}
+	return nil
+}
+
+// orDash writes "" as "-", so that a table's columns stay readable.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// hintUnselectable says, for a github: token that no route, convention or
+// default can ever select, how to make it useful.
+func hintUnselectable(env *Env, cfg config.Config, name string) {
+	if !isGitHubToken(name) || routing.Selectable(cfg, name) {
+		return
+	}
+	fmt.Fprintf(env.Stderr, "hint: no route or convention selects %s, so git and gh never get it; store it as %sOWNER, or route an owner to it: GH_TOKEN_ROUTES=\"OWNER=%s\"\n",
+		name, routing.ConventionPrefix, strings.TrimPrefix(name, config.Namespace))
+}
+
+// canStore reports whether kr can store new tokens, for keyrings that can
+// tell (the Secret Service may have no default collection).
+func canStore(kr keyring.Keyring) error {
+	if s, ok := kr.(interface{ CanStore() error }); ok {
+		return s.CanStore()
 	}
 	return nil
 }
@@ -191,13 +283,23 @@ func getRegistered(kr keyring.Store, name string) (keyring.Token, error) {
 	return t, err
 }
 
-// skipped reports input that ended before a token was given: nothing is
-// stored, and that is not an error unless reading itself failed.
-func skipped(env *Env, name string, err error) error {
-	if err != nil {
-		return err
+// minTokenLength is shorter than any token GitHub issues: a shorter one
+// was cut when copied.
+const minTokenLength = 20
+
+// checkTokenForm refuses, for a github: name, a secret that is not in one
+// of the forms GitHub issues tokens in, saying why without showing it.
+func checkTokenForm(name, secret string) error {
+	if !isGitHubToken(name) {
+		return nil
 	}
-	fmt.Fprintf(env.Stderr, "No token entered; %s unchanged.\n", name)
+	const retry = "copy it again from GitHub, or pass --force to store it as it is"
+	switch {
+	case github.KindOf(secret) == "":
+		return fmt.Errorf("the token does not start with a GitHub token prefix (ghp_, github_pat_, gho_, ghu_, ghs_, ghr_); nothing stored; %s", retry)
+	case len(secret) < minTokenLength:
+		return fmt.Errorf("the token is %d characters long, shorter than any GitHub token; nothing stored; %s", len(secret), retry)
+	}
 	return nil
 }
 
@@ -221,14 +323,22 @@ func newInput(env *Env) *input {
 // maxLine bounds what is read as one answer or token.
 const maxLine = 64 << 10
 
-// confirm asks prompt on a terminal; yes skips the question. Piped input
-// needs yes: its first line is more likely a token than an answer.
+// canConfirm reports whether confirm could ask: piped input needs yes,
+// since its first line is more likely a token than an answer.
+func (in *input) canConfirm(yes bool) error {
+	if !yes && !in.isTerm {
+		return usageError{"stdin is not a terminal, so there is no one to ask; pass --yes to confirm"}
+	}
+	return nil
+}
+
+// confirm asks prompt on a terminal; yes skips the question.
 func (in *input) confirm(prompt string, yes bool) error {
 	if yes {
 		return nil
 	}
-	if !in.isTerm {
-		return usageError{"stdin is not a terminal, so there is no one to ask; pass --yes to confirm"}
+	if err := in.canConfirm(yes); err != nil {
+		return err
 	}
 	fmt.Fprint(in.env.Stderr, prompt)
 	answer, err := in.line()
@@ -248,13 +358,19 @@ func (in *input) confirm(prompt string, yes bool) error {
 func (in *input) secret(prompt string) (string, error) {
 	var s string
 	if in.isTerm {
+		// Echo goes off before the prompt shows: what is typed after it
+		// is never echoed.
+		restore, err := echoOff(in.ttyFD, in.env.Stderr)
+		if err != nil {
+			return "", err
+		}
 		fmt.Fprint(in.env.Stderr, prompt)
-		b, err := readHidden(in.ttyFD)
+		s, err = in.line()
+		restore()
 		fmt.Fprintln(in.env.Stderr)
 		if err != nil {
 			return "", fmt.Errorf("reading the token: %v", err)
 		}
-		s = string(b)
 	} else {
 		line, err := in.line()
 		if err != nil {
@@ -287,30 +403,4 @@ func (in *input) line() (string, error) {
 			return "", fmt.Errorf("reading stdin: %v", err)
 		}
 	}
-}
-
-// readHidden reads a line from the terminal without echo. Ctrl-C restores
-// the terminal before the process ends, so the shell is not left silent.
-func readHidden(fd int) ([]byte, error) {
-	state, err := term.GetState(fd)
-	if err != nil {
-		return nil, err
-	}
-	interrupted := make(chan os.Signal, 1)
-	signal.Notify(interrupted, os.Interrupt)
-	done := make(chan struct{})
-	defer func() {
-		signal.Stop(interrupted)
-		close(done)
-	}()
-	go func() {
-		select {
-		case <-interrupted:
-			_ = term.Restore(fd, state)
-			fmt.Fprintln(os.Stderr)
-			os.Exit(130)
-		case <-done:
-		}
-	}()
-	return term.ReadPassword(fd)
 }

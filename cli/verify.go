@@ -15,7 +15,7 @@ import (
 )
 
 type tokenVerifyCmd struct {
-	Name string `placeholder:"NAME" xor:"which" required:"" help:"Name of the stored token to check with GitHub."`
+	Name string `placeholder:"NAME" predictor:"token" xor:"which" required:"" help:"Name of the stored token to check with GitHub."`
 	All  bool   `xor:"which" required:"" help:"Check every stored github: token."`
 	JSON bool   `name:"json" help:"Print a JSON array of what GitHub said of each token, for scripts."`
 }
@@ -24,6 +24,7 @@ type tokenVerifyCmd struct {
 // advises about it; token verify --json prints a list of them.
 type verification struct {
 	Name     string     `json:"name"`
+	Status   string     `json:"status"` // ok, warn (advice has a WARN) or fail (Error)
 	Login    string     `json:"login,omitempty"`
 	Kind     string     `json:"kind,omitempty"`
 	Expires  *time.Time `json:"expires,omitempty"`
@@ -76,8 +77,14 @@ func (c *tokenVerifyCmd) Run(env *Env) error {
 	var failed []error
 	for _, t := range tokens {
 		v, err := verifyStored(env, cfg, kr, t)
+		v.Status = statusOK
+		for _, a := range v.Advice {
+			if strings.HasPrefix(a, "WARN") {
+				v.Status = statusWarn
+			}
+		}
 		if err != nil {
-			v.Error = err.Error()
+			v.Status, v.Error = statusFail, err.Error()
 			failed = append(failed, fmt.Errorf("%s: %w", t.Name, err))
 		}
 		results = append(results, v)
@@ -177,7 +184,7 @@ func newTokenMeta(env *Env, name, secret string, noVerify bool) (keyring.Meta, e
 	}
 	cfg, err := config.Load(env.Getenv)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "jailrun: WARN: not verified: %v; the token is stored without its expiry\n", err)
+		fmt.Fprintf(env.Stderr, "jailrun: WARN: not verified: %v; storing the token without its expiry\n", err)
 		return meta, nil
 	}
 	host := apiHost(cfg, name)
@@ -186,7 +193,7 @@ func newTokenMeta(env *Env, name, secret string, noVerify bool) (keyring.Meta, e
 	case errors.Is(err, github.ErrRejected):
 		return meta, fmt.Errorf("%s rejected the token (revoked or expired); nothing stored; copy it again, or store it unverified with --no-verify", host)
 	case err != nil:
-		fmt.Fprintf(env.Stderr, "jailrun: WARN: not verified: %v; the token is stored without its expiry; later: jailrun token verify --name %s\n", err, name)
+		fmt.Fprintf(env.Stderr, "jailrun: WARN: not verified: %v; storing the token without its expiry; later: jailrun token verify --name %s\n", err, name)
 		return meta, nil
 	}
 	meta = metaOf(secret, info)

@@ -166,7 +166,11 @@ func parse(r io.Reader, getenv func(string) string, source string) (Config, erro
 			warn(n, "%s is a bash jailrun setting that this jailrun ignores", key)
 			continue
 		default:
-			warn(n, "unknown key %s, ignored", key)
+			if near := nearestKey(key); near != "" {
+				warn(n, "unknown key %s, ignored; did you mean %s?", key, near)
+			} else {
+				warn(n, "unknown key %s, ignored", key)
+			}
 			continue
 		}
 		if literalDollar {
@@ -245,6 +249,43 @@ var knownKeys = map[string]bool{
 	"JAILRUN_ALLOW_HOSTS":       true,
 	"JAILRUN_ALLOW_WRITE":       true,
 	"JAILRUN_DENY_READ":         true,
+}
+
+// nearestKey returns the known key that key is most likely a misspelling
+// of (letter case, or at most two edits), or "".
+func nearestKey(key string) string {
+	best, bestDistance := "", 3
+	for known := range knownKeys {
+		if known == "GH_KEYCHAIN_SERVICE" {
+			continue // deprecated: never suggested
+		}
+		d := editDistance(strings.ToUpper(key), known)
+		if d < bestDistance || d == bestDistance && known < best {
+			best, bestDistance = known, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	previous := make([]int, len(b)+1)
+	for j := range previous {
+		previous[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		current := make([]int, len(b)+1)
+		current[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			current[j] = min(previous[j]+1, current[j-1]+1, previous[j-1]+cost)
+		}
+		previous = current
+	}
+	return previous[len(b)]
 }
 
 // fileOnlyKeys are settings that only the file sets; the environment

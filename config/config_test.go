@@ -416,3 +416,20 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+func TestUnknownKeyDidYouMean(t *testing.T) {
+	for input, want := range map[string]string{
+		"GH_TOKEN_ROUTE=x\n":    "config line 1: unknown key GH_TOKEN_ROUTE, ignored; did you mean GH_TOKEN_ROUTES?",
+		"gh_hosts=github.com\n": "config line 1: unknown key gh_hosts, ignored; did you mean GH_HOSTS?",
+		"JAILRUN_EGRES=x\n":     "config line 1: unknown key JAILRUN_EGRES, ignored; did you mean JAILRUN_EGRESS?",
+		"SOMETHING_ELSE=1\n":    "config line 1: unknown key SOMETHING_ELSE, ignored",
+	} {
+		c, err := Parse(strings.NewReader(input), nil)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", input, err)
+		}
+		if len(c.Warnings) != 1 || c.Warnings[0] != want {
+			t.Errorf("Parse(%q) warnings = %q, want %q", input, c.Warnings, want)
+		}
+	}
+}

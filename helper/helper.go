@@ -37,6 +37,7 @@ import (
 	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/credential"
 	"github.com/jailrun/jailrun/internal/broker"
+	"github.com/jailrun/jailrun/internal/version"
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/platform"
 	"github.com/jailrun/jailrun/routing"
@@ -55,6 +56,22 @@ const SessionFlag = "--session"
 const DefaultUsername = "x-access-token"
 
 const usage = "usage: " + Program + " [" + SessionFlag + "] get|store|erase"
+
+// Help is what --help prints: git runs the helper, people rarely do.
+const Help = usage + `
+
+jailrun's git credential helper. git runs it; set it up with:
+  git config --global credential.helper jailrun
+
+get answers a GitHub host (GH_HOSTS) over https with the jailrun token
+routed to the repository's owner; for other hosts it serves, stores and
+erases what git hands it, in the OS keychain. With ` + SessionFlag + ` (agent
+sessions) only jailrun tokens are served and store and erase change nothing.
+
+  --help      print this help
+  --version   print the version
+
+Which token a repository gets: jailrun status. Setup checks: jailrun doctor.`
 
 // Env is everything the helper uses from the outside world.
 type Env struct {
@@ -85,6 +102,16 @@ func Main() int {
 // status: 0 when done (or when there was nothing to do), 1 when something
 // failed, 2 for a usage error.
 func Run(env Env) int {
+	if len(env.Args) == 1 {
+		switch env.Args[0] {
+		case "--version":
+			fmt.Fprintln(env.Stdout, Program, version.String())
+			return 0
+		case "--help", "-h":
+			fmt.Fprintln(env.Stdout, Help)
+			return 0
+		}
+	}
 	tokensOnly, action, err := parseArgs(env.Args)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: %v; %s\n", Program, err, usage)

@@ -412,3 +412,18 @@ func TestBrokenConfig(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q, opened %v; want 1, nothing, a GH_HOSTS error, keyring untouched", r.code, redact(r.stdout), r.stderr, r.opened)
 	}
 }
+
+// TestVersionAndHelp: --version and --help answer people, not git, and
+// never touch the keyring.
+func TestVersionAndHelp(t *testing.T) {
+	for arg, want := range map[string]string{
+		"--version": Program + " ",
+		"--help":    usage + "\n",
+		"-h":        "git config --global credential.helper jailrun",
+	} {
+		r := run(t, newFake(), nil, "", arg)
+		if r.code != 0 || !strings.Contains(r.stdout, want) || r.stderr != "" || r.opened {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q, keyring opened %v; want exit 0 and %q", arg, r.code, r.stdout, r.stderr, r.opened, want)
+		}
+	}
+}

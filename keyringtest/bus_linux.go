@@ -60,6 +60,17 @@ func Start(t testing.TB) *Bus {
 	return s
 }
 
+// StartWithoutCollection is Start with gnome-keyring started as a
+// headless machine often starts it: without a password, so it has no
+// login collection and no default alias.
+func StartWithoutCollection(t testing.TB) *Bus {
+	t.Helper()
+	need(t, "dbus-daemon", "gnome-keyring-daemon")
+	s := startBus(t, false)
+	s.startProviderWith(t, "gnome-keyring.log", "")
+	return s
+}
+
 // StartAbstract is Start with the bus also listening on an abstract unix
 // socket (AbstractAddress), as some desktops' session buses do; Address
 // and DBUS_SESSION_BUS_ADDRESS stay the path socket's.
@@ -75,11 +86,18 @@ func StartAbstract(t testing.TB) *Bus {
 // logName under RuntimeDir, and waits until it answers.
 func (s *Bus) startProvider(t testing.TB, logName string) {
 	t.Helper()
+	s.startProviderWith(t, logName, password)
+}
+
+// startProviderWith is startProvider with the login keyring's password on
+// gnome-keyring's stdin ("": none).
+func (s *Bus) startProviderWith(t testing.TB, logName, password string) {
+	t.Helper()
 	keyringd := exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
 	keyringd.Stdin = strings.NewReader(password)
 	s.providerLog = filepath.Join(s.RuntimeDir, logName)
 	start(t, keyringd, s.daemonEnv(), s.providerLog)
-	s.waitForKeyring(t)
+	s.waitForKeyring(t, password != "")
 }
 
 // RestartProvider kills the Secret Service provider of a Start bus
@@ -263,9 +281,9 @@ func (s *Bus) connect(t testing.TB) *dbus.Conn {
 	return conn
 }
 
-// waitForKeyring waits until gnome-keyring owns org.freedesktop.secrets and
-// its default collection exists.
-func (s *Bus) waitForKeyring(t testing.TB) {
+// waitForKeyring waits until gnome-keyring owns org.freedesktop.secrets and,
+// with collection, its default collection exists.
+func (s *Bus) waitForKeyring(t testing.TB, collection bool) {
 	t.Helper()
 	conn := s.connect(t)
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
@@ -277,7 +295,7 @@ func (s *Bus) waitForKeyring(t testing.TB) {
 		err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, "org.freedesktop.secrets").Store(&owned)
 		if err == nil && owned {
 			err = service.CallWithContext(ctx, "org.freedesktop.Secret.Service.ReadAlias", 0, "default").Store(&alias)
-			if err == nil && alias != "/" {
+			if err == nil && (alias != "/" || !collection) {
 				return
 			}
 		}

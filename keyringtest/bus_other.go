@@ -20,6 +20,9 @@ func Start(t testing.TB) *Bus { t.Helper(); t.Skip(notLinux); return nil }
 // StartAbstract skips the test: the Secret Service is Linux's.
 func StartAbstract(t testing.TB) *Bus { t.Helper(); t.Skip(notLinux); return nil }
 
+// StartWithoutCollection skips the test: the Secret Service is Linux's.
+func StartWithoutCollection(t testing.TB) *Bus { t.Helper(); t.Skip(notLinux); return nil }
+
 // StartBusOnly skips the test: the Secret Service is Linux's.
 func StartBusOnly(t testing.TB) *Bus { t.Helper(); t.Skip(notLinux); return nil }
 

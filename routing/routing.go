@@ -12,8 +12,17 @@ import (
 	"github.com/jailrun/jailrun/config"
 )
 
-// Decision is the outcome: Token "" means serve nothing; Warning is a one-line message for stderr.
-type Decision struct{ Token, Warning string }
+// Decision is the outcome: Token "" means serve nothing; Via says which
+// step chose it (ViaRoute, ViaConvention, ViaDefault); Warning is a
+// one-line message for stderr.
+type Decision struct{ Token, Via, Warning string }
+
+// The steps of Resolve that choose a token.
+const (
+	ViaRoute      = "route"      // an owner's route in GH_TOKEN_ROUTES
+	ViaConvention = "convention" // github:fine-grained-OWNER
+	ViaDefault    = "default"    // the active token, or a host's default route
+)
 
 // ConventionPrefix starts the token name that serves an owner by
 // convention: github:fine-grained-OWNER.
@@ -38,7 +47,7 @@ func Resolve(cfg config.Config, protocol, host, owner string, available []string
 		for _, r := range cfg.Routes {
 			if r.Owner != "" && config.EqualFoldASCII(r.Host, host) && config.EqualFoldASCII(r.Owner, owner) {
 				if name, ok := find(available, r.Token); ok {
-					return Decision{Token: name}
+					return Decision{Token: name, Via: ViaRoute}
 				}
 				return Decision{Warning: fmt.Sprintf("route %s names token %s, which is not in the keyring; add it: jailrun token add --name %s",
 					r.String(), r.Token, r.Token)}
@@ -48,7 +57,7 @@ func Resolve(cfg config.Config, protocol, host, owner string, available []string
 		// tokens, so another host gets an owner's token only by a route.
 		if host == config.DefaultHost {
 			if name, ok := find(available, ConventionPrefix+owner); ok {
-				return Decision{Token: name}
+				return Decision{Token: name, Via: ViaConvention}
 			}
 		}
 	}
@@ -67,9 +76,39 @@ func Resolve(cfg config.Config, protocol, host, owner string, available []string
 		}
 	}
 	if name, ok := find(available, want); ok {
-		return Decision{Token: name}
+		return Decision{Token: name, Via: ViaDefault}
+	}
+	if host == config.DefaultHost && config.ValidOwner(owner) {
+		// The owner's own fine-grained token is the narrow fix; the
+		// default is mentioned, not recommended.
+		return Decision{Warning: fmt.Sprintf("no token for %s's repositories (the default token, %s, is not in the keyring either); add one: jailrun token add --name %s%s",
+			owner, want, ConventionPrefix, owner)}
 	}
 	return Decision{Warning: fmt.Sprintf("token %s, the default for %s, is not in the keyring; add it: jailrun token add --name %s", want, host, want)}
+}
+
+// Selectable reports whether some step of Resolve can ever choose the
+// token called name: it is the active token, a route's, or of the form
+// github:fine-grained-OWNER.
+func Selectable(cfg config.Config, name string) bool {
+	if config.EqualFoldASCII(name, cfg.ActiveToken()) {
+		return true
+	}
+	for _, r := range cfg.Routes {
+		if config.EqualFoldASCII(name, r.Token) {
+			return true
+		}
+	}
+	owner, ok := cutPrefixFold(name, ConventionPrefix)
+	return ok && config.ValidOwner(owner)
+}
+
+// cutPrefixFold is strings.CutPrefix with ASCII letter case folded.
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || !config.EqualFoldASCII(s[:len(prefix)], prefix) {
+		return s, false
+	}
+	return s[len(prefix):], true
 }
 
 // find returns the entry of available equal to name, else the first one

@@ -59,7 +59,9 @@ func TestResolve(t *testing.T) {
 		{"github.com default is the active token", "https", "github.com", "someone-else", all, "github:classic", ""},
 		{"github.com default without owner", "https", "github.com", "", all, "github:classic", ""},
 		{"invalid owner is unknown", "https", "github.com", "al ice", []string{"github:classic", "github:fine-grained-al ice"}, "github:classic", ""},
-		{"missing active token", "https", "github.com", "someone-else", []string{"github:fine-grained-myorg"}, "",
+		{"missing active token: the owner's token is suggested", "https", "github.com", "someone-else", []string{"github:fine-grained-myorg"}, "",
+			"no token for someone-else's repositories (the default token, github:classic, is not in the keyring either); add one: jailrun token add --name github:fine-grained-someone-else"},
+		{"missing active token, no owner", "https", "github.com", "", []string{"github:fine-grained-myorg"}, "",
 			"token github:classic, the default for github.com, is not in the keyring; add it: jailrun token add --name github:classic"},
 		{"GHE default route", "https", "ghe.corp.example", "other", all, "github:ghe-classic", ""},
 		{"GHE default with port", "https", "ghe2.corp.example:8443", "other", all, "github:ghe2-default", ""},
@@ -336,5 +338,37 @@ func TestConventionOnGitHubComOnly(t *testing.T) {
 	cfg = testConfig(t, hosts+`GH_TOKEN_ROUTES="ghe.corp.example/myorg=ghe-myorg"`+"\n", nil)
 	if d := Resolve(cfg, "https", "ghe.corp.example", "MyOrg", available); d.Token != "github:ghe-myorg" {
 		t.Errorf("ghe.corp.example/myorg with its route: token %q, want github:ghe-myorg", d.Token)
+	}
+}
+
+// TestResolveVia checks that each step names itself.
+func TestResolveVia(t *testing.T) {
+	cfg := testConfig(t, routedConfig, nil)
+	all := []string{"github:classic", "github:fine-grained-personal", "github:fine-grained-myorg"}
+	for owner, want := range map[string]string{"alice": ViaRoute, "myorg": ViaConvention, "other": ViaDefault} {
+		if d := Resolve(cfg, "https", "github.com", owner, all); d.Via != want {
+			t.Errorf("Resolve for %s: Via = %q, want %q", owner, d.Via, want)
+		}
+	}
+	if d := Resolve(cfg, "https", "github.com", "other", nil); d.Via != "" {
+		t.Errorf("Resolve with nothing stored: Via = %q, want none", d.Via)
+	}
+}
+
+func TestSelectable(t *testing.T) {
+	cfg := testConfig(t, routedConfig, nil)
+	for name, want := range map[string]bool{
+		"github:classic":                true, // the active token
+		"github:ghe-platform":           true, // a route's
+		"github:Fine-Grained-Personal":  true, // a route's, other case
+		"github:fine-grained-myorg":     true, // the convention
+		"github:fine-grained-":          false,
+		"github:fine-grained-bad owner": false,
+		"github:myorg":                  false,
+		"other:thing":                   false,
+	} {
+		if got := Selectable(cfg, name); got != want {
+			t.Errorf("Selectable(%q) = %v, want %v", name, got, want)
+		}
 	}
 }

@@ -74,6 +74,23 @@ func Launch(env *Env, mode JailMode, tag, program string, args []string) (int, e
 	return plan.Run(env)
 }
 
+// WouldJail reports whether a launch in mode, from this process, would run
+// its program jailed; when not, the error says why (an *jail.Unavailable
+// where bubblewrap cannot start one, with its fix). A launch inside a jail
+// stays in it.
+func WouldJail(ctx context.Context, mode JailMode, getenv func(string) string) (bool, error) {
+	switch {
+	case InJail(getenv):
+		return true, nil
+	case mode == JailOff:
+		return false, errors.New("turned off (" + JailVar + "=off or --no-jail)")
+	}
+	if err := probeJail(ctx, mode); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // InJail reports whether this process runs in a jailrun jail: a broker of
 // the current user answers at the socket JAILRUN_BROKER names, or at the
 // jail's own path. An agent can hide the variable, not the broker.

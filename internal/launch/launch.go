@@ -199,11 +199,11 @@ type openedKeyring struct {
 func sessionToken(env *Env, opened <-chan openedKeyring, w *starter, cfg config.Config) (string, keyring.Token, keyring.Keyring) {
 	host, owner := config.DefaultHost, ""
 	if cwd, err := env.Getwd(); err == nil {
-		remotes, err := session.Remotes(cwd)
+		repo, ok, err := RepoOf(cfg, cwd)
 		if err != nil {
 			w.warn("%v; using the active token", err)
 		}
-		if repo, ok := githubRepo(cfg, remotes); ok {
+		if ok {
 			host, owner = repo.Host, repo.Owner
 		}
 	}
@@ -228,6 +228,15 @@ func sessionToken(env *Env, opened <-chan openedKeyring, w *starter, cfg config.
 		return host, tok, o.kr
 	}
 	return host, keyring.Token{}, o.kr
+}
+
+// RepoOf returns the GitHub repository of the clone at dir, as a session
+// started there sees it: its first remote (origin first) on one of cfg's
+// GitHub hosts. Outside a clone it returns false and no error.
+func RepoOf(cfg config.Config, dir string) (routing.Repo, bool, error) {
+	remotes, err := session.Remotes(dir)
+	repo, ok := githubRepo(cfg, remotes)
+	return repo, ok, err
 }
 
 // githubRepo returns the repository of the first remote (origin first)

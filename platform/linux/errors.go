@@ -24,15 +24,24 @@ var (
 	// ErrDismissed: the unlock prompt was dismissed, or no prompter could
 	// show it.
 	ErrDismissed = errors.New("the keyring is locked and its unlock prompt was dismissed")
+	// ErrNoCollection: the keyring has no default collection to store
+	// tokens in (gnome-keyring started without a password).
+	ErrNoCollection = errors.New("the keyring has no default collection")
 	// ErrTimeout: the keyring did not answer in time.
 	ErrTimeout = errors.New("timeout")
 )
 
 const (
-	adviceBus      = "run the command inside a desktop login session or under dbus-run-session"
-	adviceProvider = "install one: sudo apt install gnome-keyring; headless: gnome-keyring-daemon --start --components=secrets"
-	adviceLocked   = "unlock it in your desktop session (e.g. with Seahorse) and retry; headless: gnome-keyring-daemon --replace --unlock --components=secrets, type the keyring password, then Ctrl-D"
+	adviceBus          = "run the command inside a desktop login session or under dbus-run-session"
+	adviceProvider     = "install one: sudo apt install gnome-keyring; headless: gnome-keyring-daemon --start --components=secrets"
+	adviceLocked       = "unlock it in your desktop session (e.g. with Seahorse) and retry; headless: " + HeadlessRecipe
+	adviceNoCollection = "create a default keyring in your desktop's keyring manager (e.g. Seahorse); headless: " + HeadlessRecipe
 )
+
+// HeadlessRecipe starts a shell with its own session bus and a keyring
+// unlocked (created, the first time) with a password it asks for, hidden.
+// The README's "Headless Linux" gives the same line, and a test runs it.
+const HeadlessRecipe = `dbus-run-session -- sh -c 'printf "Keyring password: " >&2; stty -echo; read -r pw; stty echo; echo >&2; printf %s "$pw" | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec "$SHELL"'`
 
 // D-Bus error names this package tells apart.
 const (

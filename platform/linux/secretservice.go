@@ -290,6 +290,26 @@ func (k *Keyring) defaultCollection(op string) (dbus.ObjectPath, error) {
 	return path, nil
 }
 
+// CanStore reports whether new tokens can be stored: the default
+// collection exists. It returns an error of kind ErrNoCollection when not.
+func (k *Keyring) CanStore() error {
+	const op = "store tokens"
+	collection, err := k.defaultCollection(op)
+	if err != nil {
+		return err
+	}
+	err = k.call(k.conn.Object(serviceName, collection), propsIface+".Get", collectionIface, "Label").Err
+	if isNoSuchObject(err) {
+		return noCollection(op, collection)
+	}
+	return classify(op, k.callTimeout, err)
+}
+
+// noCollection is the error for a default collection that does not exist.
+func noCollection(op string, collection dbus.ObjectPath) error {
+	return fmt.Errorf("%s: %w (%s); %s", op, ErrNoCollection, collection, adviceNoCollection)
+}
+
 // createItem creates an item in the default collection (with replace, the
 // provider updates an item whose attributes include attrs instead) and
 // returns its path. A locked collection is unlocked first.
@@ -317,7 +337,7 @@ func (k *Keyring) createItem(op, label string, attrs map[string]string, plaintex
 	}
 	if err != nil {
 		if isNoSuchObject(err) {
-			return "", fmt.Errorf("%s: the keyring has no collection %s; create a default keyring in your keyring manager (e.g. Seahorse) and retry", op, collection)
+			return "", noCollection(op, collection)
 		}
 		return "", classify(op, k.callTimeout, err)
 	}
