@@ -5,13 +5,13 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jailrun/jailrun/internal/ptytest"
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/keyringtest"
 	"github.com/jailrun/jailrun/platform"
@@ -19,29 +19,6 @@ import (
 
 	"github.com/jailrun/jailrun/internal/testbin"
 )
-
-// openPTY returns the two ends of a new pseudo-terminal.
-func openPTY(t *testing.T) (master, tty *os.File) {
-	t.Helper()
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals here: %v", err)
-	}
-	t.Cleanup(func() { m.Close() })
-	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatalf("unlock pty: %v", err)
-	}
-	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		t.Fatalf("pty number: %v", err)
-	}
-	s, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatalf("open pty: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return m, s
-}
 
 // echoOn reports whether the terminal echoes what is typed.
 func echoOn(t *testing.T, tty *os.File) bool {
@@ -102,7 +79,7 @@ func TestTerminal(t *testing.T) {
 // terminal never shows it.
 func testHiddenInput(t *testing.T, bin string) {
 	keyringtest.Start(t)
-	master, tty := openPTY(t)
+	master, tty := ptytest.Open(t)
 	cmd, out := startOnTTY(t, bin, tty, master, "token", "add", "--no-verify", "--name", "github:typed")
 	waitFor(t, out, "(input hidden): ")
 	if echoOn(t, tty) {
@@ -135,7 +112,7 @@ func testHiddenInput(t *testing.T, bin string) {
 // jailrun ends with 130, stores nothing, and the terminal echoes again.
 func testInterruptRestoresTerminal(t *testing.T, bin string) {
 	keyringtest.Start(t)
-	master, tty := openPTY(t)
+	master, tty := ptytest.Open(t)
 	cmd, out := startOnTTY(t, bin, tty, master, "token", "add", "--no-verify", "--name", "github:interrupted")
 	waitFor(t, out, "(input hidden): ")
 	if echoOn(t, tty) {

@@ -295,13 +295,19 @@ type result struct {
 }
 
 // run runs `jailrun run -- sh -c script` in dir with JAILRUN_JAIL=mode and
-// extra variables. Jailed, the start line must say so: anything else is a
+// extra variables (see launch). Jailed, the start line must say so: anything else is a
 // broken launch, not a blocked attack.
 func (w *world) run(mode, dir, script string, extra ...string) result {
 	w.t.Helper()
+	return w.launch(mode, dir, []string{"run", "--", "sh", "-c", script}, extra...)
+}
+
+// launch runs jailrun with args in dir, as run does.
+func (w *world) launch(mode, dir string, args []string, extra ...string) result {
+	w.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, filepath.Join(w.bin, "jailrun"), "run", "--", "sh", "-c", script)
+	cmd := exec.CommandContext(ctx, filepath.Join(w.bin, "jailrun"), args...)
 	cmd.Dir = dir
 	cmd.Env = append(append(slices.Clip(w.env), "JAILRUN_JAIL="+mode), extra...)
 	var stdout, stderr bytes.Buffer
@@ -316,7 +322,7 @@ func (w *world) run(mode, dir, script string, extra ...string) result {
 	case errors.As(err, &exit):
 		r.code = exit.ExitCode()
 	case err != nil:
-		w.t.Fatalf("jailrun run (JAILRUN_JAIL=%s): %v", mode, err)
+		w.t.Fatalf("jailrun %s (JAILRUN_JAIL=%s): %v", args[0], mode, err)
 	}
 	if mode == jailed && !strings.Contains(r.stderr, "] jailed") {
 		w.t.Fatalf("JAILRUN_JAIL=on: the start line does not say jailed (exit %d); stderr:\n%s", r.code, w.redact(r.stderr))

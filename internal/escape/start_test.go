@@ -87,3 +87,46 @@ func TestStartedInHome(t *testing.T) {
 		t.Errorf("the start lines do not say why HOME is read-only; stderr:\n%s", w.redact(r.stderr))
 	}
 }
+
+// TestAgentState runs stand-ins for the agents jailrun knows, each writing
+// its own state: in the jail each may write its own, not another's.
+func TestAgentState(t *testing.T) {
+	w := newWorld(t)
+	agents := filepath.Join(w.home, "agents")
+	for _, dir := range []string{"agents", ".claude", ".codex", ".gemini"} {
+		if err := os.MkdirAll(filepath.Join(w.home, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	own := map[string]string{"claude": "echo '{}' > ~/.claude.json && touch ~/.claude/state", "codex": "touch ~/.codex/state", "gemini": "touch ~/.gemini/state"}
+	for name, write := range own {
+		script := "#!/bin/sh\n" + write + " && echo own-state\ntouch ~/.codex/claude-was-here 2>/dev/null && echo other-state\n"
+		if name == "codex" {
+			script = "#!/bin/sh\n" + write + " && echo own-state\ntouch ~/.gemini/codex-was-here 2>/dev/null && echo other-state\n"
+		}
+		if err := os.WriteFile(filepath.Join(agents, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := "PATH=" + agents + string(filepath.ListSeparator) + os.Getenv("PATH")
+	for _, env := range w.env {
+		if p, ok := strings.CutPrefix(env, "PATH="); ok {
+			path = "PATH=" + agents + string(filepath.ListSeparator) + p
+		}
+	}
+	for name := range own {
+		for _, mode := range []string{unjailed, jailed} {
+			r := w.launch(mode, w.repos["myorg"], []string{name}, path)
+			wrote := strings.Contains(r.stdout, "own-state")
+			other := strings.Contains(r.stdout, "other-state")
+			switch {
+			case !wrote:
+				t.Errorf("JAILRUN_JAIL=%s: %s could not write its own state (exit %d); stderr:\n%s", mode, name, r.code, w.redact(r.stderr))
+			case mode == unjailed && !other:
+				t.Errorf("unjailed, %s could not write another agent's state: the case proves nothing", name)
+			case mode == jailed && other:
+				t.Errorf("BREACH: jailed, %s wrote another agent's state", name)
+			}
+		}
+	}
+}
