@@ -125,7 +125,7 @@ if [ "${1:-}" = --inside ]; then
 	for kr in small big; do
 		in_keyring $kr ./git-credential-jailrun get <github.req | grep -q '^password=github_pat_'
 		in_keyring $kr ./git-credential-jailrun get <plain.req | grep -q '^password='
-		[ "$(in_keyring $kr ./jailrun token list | wc -l)" = 50 ]
+		[ "$(in_keyring $kr ./jailrun token list --json | jq length)" = 50 ]
 	done
 	in_keyring small ./git-credential-libsecret get <plain.req | grep -q '^password='
 	in_keyring small secret-tool lookup service jailrun:github:classic account "$USER" | grep -q '^github_pat_'
