@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/jailrun/jailrun/internal/broker"
 	"io"
 	"net"
 	"strconv"
@@ -40,26 +41,10 @@ type Session struct {
 	PID   int
 }
 
-// Record is one audit line, broker's or egress, with the fields either
-// writes; a field a line lacks is its zero value.
-type Record struct {
-	Time    string `json:"time"`
-	Session string `json:"session,omitempty"`
-	Agent   string `json:"agent,omitempty"`
-	PID     int    `json:"pid"`
-	Op      string `json:"op"`
-	Host    string `json:"host,omitempty"`
-	Port    int    `json:"port,omitempty"`
-	Path    string `json:"path,omitempty"`
-	Owner   string `json:"owner,omitempty"`
-	Token   string `json:"token,omitempty"`
-	Up      int64  `json:"up,omitempty"`    // bytes sent to the destination
-	Down    int64  `json:"down,omitempty"`  // bytes received from it
-	Conns   int    `json:"conns,omitempty"` // connections made
-	Count   int    `json:"count,omitempty"` // connections refused
-	Result  string `json:"result"`
-	Reason  string `json:"reason,omitempty"`
-}
+// Record is one audit line, the broker's or the proxy's: the broker
+// defines it, so that the helper, which talks to the broker, does not
+// build in this package's proxy and HTTP code.
+type Record = broker.Record
 
 // EgressLines returns the lines for the end of a session: one per
 // destination the proxy connected to, with its bytes and connections, then

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/jailrun/jailrun/internal/audit"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,11 +33,32 @@ const (
 // maxField bounds what an audit line keeps of a value the client chose.
 const maxField = 256
 
-// record is one audit line of the broker's: a JSON object on a line of its
-// own, with the fields of audit.Record (which jailrun audit reads back) and
-// never a secret or a preview of one. Time is RFC 3339 in UTC; Session
-// (audit.SessionID) and PID, the supervisor's, tell sessions apart.
-type record audit.Record
+// Record is one line of the audit log, the broker's or the proxy's (see
+// internal/audit), with the fields either writes; a field a line lacks is
+// its zero value. Never a secret or a preview of one. Time is RFC 3339 in
+// UTC; Session (audit.SessionID) and PID, the supervisor's, tell sessions
+// apart.
+type Record struct {
+	Time    string `json:"time"`
+	Session string `json:"session,omitempty"`
+	Agent   string `json:"agent,omitempty"`
+	PID     int    `json:"pid"`
+	Op      string `json:"op"`
+	Host    string `json:"host,omitempty"`
+	Port    int    `json:"port,omitempty"`
+	Path    string `json:"path,omitempty"`
+	Owner   string `json:"owner,omitempty"`
+	Token   string `json:"token,omitempty"`
+	Up      int64  `json:"up,omitempty"`    // bytes sent to the destination
+	Down    int64  `json:"down,omitempty"`  // bytes received from it
+	Conns   int    `json:"conns,omitempty"` // connections made
+	Count   int    `json:"count,omitempty"` // connections refused
+	Result  string `json:"result"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// record is a Record the broker writes.
+type record = Record
 
 // refuse returns rec refused for reason.
 func (rec record) refuse(reason string) record {
