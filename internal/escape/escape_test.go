@@ -171,6 +171,8 @@ func newWorld(t *testing.T) *world {
 		w.repos[owner] = filepath.Join(w.home, "work-"+owner)
 		gittest.InitWorkRepo(t, w.repos[owner], w.srv.AddRepo(t, owner, "r"))
 	}
+	// A submodule's git directory, as git submodule update leaves it.
+	gittest.Git(t, w.repos["myorg"], "init", "--quiet", "--bare", ".git/modules/sub")
 	// gh talks to github.com about the repository of the current
 	// directory; `gh auth token` needs no network.
 	w.repos["gh"] = filepath.Join(w.home, "work-gh")
@@ -521,6 +523,8 @@ func (w *world) attacks() []attack {
 		// the jail on the user's next git command there.
 		attack{name: "git dir: core.fsmonitor in the repository's config", script: `git config core.fsmonitor 'echo escaped'`,
 			undo: w.undoInRepo("git", "config", "--unset-all", "core.fsmonitor")},
+		attack{name: "git dir: core.fsmonitor in a submodule's config", script: `git --git-dir=.git/modules/sub config core.fsmonitor 'echo escaped'`,
+			undo: w.undoInRepo("git", "--git-dir=.git/modules/sub", "config", "--unset-all", "core.fsmonitor")},
 		attack{name: "git dir: a hook", script: `attack write .git/hooks/post-checkout`,
 			undo: w.undoInRepo("rm", "-f", ".git/hooks/post-checkout")},
 		attack{name: "git dir: rename .git, to put another in its place", script: `mv .git .git-moved && mv .git-moved .git`,

@@ -115,7 +115,9 @@ func envLookup(env []string) func(string) string {
 // the config (core.fsmonitor, core.hooksPath, aliases, filters, includes),
 // a worktree's config.worktree, the hooks directory, and a worktree's or
 // submodule's .git file in toplevel (rewritten, it names another git
-// directory). gitDir and commonDir may be equal; "" is left out.
+// directory); the same for the git directories of the submodules that
+// exist under commonDir/modules. gitDir and commonDir may be equal; "" is
+// left out.
 func GitProtected(toplevel, gitDir, commonDir string) []string {
 	var paths []string
 	if toplevel != "" {
@@ -123,7 +125,11 @@ func GitProtected(toplevel, gitDir, commonDir string) []string {
 			paths = append(paths, filepath.Join(toplevel, ".git"))
 		}
 	}
-	for _, dir := range []string{commonDir, gitDir} {
+	dirs := []string{commonDir, gitDir}
+	if commonDir != "" {
+		dirs = append(dirs, submoduleGitDirs(filepath.Join(commonDir, "modules"))...)
+	}
+	for _, dir := range dirs {
 		if dir == "" {
 			continue
 		}
@@ -134,4 +140,30 @@ func GitProtected(toplevel, gitDir, commonDir string) []string {
 		}
 	}
 	return paths
+}
+
+// submoduleGitDirs returns the git directories under modules, git's
+// directory of its submodules' git directories: each holds a HEAD, sits
+// at the submodule's name (which may hold slashes) and has a modules
+// directory of its own for nested submodules. Objects and refs are never
+// walked.
+func submoduleGitDirs(modules string) []string {
+	var dirs []string
+	entries, err := os.ReadDir(modules)
+	if err != nil {
+		return nil
+	}
+	for _, e := range entries {
+		if !e.IsDir() { // a link is not followed
+			continue
+		}
+		dir := filepath.Join(modules, e.Name())
+		if _, err := os.Lstat(filepath.Join(dir, "HEAD")); err == nil {
+			dirs = append(dirs, dir)
+			dirs = append(dirs, submoduleGitDirs(filepath.Join(dir, "modules"))...)
+		} else {
+			dirs = append(dirs, submoduleGitDirs(dir)...) // part of a name with slashes
+		}
+	}
+	return dirs
 }
