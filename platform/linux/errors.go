@@ -41,7 +41,7 @@ const (
 // HeadlessRecipe starts a shell with its own session bus and a keyring
 // unlocked (created, the first time) with a password it asks for, hidden.
 // The README's "Headless Linux" gives the same line, and a test runs it.
-const HeadlessRecipe = `dbus-run-session -- sh -c 'printf "Keyring password: " >&2; stty -echo; read -r pw; stty echo; echo >&2; printf %s "$pw" | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec "$SHELL"'`
+const HeadlessRecipe = `dbus-run-session -- sh -c 'stty -echo; printf "Keyring password: " >&2; read -r pw; stty echo; echo >&2; printf %s "$pw" | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec "$SHELL"'`
 
 // D-Bus error names this package tells apart.
 const (
