@@ -2,6 +2,7 @@ package launch
 
 import (
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/jailrun/jailrun/config"
@@ -135,22 +136,27 @@ func shimRepo(env *Env, cfg config.Config, args []string) (host, owner string) {
 // repoFlag returns the value of gh's -R/--repo flag in args, in any of the
 // forms gh accepts: -R x, -Rx, -R=x, --repo x, --repo=x. The last one wins,
 // as in gh; "--" ends the flags.
-func repoFlag(args []string) (string, bool) {
+func repoFlag(args []string) (string, bool) { return flagValue(args, "-R", "--repo") }
+
+// flagValue returns the value of the gh flag long (--name), or short (-x;
+// "" for none), in args, in the forms gh accepts: -x v, -xv, -x=v,
+// --name v, --name=v. The last one wins, as in gh; "--" ends the flags.
+func flagValue(args []string, short, long string) (string, bool) {
 	value, found := "", false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case a == "--":
 			return value, found
-		case a == "-R" || a == "--repo":
+		case a == long || short != "" && a == short:
 			if i+1 < len(args) {
 				value, found = args[i+1], true
 				i++
 			}
-		case strings.HasPrefix(a, "--repo="):
-			value, found = a[len("--repo="):], true
-		case strings.HasPrefix(a, "-R"):
-			value, found = strings.TrimPrefix(a[2:], "="), true
+		case strings.HasPrefix(a, long+"="):
+			value, found = a[len(long)+1:], true
+		case short != "" && strings.HasPrefix(a, short):
+			value, found = strings.TrimPrefix(a[len(short):], "="), true
 		}
 	}
 	return value, found
@@ -181,21 +187,11 @@ func repoOperand(args []string) (string, bool) {
 			}
 		}
 	case "api":
-		host := ""
-		for i, a := range args[1:] {
-			switch {
-			case a == "--":
-				return "", false
-			case a == "--hostname" && i+2 < len(args):
-				host = args[i+2]
-			case strings.HasPrefix(a, "--hostname="):
-				host = strings.TrimPrefix(a, "--hostname=")
-			}
+		if slices.Contains(args[1:], "--") {
+			return "", false
 		}
+		host, _ := hostnameFlag(args)
 		for _, a := range args[1:] {
-			if a == "--" {
-				break
-			}
 			if rest, ok := strings.CutPrefix(strings.TrimPrefix(a, "/"), "repos/"); ok {
 				owner, rest, _ := strings.Cut(rest, "/")
 				name, _, _ := strings.Cut(rest, "/")

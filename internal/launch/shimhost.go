@@ -1,35 +1,17 @@
 package launch
 
-import (
-	"strings"
-
-	"github.com/jailrun/jailrun/config"
-)
+import "github.com/jailrun/jailrun/config"
 
 // hostnameFlag returns the value of gh's --hostname flag in args, in the
 // forms gh accepts (--hostname x, --hostname=x, and -h x, -hx, -h=x for
 // `gh auth` commands, where -h is the host). The last one wins; "--" ends
 // the flags.
 func hostnameFlag(args []string) (string, bool) {
-	auth := len(args) > 0 && args[0] == "auth"
-	value, found := "", false
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			return value, found
-		case a == "--hostname" || auth && a == "-h":
-			if i+1 < len(args) {
-				value, found = args[i+1], true
-				i++
-			}
-		case strings.HasPrefix(a, "--hostname="):
-			value, found = a[len("--hostname="):], true
-		case auth && strings.HasPrefix(a, "-h") && !strings.HasPrefix(a, "--"):
-			value, found = strings.TrimPrefix(a[2:], "="), true
-		}
+	short := ""
+	if len(args) > 0 && args[0] == "auth" {
+		short = "-h"
 	}
-	return value, found
+	return flagValue(args, short, "--hostname")
 }
 
 // otherTarget returns a host other than host that a gh command names as
