@@ -13,6 +13,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	testbin.HideInstalled()
 	testscript.Main(testbin.RemovingAfter(m), map[string]func(){
 		"jailrun": func() { os.Exit(cli.Main()) },
 	})

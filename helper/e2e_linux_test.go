@@ -25,6 +25,7 @@ import (
 const commandTimeout = 30 * time.Second
 
 func TestMain(m *testing.M) {
+	testbin.HideInstalled()
 	os.Exit(testbin.RemovingAfter(m).Run())
 }
 

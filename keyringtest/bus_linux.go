@@ -49,7 +49,7 @@ func (s *Bus) Env() []string { return append([]string(nil), s.env...) }
 
 // Start starts a private session bus with gnome-keyring on it, its login
 // collection created and unlocked, and points the test's environment at it
-// (DBUS_SESSION_BUS_ADDRESS, HOME, XDG_*, and USER if unset). Everything is
+// (DBUS_SESSION_BUS_ADDRESS, HOME, XDG_*, and USER, kept if set). Everything is
 // stopped and removed when the test ends. Without dbus-daemon or
 // gnome-keyring-daemon the test is skipped (failed when CI=true).
 func Start(t testing.TB) *Bus {
@@ -213,13 +213,17 @@ func startBus(t testing.TB, abstract bool) *Bus {
 	for k, v := range dirs {
 		s.env = append(s.env, k+"="+v)
 	}
-	if os.Getenv("USER") == "" {
-		name := "jailrun-test"
+	// USER is always in env, not only when the caller lacks it: a
+	// testscript script sees only what env lists, and the items it looks
+	// up with secret-tool carry the account jailrun stored them under.
+	name := os.Getenv("USER")
+	if name == "" {
+		name = "jailrun-test"
 		if u, err := user.Current(); err == nil {
 			name = u.Username
 		}
-		s.env = append(s.env, "USER="+name)
 	}
+	s.env = append(s.env, "USER="+name)
 	for _, kv := range s.env {
 		k, v, _ := strings.Cut(kv, "=")
 		t.Setenv(k, v)

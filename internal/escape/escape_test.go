@@ -48,6 +48,7 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	testbin.HideInstalled()
 	code := testbin.RemovingAfter(m).Run()
 	if attackMade.Load() {
 		if dir, err := attackDir(); err == nil {

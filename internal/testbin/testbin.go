@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -93,4 +94,33 @@ func (r removing) Run() int {
 		}
 	}
 	return code
+}
+
+// HideInstalled takes out of PATH every directory that holds an installed
+// jailrun or git-credential-jailrun (install.sh's ~/.local/bin, say), so
+// that a test that expects a command to be missing, or runs the commands
+// it built, behaves the same in a user's login shell as in CI. TestMain
+// calls it first. It does nothing in a command that testscript runs
+// through the test binary: that one's PATH is the script's own.
+func HideInstalled() {
+	if !strings.HasSuffix(filepath.Base(os.Args[0]), ".test") {
+		return
+	}
+	var kept []string
+	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
+		if !holdsInstalled(d) {
+			kept = append(kept, d)
+		}
+	}
+	os.Setenv("PATH", strings.Join(kept, string(filepath.ListSeparator)))
+}
+
+// holdsInstalled says whether dir holds one of jailrun's commands.
+func holdsInstalled(dir string) bool {
+	for cmd := range builds {
+		if fi, err := os.Stat(filepath.Join(dir, cmd)); err == nil && !fi.IsDir() {
+			return true
+		}
+	}
+	return false
 }
