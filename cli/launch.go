@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/alecthomas/kong"
 	"github.com/jailrun/jailrun/internal/launch"
@@ -25,16 +26,39 @@ type runCmd struct {
 }
 
 func (c *runCmd) Run(env *Env, kctx *kong.Context, root *cli) error {
-	if len(c.Command) > 0 && (c.Command[0] == "-h" || c.Command[0] == "--help") {
+	if wantsHelp(c.Command) {
 		return kctx.PrintUsage(false)
 	}
 	return exitWith(launchRun(env, root.NoJail, c.Command))
 }
 
-// launchRun starts the command in args, after an optional "--".
+// wantsHelp says whether run's arguments ask for its help: -h or --help
+// among jailrun's own flags, before the command.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "--help" {
+			return true
+		}
+		if a != "--no-jail" {
+			return false
+		}
+	}
+	return false
+}
+
+// launchRun starts the command in args, after jailrun's own flags that
+// run's help shows (--no-jail) and an optional "--".
 func launchRun(env *Env, noJail bool, args []string) (int, error) {
-	if len(args) > 0 && args[0] == "--" {
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		flag := args[0]
 		args = args[1:]
+		if flag == "--" {
+			break
+		}
+		if flag != "--no-jail" {
+			return 0, usageError{fmt.Sprintf("run: unknown flag %s; a command's own flags go after it: jailrun run -- CMD [ARGS…]", flag)}
+		}
+		noJail = true
 	}
 	if len(args) == 0 || args[0] == "" {
 		return 0, usageError{"run needs a command: jailrun run -- CMD [ARGS…]"}
@@ -58,7 +82,7 @@ func launchDirect(args []string, env *Env) (status int, ok bool) {
 	switch name := args[0]; {
 	case launch.IsAgent(name):
 		status, err = launchProgram(env, noJail, name, name, args[1:])
-	case name == "run" && (len(args) == 1 || args[1] != "-h" && args[1] != "--help"):
+	case name == "run" && !wantsHelp(args[1:]):
 		status, err = launchRun(env, noJail, args[1:])
 	default:
 		return 0, false

@@ -382,6 +382,9 @@ func testJailOff(t *testing.T, bin string) {
 	}{
 		{nil, []string{"run", "--", "true"}},
 		{[]string{launch.JailVar + "=on"}, []string{"--no-jail", "run", "--", "true"}},
+		// Where run's help shows it, after run, with or without "--".
+		{[]string{launch.JailVar + "=on"}, []string{"run", "--no-jail", "--", "true"}},
+		{[]string{launch.JailVar + "=on"}, []string{"run", "--no-jail", "true"}},
 	} {
 		cmd := exec.Command(filepath.Join(w.bin, "jailrun"), tc.args...)
 		cmd.Env = append(append([]string(nil), w.env...), tc.extra...)
@@ -390,7 +393,11 @@ func testJailOff(t *testing.T, bin string) {
 			t.Errorf("jailrun %s with %v: %v; output:\n%s", strings.Join(tc.args, " "), tc.extra, err, out)
 		}
 	}
-	r := w.run(w.home, []string{launch.JailVar + "=maybe"}, "run", "--", "true")
+	r := w.run(w.home, nil, "run", "--bogus", "--", "true")
+	if r.code != 2 || !strings.HasPrefix(r.stderr, "jailrun: run: unknown flag --bogus;") {
+		t.Errorf("run --bogus: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r = w.run(w.home, []string{launch.JailVar + "=maybe"}, "run", "--", "true")
 	if r.code != 2 || r.stderr != "jailrun: JAILRUN_JAIL=\"maybe\" is not auto, on or off\n" {
 		t.Errorf("JAILRUN_JAIL=maybe: exit %d, stderr %q", r.code, r.stderr)
 	}
