@@ -218,7 +218,9 @@ func CheckPublic(d Destination, addrs []netip.Addr) error {
 			if lit, err := netip.ParseAddr(d.Host); err == nil && lit == a {
 				return &Refusal{Dest: d, Reason: "it is " + what}
 			}
-			return &Refusal{Dest: d, Reason: fmt.Sprintf("it resolves to %s, %s", a, what)}
+			// Go's resolver may hand an IPv4 address in its mapped form;
+			// the user knows it as 127.0.0.1, not ::ffff:127.0.0.1.
+			return &Refusal{Dest: d, Reason: fmt.Sprintf("it resolves to %s, %s", a.Unmap(), what)}
 		}
 	}
 	return nil

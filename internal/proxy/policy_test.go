@@ -90,7 +90,7 @@ func TestOpenCheck(t *testing.T) {
 		{"[::ffff:127.0.0.1]:9000", addrs("::ffff:127.0.0.1"), "it is the host's loopback"},
 		// Every address counts, not only the first.
 		{"rebind.example:443", addrs("140.82.121.4", "127.0.0.53"), "resolves to 127.0.0.53"},
-		{"rebind.example:443", addrs("::ffff:127.0.0.1"), "the host's loopback"}, // as Go's resolver may return IPv4
+		{"rebind.example:443", addrs("::ffff:127.0.0.1"), "resolves to 127.0.0.1, the host's loopback"}, // as Go's resolver may return IPv4
 		{"[::1]:22", addrs("::1"), "the host's loopback"},
 		{"[::127.0.0.1]:22", addrs("::127.0.0.1"), "the host's loopback"},
 		{"127.1.2.3:22", addrs("127.1.2.3"), "the host's loopback"},
