@@ -311,8 +311,17 @@ func testStartLines(t *testing.T, bin string) {
 		inRepo       bool
 		want         []string
 	}{{
-		name: "not configured",
-		want: []string{"[codex] WARN: GitHub PAT not configured: token github:classic, the default for github.com, is not in the keyring; add it: jailrun token add --name github:classic"},
+		name: "not configured, outside a repository: nothing to say",
+		want: nil,
+	}, {
+		name:   "not configured, in a repository: the owner's fine-grained token first",
+		setup:  func() { gittest.InitWorkRepo(t, filepath.Join(w.home, "app"), "https://github.com/myorg/app.git") },
+		inRepo: true,
+		want:   []string{"[codex] WARN: GitHub PAT not configured: no token for myorg's repositories (the default token, github:classic, is not in the keyring either); add one: jailrun token add --name github:fine-grained-myorg"},
+	}, {
+		name:   "a named active token that is missing is still said",
+		config: `GH_TOKEN_NAME=mine` + "\n",
+		want:   []string{"[codex] WARN: GitHub PAT not configured: token github:mine, the default for github.com, is not in the keyring; add it: jailrun token add --name github:mine"},
 	}, {
 		name:  "classic, no expiry known",
 		setup: func() { w.put("github:classic", "ghp_", time.Time{}) },
@@ -337,8 +346,7 @@ func testStartLines(t *testing.T, bin string) {
 	}, {
 		name:   "a route to a missing token: warned, nothing served",
 		config: `GH_TOKEN_ROUTES="myorg=gone"` + "\n",
-		setup:  func() { gittest.InitWorkRepo(t, filepath.Join(w.home, "app"), "https://github.com/myorg/app.git") },
-		inRepo: true,
+		inRepo: true, // the clone of myorg/app made above
 		want:   []string{"[codex] WARN: GitHub PAT not configured: route myorg=gone names token github:gone, which is not in the keyring; add it: jailrun token add --name github:gone"},
 	}, {
 		name:   "bad config: warned, nothing served",
@@ -359,7 +367,10 @@ func testStartLines(t *testing.T, bin string) {
 			if r.code != 0 {
 				t.Fatalf("exit %d: %s", r.code, r.stderr)
 			}
-			got := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+			var got []string
+			if r.stderr != "" {
+				got = strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+			}
 			if len(got) != len(tt.want) {
 				t.Fatalf("start lines:\n%s\nwant\n%s", r.stderr, strings.Join(tt.want, "\n"))
 			}

@@ -214,6 +214,10 @@ func sessionToken(env *Env, opened <-chan openedKeyring, w *starter, cfg config.
 	}
 	tok, d, err := routing.Token(o.kr, cfg, "https", host, owner)
 	switch {
+	case err == nil && tok.Secret == "" && owner == "" && cfg.TokenName == config.DefaultTokenName:
+		// No GitHub repository here and no token asked for by name: an
+		// npm or go run needs none, and a nag would steer toward the
+		// broad classic token.
 	case err != nil:
 		w.warn("GitHub PAT not available: %v", err)
 	case tok.Secret == "" && d.Warning != "":
