@@ -27,6 +27,14 @@ Darwin)
 	;;
 esac
 
+# On a cold module cache the first build downloads every module first,
+# which can take a minute: say so rather than sit silent.
+if ! GOFLAGS=-mod=mod GOPROXY=off go list -deps ./cmd/... >/dev/null 2>&1; then
+	echo "install.sh: downloading the Go modules jailrun needs (first build; this can take a minute)…"
+	go mod download
+fi
+echo "install.sh: building $CMDS with $(go env GOVERSION)…"
+
 mkdir -p "$BIN"
 VERSION=$(git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || true)
