@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,7 +68,7 @@ func (c *doctorCmd) Run(env *Env) error {
 		checks = append(checks, checkNetrc(env, cfg.Hosts))
 	}
 	if gitPath != "" {
-		checks = append(checks, checkCredentialHelpers(gitPath))
+		checks = append(checks, checkCredentialHelpers(gitPath, cfg))
 	}
 	checks = append(checks, checkJail(env))
 
@@ -308,8 +309,10 @@ func routeText(r config.Route) string {
 }
 
 // checkCredentialHelpers lists the credential helpers git is configured
-// with, other than jailrun's: sessions reset them all.
-func checkCredentialHelpers(gitPath string) check {
+// with for GitHub hosts, other than jailrun's: sessions reset them. A
+// helper for another host only (gcloud's for its source host) is none of
+// jailrun's business and goes unmentioned.
+func checkCredentialHelpers(gitPath string, cfg config.Config) check {
 	ch := check{Name: "credential helpers", Status: statusOK}
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
@@ -322,7 +325,7 @@ func checkCredentialHelpers(gitPath string) check {
 	var others []string
 	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
 		key, value, _ := strings.Cut(line, " ")
-		if strings.TrimSpace(value) == "" || isJailrunHelper(value) {
+		if strings.TrimSpace(value) == "" || isJailrunHelper(value) || !helperForGitHub(key, cfg) {
 			continue
 		}
 		others = append(others, fmt.Sprintf("%s=%s", key, value))
@@ -335,6 +338,29 @@ func checkCredentialHelpers(gitPath string) check {
 	ch.Detail = "agent sessions reset " + strings.Join(others, ", ") + ", so git there uses only jailrun's tokens"
 	ch.Hint, ch.Fix = "to serve the same tokens outside sessions", "git config --global credential.helper jailrun"
 	return ch
+}
+
+// helperForGitHub reports whether the helper configured under key
+// (credential.helper or credential.URL.helper) can serve one of cfg's
+// GitHub hosts. A URL it cannot read counts as one: saying too much beats
+// hiding a helper that git would run.
+func helperForGitHub(key string, cfg config.Config) bool {
+	pattern, ok := strings.CutPrefix(key, "credential.")
+	if !ok || key == "credential.helper" {
+		return true
+	}
+	pattern = strings.TrimSuffix(pattern, ".helper")
+	if !strings.Contains(pattern, "://") {
+		pattern = "https://" + pattern
+	}
+	u, err := url.Parse(pattern)
+	if err != nil || u.Host == "" || strings.Contains(u.Host, "*") {
+		return true
+	}
+	if u.Scheme != "https" {
+		return false // sessions serve GitHub over https only
+	}
+	return cfg.IsGitHubHost(u.Host)
 }
 
 // isJailrunHelper reports whether a credential.helper value runs
