@@ -8,6 +8,7 @@ import (
 
 	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/github"
+	"github.com/jailrun/jailrun/internal/broker"
 	"github.com/jailrun/jailrun/internal/launch"
 	"github.com/jailrun/jailrun/routing"
 )
@@ -36,7 +37,11 @@ var viaText = map[string]string{
 	routing.ViaRoute:      "by a route in GH_TOKEN_ROUTES",
 	routing.ViaConvention: "by convention (github:fine-grained-OWNER)",
 	routing.ViaDefault:    "the default (the active token, GH_TOKEN_NAME)",
+	viaBroker:             "from the jail's token broker, routed with the configuration read at launch",
 }
+
+// viaBroker is Via inside a jail, where the broker routes, not status.
+const viaBroker = "broker"
 
 func (c *statusCmd) Run(env *Env) error {
 	cfg, err := config.Load(env.Getenv)
@@ -93,8 +98,13 @@ func parseRepoFlag(s string) (routing.Repo, error) {
 	return routing.Repo{Host: config.LowerASCII(parts[0]), Owner: parts[1], Name: parts[2]}, nil
 }
 
-// tokenFor fills in the token git and gh would get for owner on r.Host.
+// tokenFor fills in the token git and gh would get for owner on r.Host;
+// inside a jail, the broker's answer, since the keyring is out of reach.
 func (r *statusReport) tokenFor(env *Env, cfg config.Config, owner string) {
+	if socket, ok := launch.JailBroker(env.Getenv); ok {
+		r.tokenFromBroker(socket, owner)
+		return
+	}
 	kr, err := env.OpenKeyring()
 	if err != nil {
 		r.Problems = append(r.Problems, failed("keychain", err))
@@ -124,6 +134,9 @@ func (r *statusReport) tokenFor(env *Env, cfg config.Config, owner string) {
 		// Outside a clone, a default token never chosen is information.
 		if owner != "" || cfg.TokenName != config.DefaultTokenName || r.Host != config.DefaultHost {
 			r.Problems = append(r.Problems, p)
+			if p.Fix != "" {
+				r.Reason += "; " + p.Hint + ": " + p.Fix
+			}
 		}
 		return
 	}
@@ -137,6 +150,33 @@ func (r *statusReport) tokenFor(env *Env, cfg config.Config, owner string) {
 	if isGitHubToken(tok.Name) {
 		if ch := checkExpiry(cfg, tok, env.Now()); ch.Status != statusOK {
 			r.Problems = append(r.Problems, ch)
+		}
+	}
+}
+
+// tokenFromBroker fills in the token the jail's broker at socket serves
+// for owner on r.Host, as the gh shim asks for it.
+func (r *statusReport) tokenFromBroker(socket, owner string) {
+	c, err := broker.Dial(socket)
+	if err != nil {
+		r.Problems = append(r.Problems, failed("token broker", err))
+		return
+	}
+	defer c.Close()
+	a, err := c.GH(r.Host, owner)
+	switch {
+	case err != nil:
+		r.Problems = append(r.Problems, failed("token broker", err))
+		r.Reason = "the jail's token broker did not answer"
+	case a.Token.Secret == "":
+		r.Reason = "the jail's token broker serves none here"
+		if a.Warning != "" {
+			r.Reason += ": " + a.Warning
+		}
+	default:
+		r.Token, r.Via, r.Kind, r.Login = a.Token.Name, viaBroker, a.Token.Meta.Kind, a.Token.Meta.Login
+		if !a.Token.Meta.Expires.IsZero() {
+			r.Expires = &a.Token.Meta.Expires
 		}
 	}
 }

@@ -35,6 +35,14 @@ func TestNesting(t *testing.T) {
 	if r := w.run(unjailed, w.repos["myorg"], "jailrun token list"); r.code != 0 || !strings.Contains(r.stdout, "github:fine-grained-myorg") {
 		t.Errorf("jailrun token list unjailed: exit %d; stdout %q", r.code, r.stdout)
 	}
+
+	// status in the jail asks the broker, which serves the owner's token.
+	// (The test's config lies in a /tmp the jail does not show, so the
+	// repository is named.)
+	r = w.run(jailed, w.repos["myorg"], "jailrun status -R "+w.srv.Host+"/myorg/r")
+	if !strings.Contains(r.stdout, "Token:      github:fine-grained-myorg, from the jail's token broker") {
+		t.Errorf("jailrun status in the jail: exit %d; stdout:\n%s\nstderr:\n%s", r.code, w.redact(r.stdout), w.redact(r.stderr))
+	}
 }
 
 // TestJailDoesNotStart runs jailrun with a bwrap that cannot set a jail up,

@@ -95,20 +95,27 @@ func WouldJail(ctx context.Context, mode JailMode, getenv func(string) string) (
 // the current user answers at the socket JAILRUN_BROKER names, or at the
 // jail's own path. An agent can hide the variable, not the broker.
 func InJail(getenv func(string) string) bool {
+	_, ok := JailBroker(getenv)
+	return ok
+}
+
+// JailBroker returns the socket of the broker of the jail this process
+// runs in, as InJail finds it, and false outside a jail.
+func JailBroker(getenv func(string) string) (string, bool) {
 	path := getenv(session.BrokerVar)
 	if path == "" {
 		path = jail.BrokerSocket
 	}
 	if !ownSocket(path) {
-		return false
+		return "", false
 	}
 	c, err := broker.Dial(path)
 	if err != nil {
-		return false
+		return "", false
 	}
 	defer c.Close()
 	_, err = c.Hello()
-	return err == nil
+	return path, err == nil
 }
 
 // ownSocket reports whether path and its directory belong to the current
