@@ -23,8 +23,9 @@ const OpEgress = "egress"
 
 // Results of an egress line.
 const (
-	ResultConnected = "connected" // the jail reached the destination
-	ResultRefused   = "refused"   // the proxy refused it
+	ResultConnected   = "connected"   // the jail reached the destination
+	ResultRefused     = "refused"     // the proxy refused it
+	ResultUnreachable = "unreachable" // the proxy allowed it but could not reach it
 )
 
 // SessionID names one agent session in the audit log: the supervisor's
@@ -62,6 +63,9 @@ func EgressLines(s Session, now time.Time, traffic []proxy.Traffic, refused []pr
 		rec := base
 		rec.Host, rec.Port = r.Dest.Host, r.Dest.Port
 		rec.Count, rec.Result, rec.Reason = r.Count, ResultRefused, r.Reason
+		if r.Check != "" {
+			rec.Result = ResultUnreachable
+		}
 		writeLine(&out, rec)
 	}
 	return out.Bytes()
@@ -203,8 +207,8 @@ func WriteText(w io.Writer, sessions []Logged) error {
 				continue
 			}
 			dest := net.JoinHostPort(r.Host, strconv.Itoa(r.Port))
-			if r.Result == ResultRefused {
-				fmt.Fprintf(&b, "  egress %s: refused ×%d (%s)\n", dest, r.Count, r.Reason)
+			if r.Result == ResultRefused || r.Result == ResultUnreachable {
+				fmt.Fprintf(&b, "  egress %s: %s ×%d (%s)\n", dest, r.Result, r.Count, r.Reason)
 				continue
 			}
 			fmt.Fprintf(&b, "  egress %s: %s up, %s down, %d connection%s\n", dest, bytesText(r.Up), bytesText(r.Down), r.Conns, plural(r.Conns))

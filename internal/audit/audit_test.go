@@ -19,10 +19,12 @@ func TestEgressLines(t *testing.T) {
 	s := Session{ID: "20261202T081423Z-4242", Agent: "claude", PID: 4242}
 	got := string(EgressLines(s, time.Date(2026, 12, 2, 8, 30, 0, 0, time.UTC),
 		[]proxy.Traffic{{Dest: "api.github.com:443", Up: 1200, Down: 3400000, Conns: 5}, {Dest: "[::1]:8080", Up: 1, Down: 2, Conns: 1}},
-		[]proxy.Refused{{Refusal: proxy.Refusal{Dest: proxy.Destination{Host: "paste.example", Port: 443}, Reason: "it is not in the egress list (JAILRUN_EGRESS=list)", Unlisted: true}, Count: 3}}))
+		[]proxy.Refused{{Refusal: proxy.Refusal{Dest: proxy.Destination{Host: "paste.example", Port: 443}, Reason: "it is not in the egress list (JAILRUN_EGRESS=list)", Unlisted: true}, Count: 3},
+			{Refusal: proxy.Refusal{Dest: proxy.Destination{Host: "typo.example", Port: 443}, Reason: "its name does not resolve", Check: "the name"}, Count: 1}}))
 	want := `{"time":"2026-12-02T08:30:00Z","session":"20261202T081423Z-4242","agent":"claude","pid":4242,"op":"egress","host":"api.github.com","port":443,"up":1200,"down":3400000,"conns":5,"result":"connected"}
 {"time":"2026-12-02T08:30:00Z","session":"20261202T081423Z-4242","agent":"claude","pid":4242,"op":"egress","host":"::1","port":8080,"up":1,"down":2,"conns":1,"result":"connected"}
 {"time":"2026-12-02T08:30:00Z","session":"20261202T081423Z-4242","agent":"claude","pid":4242,"op":"egress","host":"paste.example","port":443,"count":3,"result":"refused","reason":"it is not in the egress list (JAILRUN_EGRESS=list)"}
+{"time":"2026-12-02T08:30:00Z","session":"20261202T081423Z-4242","agent":"claude","pid":4242,"op":"egress","host":"typo.example","port":443,"count":1,"result":"unreachable","reason":"its name does not resolve"}
 `
 	if got != want {
 		t.Errorf("EgressLines =\n%s\nwant\n%s", got, want)

@@ -52,27 +52,40 @@ type Policy interface {
 	Check(d Destination, addrs []netip.Addr) error
 }
 
-// Refusal says why a destination was refused. Its message is one line
-// that names the destination and the configuration that would allow it.
+// Refusal says why a destination was refused, or could not be reached.
+// Its message is one line that names the destination and the
+// configuration that would allow it, or what to check.
 type Refusal struct {
 	Dest   Destination
 	Reason string // e.g. "it resolves to 127.0.0.1, the host's loopback"
 	// Unlisted: refused only for not being listed (JAILRUN_EGRESS=list), so
 	// JAILRUN_EGRESS=open would allow it too.
 	Unlisted bool
+	// Check, when set, says the proxy allowed the destination but could
+	// not reach it (Reason is the cause), and what to look at.
+	Check string
 }
 
 func (r *Refusal) Error() string {
+	if r.Check != "" {
+		return "jailrun proxy could not reach " + r.explain()
+	}
 	return "jailrun proxy refused " + r.explain()
 }
 
 // Notice is the supervisor's line on stderr for a destination refused
-// the first time (Options.Refused).
+// or unreachable the first time (Options.Refused).
 func (r *Refusal) Notice() string {
+	if r.Check != "" {
+		return "jailrun: the jail's network could not reach " + r.explain()
+	}
 	return "jailrun: the jail's network refused " + r.explain()
 }
 
 func (r *Refusal) explain() string {
+	if r.Check != "" {
+		return fmt.Sprintf("%s: %s; check %s", r.Dest, r.Reason, r.Check)
+	}
 	fix := fmt.Sprintf("%s=\"… %s\" in the jailrun config", AllowKey, r.Dest.Entry())
 	if r.Unlisted {
 		fix += ", or " + EgressKey + "=open"

@@ -283,7 +283,7 @@ func (s *Server) dial(ctx context.Context, dest Destination) (net.Conn, *counter
 	}
 	addrs, err := s.resolve(ctx, dest.Host)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, s.refused(unreachable(dest, err))
 	}
 	if err := s.policy.Check(dest, addrs); err != nil {
 		return nil, nil, s.refused(err)
@@ -296,7 +296,7 @@ func (s *Server) dial(ctx context.Context, dest Destination) (net.Conn, *counter
 			return c, s.ledger.connection(dest.String()), nil
 		}
 	}
-	return nil, nil, fmt.Errorf("connect to %s: %v", dest, err)
+	return nil, nil, s.refused(unreachable(dest, err))
 }
 
 // resolve returns an IP literal as itself and looks a name up.
@@ -306,7 +306,7 @@ func (s *Server) resolve(ctx context.Context, host string) ([]netip.Addr, error)
 	}
 	addrs, err := s.opts.Resolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {
-		return nil, fmt.Errorf("look up %s: %v", host, err)
+		return nil, fmt.Errorf("look up %s: %w", host, err)
 	}
 	if len(addrs) == 0 {
 		return nil, fmt.Errorf("look up %s: no address", host)
@@ -324,11 +324,15 @@ func (s *Server) refused(err error) error {
 }
 
 // fail answers a request whose destination was refused (403) or could
-// not be reached (502), with a one-line body.
+// not be reached (502), with a one-line body that says why.
 func (s *Server) fail(w http.ResponseWriter, err error) {
 	var r *Refusal
 	if errors.As(err, &r) {
-		http.Error(w, r.Error(), http.StatusForbidden)
+		status := http.StatusForbidden
+		if r.Check != "" {
+			status = http.StatusBadGateway
+		}
+		http.Error(w, r.Error(), status)
 		return
 	}
 	http.Error(w, "jailrun proxy: "+err.Error(), http.StatusBadGateway)

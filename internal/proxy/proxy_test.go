@@ -560,3 +560,51 @@ func TestPasswordKeepsOthersOut(t *testing.T) {
 		t.Errorf("curl with the password in https_proxy: %v: %.200s", err, out)
 	}
 }
+
+// notFound is a resolver that knows no name, as DNS answers NXDOMAIN.
+type notFound struct{}
+
+func (notFound) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+// TestUnreachableSaysWhy: a name that does not resolve and a port where
+// nothing listens each get one notice with the cause and what to check,
+// and a 502 whose body says the same, where it used to be only the body
+// that CONNECT clients never show.
+func TestUnreachableSaysWhy(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close() // nothing listens there any more
+	var mu sync.Mutex
+	var notices []string
+	p := startPath(t, allowing(t, closed, "nowhere.test:443"), Options{Resolver: notFound{}, Refused: func(r *Refusal) {
+		mu.Lock()
+		defer mu.Unlock()
+		notices = append(notices, r.Notice())
+	}})
+	for dest, cause := range map[string]string{
+		"nowhere.test:443": "nowhere.test:443: its name does not resolve; check the name, and that it resolves outside the jail (getent hosts nowhere.test)",
+		closed:             closed + ": the connection was refused; check that a server listens on port ",
+	} {
+		for range 2 {
+			resp, body, _, _ := request(t, p, "CONNECT "+dest+" HTTP/1.1\r\nHost: "+dest+"\r\n\r\n")
+			if resp.StatusCode != http.StatusBadGateway || !strings.HasPrefix(body, "jailrun proxy could not reach "+cause) {
+				t.Errorf("CONNECT %s: %s %q, want 502 saying %q", dest, resp.Status, body, cause)
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(notices) != 2 {
+		t.Fatalf("%d notices, want one per destination: %q", len(notices), notices)
+	}
+	for _, n := range notices {
+		if !strings.HasPrefix(n, "jailrun: the jail's network could not reach ") || strings.Contains(n, "::ffff:") {
+			t.Errorf("notice %q", n)
+		}
+	}
+}
