@@ -538,6 +538,15 @@ func (w *world) attacks() []attack {
 		attack{name: "seccomp: kill 0 ends jailrun's supervisor", script: "kill -KILL 0; exit 3",
 			worked: func(r result) bool { return r.code == -1 }},
 	)
+	if os.Geteuid() == 0 && w.cred == nil {
+		// Root is nobody special: as root, bwrap keeps every capability
+		// unless told otherwise, and with them a mask comes off.
+		attacks = append(attacks,
+			attack{name: "root: a capability left in the jail", script: `! grep -qE '^CapEff:[[:space:]]+0+$' /proc/self/status`},
+			attack{name: "root: unmount the ~/.ssh mask, then read it", script: `umount "$HOME/.ssh" 2>/dev/null; attack read "$HOME/.ssh/planted" ` + planted},
+			attack{name: "root: a mount namespace of its own", script: "unshare -m true"},
+		)
+	}
 	if w.srv == nil {
 		return attacks
 	}

@@ -23,7 +23,10 @@ const (
 // them: bwrap takes it only from its own argv, after "--", as Flatpak
 // passes it.
 //
-// The namespaces: a new pid namespace in which the policy's command runs
+// The namespaces: always a user namespace of its own with every
+// capability dropped, so that the jail of a user started as root confines
+// as much as anyone's (as root, bwrap keeps every capability unless told
+// otherwise, and with them the agent could unmount a mask); a new pid namespace in which the policy's command runs
 // as pid 1 (--as-pid-1: it reaps, and its host pid is in --info-fd), ipc
 // and uts namespaces of its own, and, unless p.ShareNet, a network
 // namespace with only a loopback (which also cuts abstract unix sockets).
@@ -56,7 +59,8 @@ func Args(p Policy) ([]string, error) {
 	if err := validate(p); err != nil {
 		return nil, err
 	}
-	args := []string{"--die-with-parent", "--as-pid-1", "--unshare-pid", "--unshare-ipc", "--unshare-uts"}
+	args := []string{"--die-with-parent", "--as-pid-1", "--unshare-user", "--cap-drop", "ALL",
+		"--unshare-pid", "--unshare-ipc", "--unshare-uts"}
 	if !p.ShareNet {
 		args = append(args, "--unshare-net")
 	}

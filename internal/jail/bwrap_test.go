@@ -8,7 +8,7 @@ import (
 
 // head is what every jail starts with, network unshared.
 var head = []string{
-	"--die-with-parent", "--as-pid-1", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net",
+	"--die-with-parent", "--as-pid-1", "--unshare-user", "--cap-drop", "ALL", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net",
 	"--seccomp", "4", "--info-fd", "5",
 	"--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
 }

@@ -21,7 +21,7 @@ func Probe(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bwrap, "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+	cmd := exec.CommandContext(ctx, bwrap, "--die-with-parent", "--unshare-user", "--cap-drop", "ALL", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
 		"--unshare-net", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--", "true")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
