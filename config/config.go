@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jailrun/jailrun/internal/saferead"
+
 	"github.com/jailrun/jailrun/internal/fserr"
 )
 
@@ -100,7 +102,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if path == "" {
 		return Config{}, errors.New("cannot locate the jailrun config: set HOME (or XDG_CONFIG_HOME) to an absolute directory")
 	}
-	f, err := os.Open(path)
+	data, err := saferead.ReadUserFile(path, saferead.DefaultLimit)
 	if errors.Is(err, fs.ErrNotExist) {
 		legacy := LegacyPath(getenv)
 		if _, err := os.Stat(legacy); err == nil {
@@ -108,14 +110,13 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		return parse(strings.NewReader(""), getenv, path)
 	}
+	if errors.Is(err, saferead.ErrNotRegular) {
+		return Config{}, fmt.Errorf("the jailrun config %s is %s; it must be a file of KEY=\"value\" lines", path, saferead.Kind(path))
+	}
 	if err != nil {
 		return Config{}, fmt.Errorf("cannot read the jailrun config %s: %w; fix or remove it", path, fserr.WithoutPath(err))
 	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.IsDir() {
-		return Config{}, fmt.Errorf("the jailrun config %s is a directory; it must be a file of KEY=\"value\" lines", path)
-	}
-	return parse(f, getenv, path)
+	return parse(bytes.NewReader(data), getenv, path)
 }
 
 // Parse reads KEY="value" lines from r and applies the environment

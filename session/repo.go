@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/jailrun/jailrun/internal/saferead"
+
 	"github.com/jailrun/jailrun/internal/fserr"
 )
 
@@ -22,6 +24,9 @@ type Remote struct {
 // maxConfigSize bounds the repository config read; real ones are a few KB.
 const maxConfigSize = 1 << 20
 
+// maxGitFileSize bounds a .git file or a commondir: one path.
+const maxGitFileSize = 64 << 10
+
 // Remotes returns the remotes of the git repository that contains dir
 // (a work tree, a linked worktree or a submodule), origin first and the
 // others in the order of its config; none outside a repository. It reads
@@ -32,12 +37,9 @@ func Remotes(dir string) ([]Remote, error) {
 	if configPath == "" || err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(configPath)
+	data, err := saferead.ReadFile(configPath, maxConfigSize)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the repository config %s: %w", configPath, fserr.WithoutPath(err))
-	}
-	if len(data) > maxConfigSize {
-		return nil, fmt.Errorf("the repository config %s is larger than %d bytes", configPath, maxConfigSize)
 	}
 	remotes := parseRemotes(data)
 	for i, r := range remotes {
@@ -59,6 +61,14 @@ type Location struct {
 
 // Locate walks up from dir to the first directory with a .git and returns
 // where that repository's files lie; the zero Location when there is none.
+//
+// The jail makes what Locate returns writable, and an agent in an earlier
+// jail could write the files it reads, so it trusts only what a jail cannot
+// forge: a .git that is a link, a .git file whose git directory is neither
+// a linked worktree's (that names this .git file back) nor a submodule's
+// (under an enclosing repository's .git/modules), and a commondir that
+// names anything but the git directory itself or, for a linked worktree,
+// the repository it belongs to, are errors that name the file.
 func Locate(dir string) (Location, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
@@ -66,13 +76,18 @@ func Locate(dir string) (Location, error) {
 	}
 	for {
 		dotGit := filepath.Join(dir, ".git")
-		fi, err := os.Stat(dotGit)
+		fi, err := os.Lstat(dotGit)
 		switch {
+		case err == nil && fi.Mode()&fs.ModeSymlink != 0:
+			return Location{}, fmt.Errorf("%s is a symbolic link, which jailrun does not follow to the repository's git directory: if you did not make it, remove it", dotGit)
 		case err == nil && fi.IsDir():
 			return located(dir, dotGit)
 		case err == nil:
 			gitDir, err := readGitFile(dotGit)
 			if err != nil {
+				return Location{}, err
+			}
+			if err := trustGitFile(dir, dotGit, gitDir); err != nil {
 				return Location{}, err
 			}
 			return located(dir, gitDir)
@@ -100,7 +115,7 @@ func findConfig(dir string) (string, error) {
 // readGitFile reads a .git file ("gitdir: PATH", as worktrees and
 // submodules have) and returns the git directory it names.
 func readGitFile(path string) (string, error) {
-	data, err := os.ReadFile(path)
+	data, err := saferead.ReadFile(path, maxGitFileSize)
 	if err != nil {
 		return "", fmt.Errorf("cannot read %s: %w", path, fserr.WithoutPath(err))
 	}
@@ -116,12 +131,39 @@ func readGitFile(path string) (string, error) {
 	return gitDir, nil
 }
 
+// trustGitFile checks that the git directory gitDir, which the .git file
+// dotGit of the work tree top names, belongs to it: a linked worktree's
+// git directory names dotGit back in its gitdir file, and a submodule's
+// lies under an enclosing repository's .git/modules.
+func trustGitFile(top, dotGit, gitDir string) error {
+	gitDir = filepath.Clean(gitDir)
+	if data, err := saferead.ReadFile(filepath.Join(gitDir, "gitdir"), maxGitFileSize); err == nil {
+		back := strings.TrimSpace(string(data))
+		if !filepath.IsAbs(back) {
+			back = filepath.Join(gitDir, back)
+		}
+		if filepath.Clean(back) == dotGit {
+			return nil
+		}
+	}
+	for dir := filepath.Dir(top); ; dir = filepath.Dir(dir) {
+		if strings.HasPrefix(gitDir, filepath.Join(dir, ".git", "modules")+string(filepath.Separator)) {
+			return nil
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	return fmt.Errorf("%s points to %s, which is neither a linked worktree's git directory nor a submodule's, and jailrun will not make it writable: "+
+		"if you did not make this .git file, remove it", dotGit, gitDir)
+}
+
 // located completes the Location of the work tree top whose git directory
 // is gitDir: a linked worktree's common directory is the one its commondir
 // file names.
 func located(top, gitDir string) (Location, error) {
 	loc := Location{Toplevel: top, GitDir: gitDir, CommonDir: gitDir}
-	data, err := os.ReadFile(filepath.Join(gitDir, "commondir"))
+	data, err := saferead.ReadFile(filepath.Join(gitDir, "commondir"), maxGitFileSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return loc, nil
@@ -131,6 +173,13 @@ func located(top, gitDir string) (Location, error) {
 	loc.CommonDir = strings.TrimSpace(string(data))
 	if !filepath.IsAbs(loc.CommonDir) {
 		loc.CommonDir = filepath.Join(gitDir, loc.CommonDir)
+	}
+	loc.CommonDir = filepath.Clean(loc.CommonDir)
+	worktreeOf := filepath.Dir(filepath.Dir(gitDir)) // C for a linked worktree's C/worktrees/NAME
+	if loc.CommonDir != filepath.Clean(gitDir) &&
+		!(filepath.Base(filepath.Dir(gitDir)) == "worktrees" && loc.CommonDir == worktreeOf) {
+		return Location{}, fmt.Errorf("%s points outside the repository's git directory, to %s, and jailrun will not make that writable: "+
+			"a normal repository has no such file, so if you did not make it, remove it", filepath.Join(gitDir, "commondir"), loc.CommonDir)
 	}
 	return loc, nil
 }

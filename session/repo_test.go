@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/jailrun/jailrun/internal/gittest"
@@ -132,6 +133,82 @@ func BenchmarkRemotes(b *testing.B) {
 	for b.Loop() {
 		if r, err := Remotes(sub); err != nil || len(r) != 1 {
 			b.Fatal(r, err)
+		}
+	}
+}
+
+// TestLocateTrustsOnlyTheRepository: a linked worktree and a submodule are
+// located as git locates them; what a jail could have planted so that the
+// next launch makes another directory writable — a commondir in the main
+// git directory, a .git file or link that leads elsewhere, a FIFO where a
+// commondir belongs — is an error naming the file, never a Location.
+func TestLocateTrustsOnlyTheRepository(t *testing.T) {
+	root := t.TempDir()
+	main := mkdir(t, filepath.Join(root, "main"))
+	gittest.Git(t, main, "init", "--quiet", "--initial-branch=main")
+	gittest.Git(t, main, "commit", "--quiet", "--allow-empty", "-m", "first")
+	gittest.Git(t, main, "worktree", "add", "--quiet", filepath.Join(root, "wt"))
+	super := mkdir(t, filepath.Join(root, "super"))
+	gittest.Git(t, super, "init", "--quiet")
+	gittest.Git(t, super, "-c", "protocol.file.allow=always", "submodule", "add", "--quiet", main, "mod")
+
+	for dir, want := range map[string]Location{
+		main:                        {main, filepath.Join(main, ".git"), filepath.Join(main, ".git")},
+		filepath.Join(root, "wt"):   {filepath.Join(root, "wt"), filepath.Join(main, ".git", "worktrees", "wt"), filepath.Join(main, ".git")},
+		filepath.Join(super, "mod"): {filepath.Join(super, "mod"), filepath.Join(super, ".git", "modules", "mod"), filepath.Join(super, ".git", "modules", "mod")},
+	} {
+		if got, err := Locate(dir); err != nil || got != want {
+			t.Errorf("Locate(%s) = %+v, %v; want %+v", dir, got, err, want)
+		}
+	}
+
+	elsewhere := mkdir(t, filepath.Join(root, "elsewhere"))
+	planted := mkdir(t, filepath.Join(root, "planted"))
+	for name, plant := range map[string]func() (string, error){
+		"a commondir in the main git directory": func() (string, error) {
+			dir := mkdir(t, filepath.Join(planted, "a"))
+			gittest.Git(t, dir, "init", "--quiet")
+			path := filepath.Join(dir, ".git", "commondir")
+			return path, os.WriteFile(path, []byte(elsewhere+"\n"), 0o644)
+		},
+		"a worktree's commondir pointing elsewhere": func() (string, error) {
+			path := filepath.Join(main, ".git", "worktrees", "wt", "commondir")
+			return path, os.WriteFile(path, []byte(elsewhere+"\n"), 0o644)
+		},
+		"a FIFO at commondir": func() (string, error) {
+			dir := mkdir(t, filepath.Join(planted, "b"))
+			gittest.Git(t, dir, "init", "--quiet")
+			path := filepath.Join(dir, ".git", "commondir")
+			return path, syscall.Mkfifo(path, 0o600)
+		},
+		"a .git file pointing elsewhere": func() (string, error) {
+			dir := mkdir(t, filepath.Join(planted, "c"))
+			path := filepath.Join(dir, ".git")
+			return path, os.WriteFile(path, []byte("gitdir: "+elsewhere+"\n"), 0o644)
+		},
+		"a .git link": func() (string, error) {
+			dir := mkdir(t, filepath.Join(planted, "d"))
+			path := filepath.Join(dir, ".git")
+			return path, os.Symlink(filepath.Join(main, ".git"), path)
+		},
+	} {
+		path, err := plant()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Dir(path)
+		if filepath.Base(dir) == ".git" || filepath.Base(filepath.Dir(dir)) == "worktrees" {
+			dir = filepath.Dir(dir)
+			if filepath.Base(dir) == "worktrees" {
+				dir = filepath.Join(root, "wt")
+			}
+		}
+		loc, err := Locate(dir)
+		if err == nil || !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: Locate(%s) = %+v, %v; want a one-line error naming %s", name, dir, loc, err, path)
+		}
+		if name == "a worktree's commondir pointing elsewhere" {
+			os.WriteFile(path, []byte("../..\n"), 0o644)
 		}
 	}
 }

@@ -172,8 +172,15 @@ func newWorld(t *testing.T) *world {
 		w.repos[owner] = filepath.Join(w.home, "work-"+owner)
 		gittest.InitWorkRepo(t, w.repos[owner], w.srv.AddRepo(t, owner, "r"))
 	}
-	// A submodule's git directory, as git submodule update leaves it.
+	// A submodule's git directory, as git submodule update leaves it; a
+	// linked worktree; husky's hooks directory in the work tree.
 	gittest.Git(t, w.repos["myorg"], "init", "--quiet", "--bare", ".git/modules/sub")
+	w.repos["worktree"] = filepath.Join(w.home, "work-myorg-wt")
+	gittest.Git(t, w.repos["myorg"], "worktree", "add", "--quiet", w.repos["worktree"])
+	gittest.Git(t, w.repos["myorg"], "config", "core.hooksPath", ".husky/_")
+	if err := os.MkdirAll(filepath.Join(w.repos["myorg"], ".husky", "_"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	// gh talks to github.com about the repository of the current
 	// directory; `gh auth token` needs no network.
 	w.repos["gh"] = filepath.Join(w.home, "work-gh")
@@ -530,6 +537,20 @@ func (w *world) attacks() []attack {
 			undo: w.undoInRepo("rm", "-f", ".git/hooks/post-checkout")},
 		attack{name: "git dir: rename .git, to put another in its place", script: `mv .git .git-moved && mv .git-moved .git`,
 			undo: w.undoInRepo("sh", "-c", "test ! -d .git-moved || mv .git-moved .git")},
+		// A commondir moves git's config (and its core.fsmonitor) to a
+		// directory of the agent's: the user's next git status outside
+		// runs it. Git outside decides whether it worked.
+		attack{name: "git dir: a commondir planted in .git", script: evilCommonDir + ` && echo "$PWD/.evil" > .git/commondir`,
+			worked: w.gitOutside(w.repos["myorg"]), undo: w.undoInRepo("rm", "-rf", ".evil", ".escaped", ".git/commondir")},
+		attack{name: "git dir: a linked worktree's commondir", script: evilCommonDir + ` && echo "$PWD/.evil" > .git/worktrees/work-myorg-wt/commondir`,
+			worked: w.gitOutside(w.repos["worktree"]),
+			undo:   w.undoInRepo("sh", "-c", "rm -rf .evil .escaped && echo ../.. > .git/worktrees/work-myorg-wt/commondir")},
+		attack{name: "git dir: a submodule's commondir", script: `echo "$PWD/.evil" > .git/modules/sub/commondir`,
+			undo: w.undoInRepo("rm", "-f", ".git/modules/sub/commondir")},
+		attack{name: "git dir: .git/info/exclude hides a file from git status", script: `echo agent-hidden >> .git/info/exclude`,
+			undo: w.undoInRepo("sed", "-i", "/^agent-hidden$/d", ".git/info/exclude")},
+		attack{name: "git dir: a hook in core.hooksPath's directory in the work tree", script: `attack write .husky/_/post-checkout`,
+			undo: w.undoInRepo("rm", "-f", ".husky/_/post-checkout")},
 		attack{name: "tcp: a host loopback port no config lists", script: "attack tcp " + w.tcpAddr},
 		attack{name: "seccomp: TIOCSTI", script: "attack tiocsti"},
 		attack{name: "seccomp: keyctl", script: "attack keyctl"},
@@ -593,6 +614,24 @@ func (w *world) attacks() []attack {
 		},
 	)
 	return attacks
+}
+
+// evilCommonDir makes .evil in the work tree a git common directory whose
+// config runs a program (touching .escaped) on git status.
+const evilCommonDir = `mkdir -p .evil && cp -r .git/objects .git/refs .evil/ && cp .git/config .evil/config && ` +
+	`git config -f .evil/config core.fsmonitor "touch $PWD/.escaped"`
+
+// gitOutside returns a check that runs git status in dir outside the jail,
+// as the user's next command there would, and reports whether the
+// planted program ran: whether myorg's work tree has .escaped.
+func (w *world) gitOutside(dir string) func(result) bool {
+	return func(result) bool {
+		cmd := exec.Command("git", "status", "--short")
+		cmd.Dir, cmd.Env = dir, w.env
+		_ = cmd.Run() // a broken repository is no escape; the marker says
+		_, err := os.Stat(filepath.Join(w.repos["myorg"], ".escaped"))
+		return err == nil
+	}
 }
 
 // undoInRepo returns an undo that runs a command in myorg's work tree; a

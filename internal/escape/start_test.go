@@ -4,6 +4,7 @@ package escape_test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -136,5 +137,51 @@ func TestAgentState(t *testing.T) {
 				t.Errorf("BREACH: jailed, %s wrote another agent's state", name)
 			}
 		}
+	}
+}
+
+// TestGitDirPlaceholders: during a jailed session the names a jail must not
+// create exist as jailrun's placeholders, with which git outside works as
+// before; after it, nothing of them is left.
+func TestGitDirPlaceholders(t *testing.T) {
+	w := newWorld(t)
+	repo := w.repos["myorg"]
+	outside := exec.Command("git", "-C", repo, "status", "--short")
+	r := w.run(jailed, repo, `cat .git/commondir && test -d .git/info && test -f .git/gitdir`)
+	if r.code != 0 || r.stdout != ".\n" {
+		t.Errorf("in the jail: exit %d, commondir %q; stderr:\n%s", r.code, r.stdout, w.redact(r.stderr))
+	}
+	for _, name := range []string{"commondir", "gitdir", "config.worktree"} {
+		if _, err := os.Lstat(filepath.Join(repo, ".git", name)); err == nil {
+			t.Errorf(".git/%s is left after the session", name)
+		}
+	}
+	outside.Env = w.env
+	if out, err := outside.CombinedOutput(); err != nil {
+		t.Errorf("git status outside after the session: %v\n%s", err, out)
+	}
+}
+
+// TestPlantedGitDirRefused: a commondir that leads outside the repository
+// (as a jail could have left before the placeholders) is refused with a
+// line naming it, and the program does not run, jailed or unjailed in its
+// place;
+// with the jail off, jailrun does not read it and the program runs.
+func TestPlantedGitDirRefused(t *testing.T) {
+	w := newWorld(t)
+	repo := w.repos["myorg"]
+	planted := filepath.Join(repo, ".git", "commondir")
+	if err := os.WriteFile(planted, []byte(filepath.Join(w.home, ".config")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(planted)
+	// auto, which runs a program unjailed where the jail cannot start,
+	// must not do so here.
+	r := w.run("auto", repo, "echo program-ran")
+	if r.code == 0 || strings.Contains(r.stdout, "program-ran") || !strings.Contains(r.stderr, planted+" points outside the repository's git directory") {
+		t.Errorf("jailed: exit %d, stdout %q; stderr:\n%s", r.code, r.stdout, w.redact(r.stderr))
+	}
+	if r := w.run(unjailed, repo, "echo program-ran"); !strings.Contains(r.stdout, "program-ran") {
+		t.Errorf("unjailed: exit %d, stdout %q", r.code, r.stdout)
 	}
 }

@@ -110,13 +110,22 @@ func envLookup(env []string) func(string) string {
 	}
 }
 
-// GitProtected lists what in a repository's git directories makes git run
-// a program, outside the jail too, on the user's next git command there:
-// the config (core.fsmonitor, core.hooksPath, aliases, filters, includes),
-// a worktree's config.worktree, the hooks directory, and a worktree's or
+// GitNames are the names in a git directory that decide which git
+// directory git uses (commondir, gitdir) or what it runs and ignores
+// (config, config.worktree, hooks, info), outside the jail too, on the
+// user's next git command there. GitDirNames of them are directories.
+var (
+	GitNames    = []string{"config", "config.worktree", "commondir", "gitdir", "hooks", "info"}
+	GitDirNames = []string{"hooks", "info"}
+)
+
+// GitProtected lists GitNames in each of a repository's git directories —
+// gitDir, commonDir, and the linked worktrees' and submodules' that exist
+// under commonDir/worktrees and commonDir/modules — and a worktree's or
 // submodule's .git file in toplevel (rewritten, it names another git
-// directory); the same for the git directories of the submodules that
-// exist under commonDir/modules. gitDir and commonDir may be equal; "" is
+// directory). Each must be read-only in the jail, and present: a missing
+// one could be created there (a commondir planted in a main repository
+// moves git's config elsewhere). gitDir and commonDir may be equal; "" is
 // left out.
 func GitProtected(toplevel, gitDir, commonDir string) []string {
 	var paths []string
@@ -128,18 +137,32 @@ func GitProtected(toplevel, gitDir, commonDir string) []string {
 	dirs := []string{commonDir, gitDir}
 	if commonDir != "" {
 		dirs = append(dirs, submoduleGitDirs(filepath.Join(commonDir, "modules"))...)
+		dirs = append(dirs, worktreeGitDirs(filepath.Join(commonDir, "worktrees"))...)
 	}
 	for _, dir := range dirs {
 		if dir == "" {
 			continue
 		}
-		for _, name := range []string{"config", "config.worktree", "hooks"} {
+		for _, name := range GitNames {
 			if p := filepath.Join(dir, name); !slices.Contains(paths, p) {
 				paths = append(paths, p)
 			}
 		}
 	}
 	return paths
+}
+
+// worktreeGitDirs returns the linked worktrees' git directories in
+// worktrees; a link is not followed.
+func worktreeGitDirs(worktrees string) []string {
+	var dirs []string
+	entries, _ := os.ReadDir(worktrees)
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, filepath.Join(worktrees, e.Name()))
+		}
+	}
+	return dirs
 }
 
 // submoduleGitDirs returns the git directories under modules, git's

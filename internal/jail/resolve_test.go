@@ -22,7 +22,7 @@ func TestGitProtectedSubmodules(t *testing.T) {
 	}
 	got := GitProtected("", common, common)
 	for _, dir := range []string{"", "modules/lib", "modules/path/to/sub", "modules/lib/modules/inner"} {
-		for _, name := range []string{"config", "config.worktree", "hooks"} {
+		for _, name := range []string{"config", "config.worktree", "commondir", "gitdir", "hooks", "info"} {
 			if want := filepath.Join(common, dir, name); !slices.Contains(got, want) {
 				t.Errorf("GitProtected misses %s; got %q", want, got)
 			}

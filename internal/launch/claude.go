@@ -2,8 +2,11 @@ package launch
 
 import (
 	"encoding/json"
-	"os"
+	"errors"
+	"io/fs"
 	"path/filepath"
+
+	"github.com/jailrun/jailrun/internal/saferead"
 )
 
 // claudeSandboxNote returns the start-line note for Claude Code's own
@@ -13,9 +16,13 @@ import (
 // Claude Code either way. The settings are read from home's
 // .claude/settings.json, the file /sandbox writes.
 func claudeSandboxNote(home string) string {
-	data, err := os.ReadFile(filepath.Join(home, ".claude", "settings.json"))
-	if err != nil {
+	path := filepath.Join(home, ".claude", "settings.json")
+	data, err := saferead.ReadFile(path, saferead.DefaultLimit)
+	if errors.Is(err, fs.ErrNotExist) {
 		return ""
+	}
+	if err != nil {
+		return "WARN: " + path + " not read: " + err.Error()
 	}
 	var s struct {
 		Sandbox struct {

@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestClaudeSandboxNote(t *testing.T) {
@@ -32,6 +34,43 @@ func TestClaudeSandboxNote(t *testing.T) {
 		got := claudeSandboxNote(home)
 		if (got != "") != tc.note || tc.note && !strings.Contains(got, "enableWeakerNestedSandbox") {
 			t.Errorf("settings %q: note %q, want a note: %v", tc.settings, got, tc.note)
+		}
+	}
+}
+
+// TestClaudeSettingsPlanted: a jail could leave a FIFO at the settings
+// file (every later launch hung, deaf to Ctrl-C) or a link to /dev/zero
+// (read until memory ran out); each is a one-line warning now.
+func TestClaudeSettingsPlanted(t *testing.T) {
+	for name, plant := range map[string]func(path string) error{
+		"fifo":      func(path string) error { return syscall.Mkfifo(path, 0o600) },
+		"/dev/zero": func(path string) error { return os.Symlink("/dev/zero", path) },
+		"huge": func(path string) error {
+			f, err := os.Create(path)
+			if err == nil {
+				err = f.Truncate(1 << 30) // sparse
+				f.Close()
+			}
+			return err
+		},
+	} {
+		home := t.TempDir()
+		path := filepath.Join(home, ".claude", "settings.json")
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := plant(path); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan string, 1)
+		go func() { done <- claudeSandboxNote(home) }()
+		select {
+		case got := <-done:
+			if !strings.HasPrefix(got, "WARN: "+path+" not read: ") || strings.Contains(got, "\n") {
+				t.Errorf("%s: note %q, want a one-line warning", name, got)
+			}
+		case <-time.After(10 * time.Second): // a hang, not a slow read
+			t.Fatalf("%s: reading the settings hung", name)
 		}
 	}
 }

@@ -45,14 +45,24 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 
 	cwd, loc, write, homeInside, err := jailWrites(env)
 	if err != nil {
-		return notStarted(err)
+		// Not a jail that cannot start but a repository that a jail may
+		// have tampered with: running the program unjailed there instead
+		// would hand the tamperer what it wanted.
+		return 0, err
 	}
 	var readOnly []string
 	if loc.Toplevel != "" {
 		readOnly = jail.GitProtected(loc.Toplevel, loc.GitDir, loc.CommonDir)
-		if err := makeHooksDir(loc.CommonDir); err != nil {
-			w.warn("%v", err)
+		var hooksDirs []string
+		if hooks := hooksPathInside(loc, env.Getenv("HOME")); hooks != "" {
+			hooksDirs = append(hooksDirs, hooks)
+			readOnly = append(readOnly, hooks)
 		}
+		ph, err := makePlaceholders(session.StateDir(env.Getenv), readOnly, hooksDirs)
+		if err != nil {
+			return notStarted(err)
+		}
+		defer ph.remove()
 	}
 	home := env.Getenv("HOME")
 	if err := makeAgentState(agentOf(p.Tag), home); err != nil {

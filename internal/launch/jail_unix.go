@@ -152,18 +152,6 @@ func withoutHome(write []string, home string) (kept []string, dropped string) {
 	return kept, dropped
 }
 
-// makeHooksDir creates the hooks directory of the git directory dir, as
-// git init does, when it is missing: the jail keeps it read-only, which a
-// missing directory cannot be, and a hook the agent put there would run
-// outside the jail. A link or anything else already there is left as it is.
-func makeHooksDir(dir string) error {
-	hooks := filepath.Join(dir, "hooks")
-	if err := os.Mkdir(hooks, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("cannot create %s, so the agent could add git hooks there: %v", hooks, fserr.WithoutPath(err))
-	}
-	return nil
-}
-
 // makeAgentState creates the agent's own state directories in home that do
 // not exist yet, and Claude Code's settings file: HOME is read-only in the
 // jail, where the agent could not create them. A link or anything else

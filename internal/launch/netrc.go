@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
+
+	"github.com/jailrun/jailrun/internal/saferead"
 
 	"github.com/jailrun/jailrun/internal/fserr"
 	"github.com/jailrun/jailrun/session"
@@ -22,14 +23,10 @@ func NetrcEntries(getenv func(string) string, hosts []string) (path string, entr
 	if path == "" {
 		return "", nil, nil
 	}
-	fi, err := os.Stat(path)
+	data, err := saferead.ReadUserFile(path, maxNetrcSize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return path, nil, nil
 	}
-	if err == nil && fi.Size() > maxNetrcSize {
-		return path, nil, fmt.Errorf("%s is larger than %d bytes", path, maxNetrcSize)
-	}
-	data, err := os.ReadFile(path)
 	if err != nil {
 		return path, nil, fmt.Errorf("cannot read %s: %w", path, fserr.WithoutPath(err))
 	}

@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"github.com/jailrun/jailrun/internal/fserr"
+	"github.com/jailrun/jailrun/internal/saferead"
 )
 
 // Dir is a directory of jailrun's, opened without following a link.
@@ -154,3 +155,27 @@ func (d *Dir) ReplaceLink(name, target string) error {
 	}
 	return nil
 }
+
+// WriteFile writes data to the file name in d, replacing it atomically
+// (written under a temporary name, then renamed over it).
+func (d *Dir) WriteFile(name string, data []byte, perm fs.FileMode) error {
+	tmp := fmt.Sprintf(".%s.%d", name, os.Getpid())
+	if err := d.root.WriteFile(tmp, data, perm); err != nil {
+		_ = d.root.Remove(tmp)
+		return fmt.Errorf("cannot write %s: %w", filepath.Join(d.Path, name), fserr.WithoutPath(err))
+	}
+	if err := d.root.Rename(tmp, name); err != nil {
+		_ = d.root.Remove(tmp)
+		return fmt.Errorf("cannot write %s: %w", filepath.Join(d.Path, name), fserr.WithoutPath(err))
+	}
+	return nil
+}
+
+// ReadFile reads the regular file name in d, at most limit bytes, as
+// saferead.ReadFile does.
+func (d *Dir) ReadFile(name string, limit int64) ([]byte, error) {
+	return saferead.ReadFile(filepath.Join(d.Path, name), limit)
+}
+
+// Remove removes the file name in d; a link is removed, not followed.
+func (d *Dir) Remove(name string) error { return d.root.Remove(name) }

@@ -22,14 +22,32 @@ const DefaultLimit = 1 << 20
 var ErrNotRegular = errors.New("not a regular file")
 
 // ErrTooLarge says the file is larger than the cap.
-var ErrTooLarge = errors.New("too large")
+var ErrTooLarge = errors.New("larger than the cap")
+
+// tooLarge is ErrTooLarge with the cap in its message.
+type tooLarge struct{ limit int64 }
+
+func (e tooLarge) Error() string        { return fmt.Sprintf("larger than %d bytes", e.limit) }
+func (e tooLarge) Is(target error) bool { return target == ErrTooLarge }
 
 // ReadFile reads the regular file at path, at most limit bytes. The last
 // component is opened with O_NOFOLLOW and O_NONBLOCK, so a link or FIFO in
 // its place fails at once; a missing file is fs.ErrNotExist as for
 // os.ReadFile. Errors name the path.
 func ReadFile(path string, limit int64) ([]byte, error) {
-	f, err := Open(path)
+	return read(path, limit, syscall.O_NOFOLLOW)
+}
+
+// ReadUserFile reads a file of the user's own that no jail can write
+// (~/.netrc, jailrun's config) as ReadFile does, except that it follows a
+// link, as a dotfiles manager makes them: a FIFO, device or huge file is
+// still an error, never a hang.
+func ReadUserFile(path string, limit int64) ([]byte, error) {
+	return read(path, limit, 0)
+}
+
+func read(path string, limit int64, flags int) ([]byte, error) {
+	f, err := open(path, flags)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +57,7 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("%w (over %d bytes)", ErrTooLarge, limit)}
+		return nil, &fs.PathError{Op: "read", Path: path, Err: tooLarge{limit}}
 	}
 	return data, nil
 }
@@ -47,9 +65,13 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 // Open opens the regular file at path for reading, as ReadFile does, and
 // switches it back to blocking reads.
 func Open(path string) (*os.File, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC|syscall.O_NOCTTY, 0)
+	return open(path, syscall.O_NOFOLLOW)
+}
+
+func open(path string, flags int) (*os.File, error) {
+	fd, err := syscall.Open(path, flags|syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC|syscall.O_NOCTTY, 0)
 	if err != nil {
-		if err == syscall.ELOOP {
+		if err == syscall.ELOOP && flags&syscall.O_NOFOLLOW != 0 {
 			err = fmt.Errorf("%w (a symbolic link)", ErrNotRegular)
 		}
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
@@ -69,6 +91,16 @@ func Open(path string) (*os.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	return f, nil
+}
+
+// Kind names what is at path ("a directory", "a FIFO"…) for a message,
+// following a link.
+func Kind(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "unreadable"
+	}
+	return kind(fi.Mode())
 }
 
 // kind names a file type for an error message.

@@ -41,4 +41,14 @@ func TestReadFile(t *testing.T) {
 	if data, err := ReadFile(big, 2048); err != nil || len(data) != 2048 {
 		t.Errorf("big at its size: %d bytes, %v", len(data), err)
 	}
+
+	// The user's own files may be links; what they lead to is checked.
+	if data, err := ReadUserFile(link, 100); err != nil || string(data) != "ok\n" {
+		t.Errorf("ReadUserFile(link): %q, %v", data, err)
+	}
+	for _, path := range []string{fifo, zero} {
+		if _, err := ReadUserFile(path, 100); !errors.Is(err, ErrNotRegular) {
+			t.Errorf("ReadUserFile(%s): %v, want ErrNotRegular", path, err)
+		}
+	}
 }
