@@ -98,7 +98,10 @@ func TestStartedInHome(t *testing.T) {
 }
 
 // TestAgentState runs stand-ins for the agents jailrun knows, each writing
-// its own state: in the jail each may write its own, not another's.
+// its own state: in the jail each may write its own, not another's, and
+// not its settings, which define commands (hooks, MCP servers) for its
+// later runs, unjailed ones included. The settings file is missing when
+// the jailed stand-in runs, so that it could be created.
 func TestAgentState(t *testing.T) {
 	w := newWorld(t)
 	agents := filepath.Join(w.home, "agents")
@@ -108,11 +111,13 @@ func TestAgentState(t *testing.T) {
 		}
 	}
 	own := map[string]string{"claude": "echo '{}' > ~/.claude.json && touch ~/.claude/state", "codex": "touch ~/.codex/state", "gemini": "touch ~/.gemini/state"}
+	settings := map[string]string{"claude": ".claude/settings.json", "codex": ".codex/config.toml", "gemini": ".gemini/settings.json"}
 	for name, write := range own {
 		script := "#!/bin/sh\n" + write + " && echo own-state\ntouch ~/.codex/claude-was-here 2>/dev/null && echo other-state\n"
 		if name == "codex" {
 			script = "#!/bin/sh\n" + write + " && echo own-state\ntouch ~/.gemini/codex-was-here 2>/dev/null && echo other-state\n"
 		}
+		script += "echo '{\"hooks\": \"planted\"}' > ~/" + settings[name] + " 2>/dev/null && echo settings-written\n"
 		if err := os.WriteFile(filepath.Join(agents, name), []byte(script), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -128,6 +133,19 @@ func TestAgentState(t *testing.T) {
 			r := w.launch(mode, w.repos["myorg"], []string{name}, path)
 			wrote := strings.Contains(r.stdout, "own-state")
 			other := strings.Contains(r.stdout, "other-state")
+			planted := strings.Contains(r.stdout, "settings-written")
+			settingsFile := filepath.Join(w.home, settings[name])
+			switch {
+			case mode == unjailed && !planted:
+				t.Errorf("unjailed, %s could not write its settings: the case proves nothing", name)
+			case mode == jailed && planted:
+				t.Errorf("BREACH: jailed, %s wrote %s, which its later runs obey", name, settingsFile)
+			}
+			if mode == unjailed {
+				os.Remove(settingsFile)
+			} else if _, err := os.Lstat(settingsFile); err == nil {
+				t.Errorf("%s is left after the jailed session: the placeholder was not removed", settingsFile)
+			}
 			switch {
 			case !wrote:
 				t.Errorf("JAILRUN_JAIL=%s: %s could not write its own state (exit %d); stderr:\n%s", mode, name, r.code, w.redact(r.stderr))

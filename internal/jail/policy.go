@@ -136,6 +136,34 @@ func DefaultPrivate(getenv func(string) string) []string {
 	return private
 }
 
+// AgentSettings lists the agent's settings files in home that define
+// commands for its later runs — hooks, MCP servers, notify commands — which
+// the jail keeps read-only inside its writable state, and which must exist
+// for that (a missing one could be created).
+func AgentSettings(agent, home string) []string {
+	if !filepath.IsAbs(home) {
+		return nil
+	}
+	var files []string
+	switch agent {
+	case "claude":
+		files = []string{".claude/settings.json", ".claude/settings.local.json"}
+	case "codex":
+		files = []string{".codex/config.toml"}
+	case "gemini":
+		files = []string{".gemini/settings.json"}
+	case "kiro-cli", "kiro-cli-chat":
+		files = []string{".kiro/settings/cli.json", ".kiro/settings/mcp.json"}
+	}
+	for i, f := range files {
+		files[i] = filepath.Join(home, f)
+	}
+	return files
+}
+
+// SettingsNames are the names of AgentSettings' files.
+var SettingsNames = []string{"settings.json", "settings.local.json", "config.toml", "cli.json", "mcp.json"}
+
 // AgentState lists the paths an agent keeps its own state in, which it may
 // write, for a user whose home is home: caches for every agent, plus the
 // agent's own directories. "run" (jailrun run) and unknown agents get the

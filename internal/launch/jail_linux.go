@@ -50,24 +50,27 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 		// would hand the tamperer what it wanted.
 		return 0, err
 	}
-	var readOnly []string
-	if loc.Toplevel != "" {
-		readOnly = jail.GitProtected(loc.Toplevel, loc.GitDir, loc.CommonDir)
-		var hooksDirs []string
-		if hooks := hooksPathInside(loc, env.Getenv("HOME")); hooks != "" {
-			hooksDirs = append(hooksDirs, hooks)
-			readOnly = append(readOnly, hooks)
-		}
-		ph, err := makePlaceholders(session.StateDir(env.Getenv), readOnly, hooksDirs)
-		if err != nil {
-			return notStarted(err)
-		}
-		defer ph.remove()
-	}
 	home := env.Getenv("HOME")
 	if err := makeAgentState(agentOf(p.Tag), home); err != nil {
 		w.warn("%v", err)
 	}
+	// What programs outside read and act on stays read-only, and present:
+	// the git directories' deciding files, the hooks directory
+	// core.hooksPath names in the work tree, the agent's settings.
+	readOnly := jail.AgentSettings(agentOf(p.Tag), home)
+	var hooksDirs []string
+	if loc.Toplevel != "" {
+		readOnly = append(readOnly, jail.GitProtected(loc.Toplevel, loc.GitDir, loc.CommonDir)...)
+		if hooks := hooksPathInside(loc, home); hooks != "" {
+			hooksDirs = append(hooksDirs, hooks)
+			readOnly = append(readOnly, hooks)
+		}
+	}
+	ph, err := makePlaceholders(session.StateDir(env.Getenv), readOnly, hooksDirs)
+	if err != nil {
+		return notStarted(err)
+	}
+	defer ph.remove()
 	policy, err := jail.Resolve(jail.Request{
 		Agent:    agentOf(p.Tag),
 		Home:     home,

@@ -26,17 +26,22 @@ import (
 // session: an empty directory (hooks, info), a commondir holding "." (the
 // git directory itself, which is what git assumes without one), or an
 // empty file (config.worktree, gitdir: git reads neither in a main git
-// directory). The jail binds each read-only, and a mount point can be
+// directory). So does an agent's missing settings file (an empty JSON
+// object, or an empty TOML file), which defines commands for later runs. The jail binds each read-only, and a mount point can be
 // neither replaced nor removed, so the name stays what it was. Outside,
 // git reads the same as without it. Each is recorded in a manifest in
 // jailrun's state directory before the agent starts and removed when the
 // session ends, or by the next launch after a crash — only while it is
 // still the very file or empty directory jailrun made.
 
-// placeholderContent is what a placeholder file holds.
+// placeholderContent is what a placeholder file holds: for an agent's
+// JSON settings, an empty object.
 func placeholderContent(name string) []byte {
-	if name == "commondir" {
+	switch name {
+	case "commondir":
 		return []byte(".\n")
+	case "settings.json", "settings.local.json", "cli.json", "mcp.json":
+		return []byte("{}\n")
 	}
 	return nil
 }
@@ -73,11 +78,11 @@ func makePlaceholders(stateDir string, protected, dirs []string) (*placeholders,
 	for _, path := range slices.Concat(protected, dirs) {
 		name := filepath.Base(path)
 		isDir := slices.Contains(dirs, path)
-		if !isDir && !slices.Contains(jail.GitNames, name) {
+		if !isDir && !slices.Contains(jail.GitNames, name) && !slices.Contains(jail.SettingsNames, name) {
 			continue
 		}
-		if _, err := os.Lstat(filepath.Dir(path)); isDir && err != nil {
-			continue // a hooks directory whose parent is missing: see docs/threat-model.md
+		if _, err := os.Lstat(filepath.Dir(path)); err != nil {
+			continue // its directory is missing too: see docs/threat-model.md
 		}
 		made, err := create(path, isDir || slices.Contains(jail.GitDirNames, name))
 		if err != nil {
