@@ -7,8 +7,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/jailrun/jailrun/internal/ptytest"
+	"golang.org/x/sys/unix"
 )
 
 // startLines matches the line every launch writes about the jail.
@@ -201,5 +206,48 @@ func TestPlantedGitDirRefused(t *testing.T) {
 	}
 	if r := w.run(unjailed, repo, "echo program-ran"); !strings.Contains(r.stdout, "program-ran") {
 		t.Errorf("unjailed: exit %d, stdout %q", r.code, r.stdout)
+	}
+}
+
+// TestTerminalRestored: an agent that turns echo and canonical mode off and
+// takes the terminal exclusively, then ends, leaves the terminal as it
+// found it. Unjailed, jailrun has become the program and cannot restore
+// anything, so the case can fail.
+func TestTerminalRestored(t *testing.T) {
+	w := newWorld(t)
+	_, tty := ptytest.Open(t)
+	fd := int(tty.Fd())
+	for _, mode := range []string{unjailed, jailed} {
+		cmd := exec.Command(filepath.Join(w.bin, "jailrun"), "run", "--", "sh", "-c", "stty -echo -icanon && attack tiocexcl")
+		cmd.Dir = w.repos["myorg"]
+		cmd.Env = append(slices.Clip(w.env), "JAILRUN_JAIL="+mode)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: w.cred}
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("JAILRUN_JAIL=%s: %v", mode, err)
+		}
+		tio, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		excl, err := unix.IoctlGetInt(fd, unix.TIOCGEXCL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		restored := tio.Lflag&unix.ECHO != 0 && tio.Lflag&unix.ICANON != 0 && excl == 0
+		switch {
+		case mode == unjailed && restored:
+			t.Error("unjailed, the terminal came back as it was: the case proves nothing")
+		case mode == jailed && !restored:
+			t.Errorf("jailed, the terminal stays changed: echo %v, canonical %v, exclusive %d",
+				tio.Lflag&unix.ECHO != 0, tio.Lflag&unix.ICANON != 0, excl)
+		}
+		tio.Lflag |= unix.ECHO | unix.ICANON
+		if err := unix.IoctlSetTermios(fd, unix.TCSETS, tio); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.IoctlSetInt(fd, unix.TIOCNXCL, 0); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -101,6 +101,7 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 	cmd.PassToInit(initGate)
 	c := cmd.Cmd(context.Background())
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
+	defer saveTerminal(os.Stdin)()
 	return supervise.Outside(c, func() (int, error) {
 		pid, err := cmd.ChildPID(startTimeout)
 		if err != nil {

@@ -32,7 +32,7 @@ const timeout = 5 * time.Second
 const Banner = "jailrun-escape-banner"
 
 const usage = `usage: attack connect-unix PATH | connect-abstract NAME | dbus ADDRESS |
-  read FILE [WORD] | write FILE | proc-environ PID [WORD] | tcp HOST:PORT | tiocsti | keyctl`
+  read FILE [WORD] | write FILE | proc-environ PID [WORD] | tcp HOST:PORT | tiocsti | keyctl | tiocexcl`
 
 func main() {
 	err := run(os.Args[1:])
@@ -80,6 +80,10 @@ func run(args []string) error {
 		return tiocsti()
 	case args[0] == "keyctl" && len(args) == 1:
 		return keyctl()
+	case args[0] == "tiocexcl" && len(args) == 1:
+		// Exclusive mode: nobody else may open the terminal, the user's
+		// next program outside included, until TIOCNXCL.
+		return unix.IoctlSetInt(0, unix.TIOCEXCL, 0)
 	}
 	return usageError{}
 }
