@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -52,7 +53,7 @@ type Record struct {
 	Up      int64  `json:"up,omitempty"`    // bytes sent to the destination
 	Down    int64  `json:"down,omitempty"`  // bytes received from it
 	Conns   int    `json:"conns,omitempty"` // connections made
-	Count   int    `json:"count,omitempty"` // connections refused
+	Count   int    `json:"count,omitempty"` // connections or requests refused
 	Result  string `json:"result"`
 	Reason  string `json:"reason,omitempty"`
 }
@@ -138,7 +139,43 @@ func OpenAudit(path string) (*os.File, error) {
 		unix.Close(fd)
 		return nil, err
 	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err == nil && st.Size >= MaxAuditSize {
+		unix.Close(fd)
+		return rotate(dirFD, path)
+	}
 	return os.NewFile(uintptr(fd), path), nil
+}
+
+// MaxAuditSize is the size at which the audit log is rotated: it becomes
+// audit.log.1, replacing the one before, and a new audit.log starts.
+const MaxAuditSize = 10 << 20
+
+// rotate moves the full audit log at path (in the directory open as dirFD)
+// to path.1 and opens a new one whose first line says what was dropped.
+func rotate(dirFD int, path string) (*os.File, error) {
+	name := filepath.Base(path)
+	var old unix.Stat_t
+	dropped := int64(0)
+	if unix.Fstatat(dirFD, name+".1", &old, unix.AT_SYMLINK_NOFOLLOW) == nil {
+		dropped = old.Size
+	}
+	if err := unix.Renameat(dirFD, name, dirFD, name+".1"); err != nil {
+		return nil, fmt.Errorf("cannot rotate the audit log %s: %w", path, err)
+	}
+	fd, err := unix.Openat(dirFD, name,
+		unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, notFollowed(path, false, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	rec := record{Time: time.Now().UTC().Format(time.RFC3339Nano), PID: os.Getpid(), Op: "rotated", Result: "rotated",
+		Reason: fmt.Sprintf("%s reached %d MB and is now %s.1; the older %s.1 (%d bytes) was dropped", name, MaxAuditSize>>20, name, name, dropped)}
+	if _, err := f.Write(rec.line()); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cannot write the audit log %s: %w", path, err)
+	}
+	return f, nil
 }
 
 // checkOurs checks that the file open as fd, called name, is a directory

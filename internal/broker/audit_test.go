@@ -113,3 +113,30 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestOpenAuditRotates: a log at the size cap becomes audit.log.1,
+// replacing the older one, and the new log's first line says so.
+func TestOpenAuditRotates(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o700)
+	path := filepath.Join(dir, "jailrun", "audit.log")
+	f, err := OpenAudit(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(MaxAuditSize) // sparse: as full as a flood would make it
+	f.Close()
+	os.WriteFile(path+".1", []byte("older\n"), 0o600)
+	f, err = OpenAudit(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if fi, err := os.Stat(path + ".1"); err != nil || fi.Size() != MaxAuditSize {
+		t.Errorf("audit.log.1: %v, want the full log", err)
+	}
+	data, _ := os.ReadFile(path)
+	if !strings.Contains(string(data), `"op":"rotated"`) || !strings.Contains(string(data), "(6 bytes) was dropped") || strings.Count(string(data), "\n") != 1 {
+		t.Errorf("new audit.log = %q, want one line about the rotation", data)
+	}
+}

@@ -36,6 +36,7 @@ import (
 	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/routing"
+	"golang.org/x/time/rate"
 )
 
 // MaxConns bounds the connections served at once; more wait to be accepted.
@@ -87,7 +88,19 @@ type Broker struct {
 	auditErr error          // the first failed audit write
 	served   map[string]int // by token name
 	refused  map[string]int // by reason
+	limited  int            // requests refused over the rate, recorded once at Close
+
+	limiter *rate.Limiter
 }
+
+// The broker answers a session's requests at most RateLimit a second, in
+// bursts of RateBurst: git asks once per remote operation, so only a flood
+// goes past it. A flood is refused without a line each, and summed up in
+// one line when the session ends, so that it cannot fill the disk.
+const (
+	RateLimit = 100
+	RateBurst = 500
+)
 
 // New returns a broker that answers with opts; Start serves it.
 func New(opts Options) *Broker {
@@ -111,6 +124,7 @@ func New(opts Options) *Broker {
 		audit:   opts.Audit,
 		served:  map[string]int{},
 		refused: map[string]int{},
+		limiter: rate.NewLimiter(RateLimit, RateBurst),
 	}
 }
 
@@ -221,6 +235,13 @@ func (b *Broker) Close() error {
 		err = l.Close()
 	}
 	b.wg.Wait()
+	b.mu.Lock()
+	limited := b.limited
+	b.mu.Unlock()
+	if limited > 0 {
+		b.record(record{Op: "flood", Result: resultRefused, Count: limited,
+			Reason: fmt.Sprintf("over %d requests a second: refused without a line each", RateLimit)})
+	}
 	return err
 }
 
@@ -248,6 +269,11 @@ func (b *Broker) serveConn(conn net.Conn) {
 			last = true
 		case req.Op == opHello:
 			resp = response{Service: Service, Version: Version}
+		case !b.limiter.Allow():
+			b.mu.Lock()
+			b.limited++
+			b.mu.Unlock()
+			resp.Error = fmt.Sprintf("jailrun's token broker answers at most %d requests a second; slow down", RateLimit)
 		default:
 			var rec record
 			resp, rec = b.answer(req)
@@ -343,7 +369,7 @@ func (b *Broker) record(rec record) {
 	if rec.Result == resultServed {
 		b.served[rec.Token]++
 	} else {
-		b.refused[rec.Reason]++
+		b.refused[rec.Reason] += max(1, rec.Count)
 	}
 	if b.audit == nil {
 		return

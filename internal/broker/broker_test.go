@@ -617,3 +617,44 @@ func TestStartNeedsPrivateDir(t *testing.T) {
 		t.Errorf("socket left after Close: %v", err)
 	}
 }
+
+// TestFloodIsSummarised pipelines many more requests than the rate allows
+// on one connection: those over it are refused without a line each, and one
+// line at Close counts them, so the log grows by a bounded amount.
+func TestFloodIsSummarised(t *testing.T) {
+	w := startWorld(t, nil)
+	conn, err := net.Dial("unix", w.socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const n = 20 * RateBurst
+	go func() {
+		req := []byte(`{"op":"get","protocol":"https","host":"github.com","path":"myorg/r.git"}` + "\n")
+		for range n {
+			if _, err := conn.Write(req); err != nil {
+				return
+			}
+		}
+	}()
+	r := bufio.NewReader(conn)
+	limited := 0
+	for range n {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("after %d answers: %v", limited, err)
+		}
+		if strings.Contains(line, "at most") {
+			limited++
+		}
+	}
+	w.broker.Close()
+	recs := w.auditLines(t)
+	last := recs[len(recs)-1]
+	if limited == 0 || len(recs)+limited-1 != n || last.Op != "flood" || last.Count != limited {
+		t.Errorf("%d requests: %d refused over the rate, %d audit lines, the last %+v; want every one either a line or counted in the last", n, limited, len(recs), last)
+	}
+	if len(recs) > n/2 {
+		t.Errorf("%d audit lines for %d requests: the flood was not limited", len(recs), n)
+	}
+}
