@@ -175,6 +175,11 @@ func newWorld(t *testing.T) *world {
 	// A submodule's git directory, as git submodule update leaves it; a
 	// linked worktree; husky's hooks directory in the work tree.
 	gittest.Git(t, w.repos["myorg"], "init", "--quiet", "--bare", ".git/modules/sub")
+	for _, cache := range []string{".cache", ".npm"} { // the user's, to poison
+		if err := os.MkdirAll(filepath.Join(w.home, cache), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	w.repos["worktree"] = filepath.Join(w.home, "work-myorg-wt")
 	gittest.Git(t, w.repos["myorg"], "worktree", "add", "--quiet", w.repos["worktree"])
 	gittest.Git(t, w.repos["myorg"], "config", "core.hooksPath", ".husky/_")
@@ -551,6 +556,11 @@ func (w *world) attacks() []attack {
 			undo: w.undoInRepo("sed", "-i", "/^agent-hidden$/d", ".git/info/exclude")},
 		attack{name: "git dir: a hook in core.hooksPath's directory in the work tree", script: `attack write .husky/_/post-checkout`,
 			undo: w.undoInRepo("rm", "-f", ".husky/_/post-checkout")},
+		// Programs outside run what caches hold: a build output, a package.
+		attack{name: "write ~/.cache/go-build (poison the user's build cache)", script: `mkdir -p "$HOME/.cache/go-build" && attack write "$HOME/.cache/go-build/poisoned"`,
+			worked: w.hostHas(".cache/go-build/poisoned"), undo: w.undoInHome(".cache/go-build")},
+		attack{name: "write ~/.npm/_cacache (poison the user's npm cache)", script: `mkdir -p "$HOME/.npm/_cacache" && attack write "$HOME/.npm/_cacache/poisoned"`,
+			worked: w.hostHas(".npm/_cacache/poisoned"), undo: w.undoInHome(".npm/_cacache")},
 		attack{name: "tcp: a host loopback port no config lists", script: "attack tcp " + w.tcpAddr},
 		attack{name: "seccomp: TIOCSTI", script: "attack tiocsti"},
 		attack{name: "seccomp: keyctl", script: "attack keyctl"},
@@ -634,6 +644,23 @@ func (w *world) gitOutside(dir string) func(result) bool {
 	}
 }
 
+// hostHas returns a check that the file rel in HOME exists outside.
+func (w *world) hostHas(rel string) func(result) bool {
+	return func(result) bool {
+		_, err := os.Lstat(filepath.Join(w.home, rel))
+		return err == nil
+	}
+}
+
+// undoInHome returns an undo that removes rel in HOME.
+func (w *world) undoInHome(rel string) func(t *testing.T) {
+	return func(t *testing.T) {
+		if err := os.RemoveAll(filepath.Join(w.home, rel)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // undoInRepo returns an undo that runs a command in myorg's work tree; a
 // failure leaves the world broken for the next cases, so it is fatal.
 func (w *world) undoInRepo(name string, args ...string) func(t *testing.T) {
@@ -671,6 +698,17 @@ func (w *world) works() []work {
 		}}
 	}
 	return []work{
+		{name: "the jail's own caches take writes (go mod download, npm install)", jailedOnly: true, run: func(t *testing.T, mode string) error {
+			r := w.run(mode, w.repos["myorg"], `mkdir -p "$GOMODCACHE/cache" "$npm_config_cache" && touch "$GOMODCACHE/cache/ok" "$HOME/.cache/ok" "$HOME/.npm/ok" && `+
+				`case "$GOMODCACHE$XDG_CACHE_HOME" in "$HOME"/.local/state/jailrun/cache/*) ;; *) exit 3;; esac`)
+			if r.code != 0 {
+				return fmt.Errorf("exit %d; stderr: %s", r.code, w.redact(r.stderr))
+			}
+			if _, err := os.Lstat(filepath.Join(w.home, ".cache", "ok")); err == nil {
+				return errors.New("a write to ~/.cache in the jail reached the user's ~/.cache")
+			}
+			return nil
+		}},
 		push("myorg"),
 		push("other"),
 		{name: "gh auth token through the shim", run: func(t *testing.T, mode string) error {

@@ -48,11 +48,12 @@ const (
 //     mount point cannot be renamed or removed, so nothing in the jail
 //     puts another directory (another .git, with another config) in its
 //     place. A pin or a read-only path beats every other layer.
-//  5. Masks, which beat every layer: a directory becomes an empty tmpfs
+//  5. Caches: each jail-private cache directory bound over the user's.
+//  6. Masks, which beat every layer: a directory becomes an empty tmpfs
 //     remounted read-only, anything else is covered by /dev/null. A mask
 //     that a private tmpfs hides already is left out, which also keeps
 //     bwrap from creating a mount point for it.
-//  6. Sockets: a tmpfs at SocketDir, each socket bound into it, then
+//  7. Sockets: a tmpfs at SocketDir, each socket bound into it, then
 //     SocketDir remounted read-only, so that nothing in the jail can
 //     replace them.
 func Args(p Policy) ([]string, error) {
@@ -85,6 +86,9 @@ func Args(p Policy) ([]string, error) {
 		case l.kind == readOnly:
 			args = append(args, "--ro-bind", l.path, l.path)
 		}
+	}
+	for _, c := range p.Caches {
+		args = append(args, "--bind", c.Host, c.Jail)
 	}
 	masks := slices.SortedFunc(slices.Values(p.Masks), func(a, b Mask) int { return cmp.Compare(a.Path, b.Path) })
 	var masked []string

@@ -32,7 +32,7 @@ func base() Policy {
 	return Policy{
 		Argv:    []string{"/usr/bin/jailrun", "relay", "--", "true"},
 		Dir:     "/home/u/repo",
-		Write:   []string{"/home/u/repo", "/home/u/.cache", "/home/u/.npm"},
+		Write:   []string{"/home/u/repo"},
 		Visible: []string{"/home/u", "/usr/bin", "/usr/local/bin"},
 		Private: []string{"/run", "/run/user/1000"},
 		Masks: []Mask{
@@ -50,8 +50,6 @@ func TestArgs(t *testing.T) {
 		want   []string // between head and socketTail
 	}{
 		{"run", func(*Policy) {}, []string{
-			"--bind", "/home/u/.cache", "/home/u/.cache",
-			"--bind", "/home/u/.npm", "/home/u/.npm",
 			"--bind", "/home/u/repo", "/home/u/repo",
 			"--tmpfs", "/run", "--tmpfs", "/run/user/1000", "--tmpfs", "/tmp",
 			"--tmpfs", "/home/u/.config/gh", "--remount-ro", "/home/u/.config/gh",
@@ -61,15 +59,27 @@ func TestArgs(t *testing.T) {
 		{"claude", func(p *Policy) {
 			p.Write = append(p.Write, "/home/u/.claude", "/home/u/.claude.json", "/home/u/.claude.json.backup")
 		}, []string{
-			"--bind", "/home/u/.cache", "/home/u/.cache",
 			"--bind", "/home/u/.claude", "/home/u/.claude",
 			"--bind", "/home/u/.claude.json", "/home/u/.claude.json",
 			"--bind", "/home/u/.claude.json.backup", "/home/u/.claude.json.backup",
-			"--bind", "/home/u/.npm", "/home/u/.npm",
 			"--bind", "/home/u/repo", "/home/u/repo",
 			"--tmpfs", "/run", "--tmpfs", "/run/user/1000", "--tmpfs", "/tmp",
 			"--tmpfs", "/home/u/.config/gh", "--remount-ro", "/home/u/.config/gh",
 			"--ro-bind", "/dev/null", "/home/u/.netrc",
+			"--tmpfs", "/home/u/.ssh", "--remount-ro", "/home/u/.ssh",
+		}},
+		{"caches: the jail's own, over the user's, before the masks", func(p *Policy) {
+			p.Caches = []Cache{
+				{Host: "/home/u/.local/state/jailrun/cache/cache", Jail: "/home/u/.cache"},
+				{Host: "/home/u/.local/state/jailrun/cache/npm", Jail: "/home/u/.npm"},
+			}
+			p.Masks = []Mask{{"/home/u/.ssh", true}}
+			p.Private = nil
+		}, []string{
+			"--bind", "/home/u/repo", "/home/u/repo",
+			"--tmpfs", "/tmp",
+			"--bind", "/home/u/.local/state/jailrun/cache/cache", "/home/u/.cache",
+			"--bind", "/home/u/.local/state/jailrun/cache/npm", "/home/u/.npm",
 			"--tmpfs", "/home/u/.ssh", "--remount-ro", "/home/u/.ssh",
 		}},
 		{"masks: a file, a directory, one inside a masked directory", func(p *Policy) {
@@ -219,9 +229,9 @@ func TestDefaults(t *testing.T) {
 		}
 	}
 	for agent, want := range map[string][]string{
-		"run":           {"/home/u/.cache", "/home/u/.npm"},
-		"claude":        {"/home/u/.claude", "/home/u/.claude.json*", "/home/u/.cache", "/home/u/.npm"},
-		"kiro-cli-chat": {"/home/u/.kiro", "/home/u/.local/share/kiro-cli", "/home/u/.cache", "/home/u/.npm"},
+		"run":           {},
+		"claude":        {"/home/u/.claude", "/home/u/.claude.json*"},
+		"kiro-cli-chat": {"/home/u/.kiro", "/home/u/.local/share/kiro-cli"},
 	} {
 		if got := AgentState(agent, "/home/u"); !slices.Equal(got, want) {
 			t.Errorf("AgentState(%s) = %q, want %q", agent, got, want)

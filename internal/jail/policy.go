@@ -38,7 +38,17 @@ type Policy struct {
 	Private  []string // directories replaced by an empty writable tmpfs, besides /tmp which always is
 	Masks    []Mask   // existing paths made empty and read-only: credentials, sockets, JAILRUN_DENY_READ
 	Sockets  []Socket // jailrun's sockets, bound into SocketDir
+	Caches   []Cache  // jail-private directories shown, read-write, over the user's caches
 	ShareNet bool     // keep the host's network namespace (default: a new, empty one)
+}
+
+// Cache is a jail-private directory bound over one of the user's cache
+// directories, which exists: programs outside execute what caches hold
+// (build outputs, downloaded packages), so what the jail writes there must
+// never reach them.
+type Cache struct {
+	Host string // the jail-private directory, under jailrun's state
+	Jail string // the user's cache directory it stands in for
 }
 
 // Mask is one existing path to hide: a directory becomes an empty read-only
@@ -165,9 +175,9 @@ func AgentSettings(agent, home string) []string {
 var SettingsNames = []string{"settings.json", "settings.local.json", "config.toml", "cli.json", "mcp.json"}
 
 // AgentState lists the paths an agent keeps its own state in, which it may
-// write, for a user whose home is home: caches for every agent, plus the
-// agent's own directories. "run" (jailrun run) and unknown agents get the
-// caches only. Entries may be globs and may not exist; Resolve expands them
+// write, for a user whose home is home: the agent's own directories. "run"
+// (jailrun run) and unknown agents get none; caches are the jail's own
+// (see Cache). Entries may be globs and may not exist; Resolve expands them
 // and keeps what is there.
 //
 // Claude Code keeps its settings in ~/.claude.json and writes it atomically
@@ -192,8 +202,8 @@ func AgentState(agent, home string) []string {
 		// ~/.local/share/kiro-cli.
 		own = []string{".kiro", ".local/share/kiro-cli"}
 	}
-	paths := make([]string, 0, len(own)+2)
-	for _, p := range append(own, ".cache", ".npm") {
+	paths := make([]string, 0, len(own))
+	for _, p := range own {
 		paths = append(paths, filepath.Join(home, p))
 	}
 	return paths

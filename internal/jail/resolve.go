@@ -21,6 +21,7 @@ type Request struct {
 	ReadOnly []string // paths inside Write that stay read-only (see GitProtected)
 	DenyRead []string // JAILRUN_DENY_READ
 	Sockets  []Socket // jailrun's broker and proxy sockets
+	Caches   []Cache  // jail-private caches; those over a missing directory are dropped
 	ShareNet bool
 }
 
@@ -47,6 +48,12 @@ func Resolve(r Request) (Policy, error) {
 		Unsetenv: HiddenVariables,
 		Sockets:  r.Sockets,
 		ShareNet: r.ShareNet,
+	}
+	for _, c := range r.Caches {
+		host, jail := existing([]string{c.Host}), existing([]string{c.Jail})
+		if len(host) == 1 && len(jail) == 1 {
+			p.Caches = append(p.Caches, Cache{Host: host[0], Jail: jail[0]})
+		}
 	}
 	var err error
 	if r.Dir != "" {

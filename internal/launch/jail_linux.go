@@ -71,13 +71,19 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 		return notStarted(err)
 	}
 	defer ph.remove()
+	caches, cacheEnv, cacheDir, err := prepareCaches(session.StateDir(env.Getenv), home, p.Config.AllowWrite)
+	if err != nil {
+		return notStarted(fmt.Errorf("cannot prepare the jail's caches: %v", err))
+	}
 	policy, err := jail.Resolve(jail.Request{
 		Agent:    agentOf(p.Tag),
 		Home:     home,
 		Argv:     append([]string{self, InitCommand, p.Path}, p.Argv...),
 		Dir:      cwd,
 		Env:      session.JailEnviron(p.Env, jail.BrokerSocket, loc.Toplevel),
-		Write:    append(append(write, p.GHConfigDir), p.Config.AllowWrite...),
+		Setenv:   cacheEnv,
+		Caches:   caches,
+		Write:    append(append(write, p.GHConfigDir, cacheDir), p.Config.AllowWrite...),
 		Visible:  []string{self, filepath.Dir(self), p.Path},
 		ReadOnly: readOnly,
 		// The session's environment no longer names the caller's ssh

@@ -1,0 +1,80 @@
+package launch
+
+import (
+	"path/filepath"
+	"strings"
+
+	"github.com/jailrun/jailrun/internal/jail"
+	"github.com/jailrun/jailrun/internal/safedir"
+)
+
+// jailCache is one of the jail's own caches: a directory under jailrun's
+// state, shown over the user's cache directory at path (when it exists),
+// and named by the variables in env (KEY=SUBPATH, under the directory).
+type jailCache struct {
+	name string   // the directory's name under state/cache
+	path string   // the user's cache directory, relative to HOME
+	env  []string // variables that point tools at it, wherever the user's lies
+}
+
+// jailCaches are the caches programs outside read and execute from: build
+// outputs and downloaded packages. XDG_CACHE_HOME covers go-build, pip,
+// pre-commit, poetry and the rest that follow it; Go's module cache and
+// checksum database follow GOPATH.
+var jailCaches = []jailCache{
+	{name: "cache", path: ".cache", env: []string{"XDG_CACHE_HOME=", "GOCACHE=go-build", "PIP_CACHE_DIR=pip"}},
+	{name: "npm", path: ".npm", env: []string{"npm_config_cache="}},
+	{name: "go", env: []string{"GOPATH=", "GOMODCACHE=pkg/mod"}},
+	{name: "cargo-registry", path: ".cargo/registry"},
+	{name: "cargo-git", path: ".cargo/git"},
+	{name: "m2-repository", path: ".m2/repository"},
+	{name: "gradle-caches", path: ".gradle/caches"},
+}
+
+// prepareCaches creates the jail's own caches under stateDir/cache, no
+// link followed, and returns the binds over the user's caches, the
+// variables that point at them and the directory to make writable. A
+// cache the user shares with the jail (JAILRUN_ALLOW_WRITE names it or a
+// directory holding it) stays the user's.
+func prepareCaches(stateDir, home string, allowWrite []string) (caches []jail.Cache, setenv []string, write string, err error) {
+	state, err := safedir.Open(stateDir, 0o700)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	defer state.Close()
+	root, err := state.Sub("cache", 0o700)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	defer root.Close()
+	for _, c := range jailCaches {
+		user := filepath.Join(home, c.path)
+		if c.path != "" && shared(user, allowWrite) {
+			continue
+		}
+		d, err := root.Sub(c.name, 0o700)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		d.Close()
+		dir := filepath.Join(root.Path, c.name)
+		if c.path != "" {
+			caches = append(caches, jail.Cache{Host: dir, Jail: user})
+		}
+		for _, kv := range c.env {
+			key, sub, _ := strings.Cut(kv, "=")
+			setenv = append(setenv, key+"="+filepath.Join(dir, sub))
+		}
+	}
+	return caches, setenv, root.Path, nil
+}
+
+// shared reports whether path is, or lies in, one of dirs.
+func shared(path string, dirs []string) bool {
+	for _, d := range dirs {
+		if rel, err := filepath.Rel(d, path); err == nil && (rel == "." || filepath.IsLocal(rel)) {
+			return true
+		}
+	}
+	return false
+}
