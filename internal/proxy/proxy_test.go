@@ -224,6 +224,9 @@ func TestGitThroughProxy(t *testing.T) {
 		"https_proxy=" + p.proxyURL(), // and no NO_PROXY: libcurl bypasses nothing by default
 	}
 	out, _ := cmd.CombinedOutput() // the target is no git server: git fails after reaching it
+	// git has gone, but the tunnel may still be counting its last bytes:
+	// Close waits for every tunnel, so the counts are whole.
+	p.server.Close()
 	if got := p.server.Traffic(); len(got) != 1 || got[0].Dest != hostPort(t, target.URL) || got[0].Down == 0 {
 		t.Errorf("traffic %+v, want git's connection to %s through the proxy; git said: %s", got, target.URL, out)
 	}
