@@ -550,6 +550,10 @@ func (w *world) attacks() []attack {
 		attack{name: "git dir: a linked worktree's commondir", script: evilCommonDir + ` && echo "$PWD/.evil" > .git/worktrees/work-myorg-wt/commondir`,
 			worked: w.gitOutside(w.repos["worktree"]),
 			undo:   w.undoInRepo("sh", "-c", "rm -rf .evil .escaped && echo ../.. > .git/worktrees/work-myorg-wt/commondir")},
+		// A repository of its own in the work tree: git outside, run in
+		// that directory (a prompt's git status), obeys its config.
+		attack{name: "git dir: a nested repository in the work tree", script: `git init -q nested && git -C nested config core.fsmonitor "touch $PWD/.escaped"`,
+			worked: w.gitOutside(filepath.Join(w.repos["myorg"], "nested")), undo: w.undoInRepo("rm", "-rf", "nested", ".escaped")},
 		attack{name: "git dir: a submodule's commondir", script: `echo "$PWD/.evil" > .git/modules/sub/commondir`,
 			undo: w.undoInRepo("rm", "-f", ".git/modules/sub/commondir")},
 		attack{name: "git dir: .git/info/exclude hides a file from git status", script: `echo agent-hidden >> .git/info/exclude`,

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jailrun/jailrun/internal/audit"
 	"github.com/jailrun/jailrun/internal/jail"
 	"github.com/jailrun/jailrun/internal/supervise"
 	"github.com/jailrun/jailrun/session"
@@ -108,7 +109,8 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 	c := cmd.Cmd(context.Background())
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
 	defer saveTerminal(os.Stdin)()
-	return supervise.Outside(c, func() (int, error) {
+	since := env.Now()
+	status, err := supervise.Outside(c, func() (int, error) {
 		pid, err := cmd.ChildPID(startTimeout)
 		if err != nil {
 			return 0, err
@@ -127,6 +129,13 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 		}
 		return pid, releaseInit(gate)
 	})
+	if o.ran && loc.Toplevel != "" {
+		for _, d := range disarmNewGitDirs(loc, since, session.StateDir(env.Getenv)) {
+			w.warn("%s", d.line())
+			o.record(env, audit.Record{Op: "disarm", Path: d.gitDir, Result: "disarmed", Reason: "settings that run programs moved to " + d.aside})
+		}
+	}
+	return status, err
 }
 
 // startTimeout bounds how long bubblewrap may take to set the jail up.

@@ -3,6 +3,7 @@
 package launch
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/internal/audit"
@@ -114,6 +116,18 @@ func (o *outside) close(env *Env) {
 		o.log.Close()
 	}
 	os.RemoveAll(o.dir) // made here, holding only the sockets and the agent's temporary files
+}
+
+// record appends rec to the session's audit log, stamped with the session.
+func (o *outside) record(env *Env, rec audit.Record) {
+	if o.log == nil {
+		return
+	}
+	rec.Time, rec.Session, rec.Agent, rec.PID = env.Now().UTC().Format(time.RFC3339Nano), o.sess.ID, o.sess.Agent, o.sess.PID
+	line, _ := json.Marshal(rec) // strings and numbers only: it cannot fail
+	if _, err := o.log.Write(append(line, '\n')); err != nil {
+		o.w.warn("the audit log misses a line: %v", err)
+	}
 }
 
 // jailWrites returns the working directory and what the jail lets the
