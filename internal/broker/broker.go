@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/jailrun/jailrun/config"
+	"github.com/jailrun/jailrun/internal/placeholder"
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/routing"
 	"golang.org/x/time/rate"
@@ -59,6 +60,10 @@ type Options struct {
 	Agent   string    // the agent's name, in audit lines
 	Session string    // the session's id in audit lines (audit.SessionID), shared with the egress lines
 	Now     func() time.Time
+	// Vault, if set, keeps the tokens outside: the broker answers with
+	// the vault's placeholder for each token, which only the session's
+	// proxy turns back into the token.
+	Vault *placeholder.Vault
 }
 
 // Broker serves routed tokens on a unix socket. It is safe for concurrent use.
@@ -69,6 +74,7 @@ type Broker struct {
 	agent string
 	now   func() time.Time
 	pid   int
+	vault *placeholder.Vault
 
 	session string // in audit lines
 
@@ -119,6 +125,7 @@ func New(opts Options) *Broker {
 		session: opts.Session,
 		now:     now,
 		pid:     os.Getpid(),
+		vault:   opts.Vault,
 		slots:   make(chan struct{}, MaxConns),
 		conns:   map[net.Conn]struct{}{},
 		audit:   opts.Audit,
@@ -351,7 +358,11 @@ func (b *Broker) serve(protocol, host string, rec record) (response, record) {
 		return response{Warning: fmt.Sprintf("token %s expired on %s; rotate it: jailrun token rotate --name %s",
 			tok.Name, exp.UTC().Format(time.DateOnly), tok.Name)}, rec.refuse(reasonExpired)
 	}
-	resp := response{Host: strings.ToLower(host), Token: tok.Name, Secret: tok.Secret, Kind: tok.Meta.Kind, Login: tok.Meta.Login}
+	secret := tok.Secret
+	if b.vault != nil {
+		secret = b.vault.For(tok.Name, host, tok.Secret)
+	}
+	resp := response{Host: strings.ToLower(host), Token: tok.Name, Secret: secret, Kind: tok.Meta.Kind, Login: tok.Meta.Login}
 	if !tok.Meta.Expires.IsZero() {
 		resp.Expires = tok.Meta.Expires.Unix()
 	}

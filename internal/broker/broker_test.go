@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jailrun/jailrun/config"
+	"github.com/jailrun/jailrun/internal/placeholder"
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/routing"
 )
@@ -656,5 +657,31 @@ func TestFloodIsSummarised(t *testing.T) {
 	}
 	if len(recs) > n/2 {
 		t.Errorf("%d audit lines for %d requests: the flood was not limited", len(recs), n)
+	}
+}
+
+// TestVaultKeepsTokensOutside: with a vault, the broker answers with the
+// session's placeholder, the same for the same token and host, and only
+// the vault knows the token behind it.
+func TestVaultKeepsTokensOutside(t *testing.T) {
+	vault := placeholder.New()
+	c := startWorld(t, func(o *Options) { o.Vault = vault }).dial(t)
+	a, err := c.Get("https", "github.com", "myorg/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !placeholder.Is(a.Token.Secret) || a.Token.Name != "github:fine-grained-myorg" {
+		t.Fatalf("answered %s with %s, want a placeholder for github:fine-grained-myorg", a.Token.Name, name(a.Token.Secret))
+	}
+	again, err := c.GH("github.com", "myorg")
+	if err != nil || again.Token.Secret != a.Token.Secret {
+		t.Errorf("gh got another placeholder for the same token (%v)", err)
+	}
+	if real, _, ok := vault.Real(a.Token.Secret, "api.github.com"); !ok || name(real) != "myorg" {
+		t.Errorf("the vault maps the placeholder to %s, want the myorg token", name(real))
+	}
+	other, err := c.Get("https", "github.com", "someone/else")
+	if err != nil || other.Token.Secret == a.Token.Secret {
+		t.Errorf("another token got the same placeholder (%v)", err)
 	}
 }

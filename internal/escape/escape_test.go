@@ -7,10 +7,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -376,6 +379,7 @@ type attack struct {
 	script string              // sh -c script, run in myorg's work tree
 	extra  []string            // variables for this run only
 	worked func(r result) bool // nil: exit status 0
+	setup  func(t *testing.T)  // prepares each run; nil: nothing
 	undo   func(t *testing.T)  // restores what a run changed on the host
 }
 
@@ -411,6 +415,9 @@ func (w *world) check(t *testing.T, attacks []attack, works []work) {
 				worked = func(r result) bool { return r.code == 0 }
 			}
 			if w.wired {
+				if a.setup != nil {
+					a.setup(t)
+				}
 				r := w.run(jailed, w.repos["myorg"], a.script, a.extra...)
 				res.jailed = "blocked"
 				if r.code == 126 || r.code == 127 { // sh: not found, not executable
@@ -423,6 +430,9 @@ func (w *world) check(t *testing.T, attacks []attack, works []work) {
 				if a.undo != nil {
 					a.undo(t)
 				}
+			}
+			if a.setup != nil {
+				a.setup(t)
 			}
 			r := w.run(unjailed, w.repos["myorg"], a.script, a.extra...)
 			res.unjailed = "works"
@@ -480,7 +490,7 @@ func logTable(t *testing.T, table []row, wired bool) {
 
 // attacks lists the ways out.
 func (w *world) attacks() []attack {
-	gitCredentialsOffered := 0
+	gitCredentialsOffered, foundOffered := 0, 0
 	// helperInput is git's request for host (and path) to a helper.
 	helperInput := func(host, path string) string {
 		in := `protocol=https\nhost=` + host + `\n`
@@ -601,6 +611,25 @@ func (w *world) attacks() []attack {
 				gitCredentialsOffered = n
 				return offered
 			},
+		},
+		// A token the agent found elsewhere (here in a file of the work
+		// tree) goes nowhere through jailrun: the proxy refuses any
+		// credential that is not one of the session's placeholders.
+		attack{
+			name: "a token found elsewhere, sent to the GitHub host",
+			script: `curl --silent --fail --cacert "${CURL_CA_BUNDLE:-$SSL_CERT_FILE}" -o /dev/null ` +
+				`-u "x-access-token:$(cat .found-token)" "https://` + w.srv.Host + `/myorg/r.git/info/refs?service=git-upload-pack"`,
+			worked: func(r result) bool {
+				n := len(w.srv.Offered("myorg"))
+				offered := n > foundOffered
+				foundOffered = n
+				return r.code == 0 || offered
+			},
+			setup: func(t *testing.T) {
+				foundOffered = len(w.srv.Offered("myorg"))
+				w.write("work-myorg/.found-token", w.tokens["github:fine-grained-myorg"])
+			},
+			undo: func(t *testing.T) { os.Remove(filepath.Join(w.repos["myorg"], ".found-token")) },
 		},
 		attack{
 			name:   "the plain helper (no --session) reads the keyring",
@@ -723,10 +752,40 @@ func (w *world) works() []work {
 				t.Skip("gh not found: install it to test the shim")
 			}
 			r := w.run(mode, w.repos["gh"], "gh auth token")
-			want := w.tokens["github:fine-grained-myorg"]
-			if got := strings.TrimSpace(r.stdout); got != want || r.code != 0 {
-				return fmt.Errorf("gh auth token in github.com/myorg/app: exit %d, printed %s, want %s; stderr: %s",
-					r.code, keyring.Preview(got), keyring.Preview(want), w.redact(r.stderr))
+			got := strings.TrimSpace(r.stdout)
+			if mode == unjailed {
+				if want := w.tokens["github:fine-grained-myorg"]; got != want || r.code != 0 {
+					return fmt.Errorf("gh auth token in github.com/myorg/app: exit %d, printed %s, want %s; stderr: %s",
+						r.code, keyring.Preview(got), keyring.Preview(want), w.redact(r.stderr))
+				}
+				return nil
+			}
+			// Jailed, gh holds the session's placeholder, which is
+			// worthless outside: the server refuses it for myorg.
+			if !strings.HasPrefix(got, "jrp_") || r.code != 0 {
+				return fmt.Errorf("gh auth token in github.com/myorg/app: exit %d, printed %s, want a placeholder; stderr: %s",
+					r.code, keyring.Preview(w.redact(got)), w.redact(r.stderr))
+			}
+			if code := w.offerOutside("myorg", got); code != http.StatusUnauthorized {
+				return fmt.Errorf("the jail's placeholder, offered outside for myorg's repository: %d, want 401", code)
+			}
+			return nil
+		}},
+		{name: "no real token in the jail: environment, helper, gh, /proc, HOME, /tmp", run: func(t *testing.T, mode string) error {
+			// Everything a process in the jail could find: its
+			// variables, what the helper and gh answer, every process's
+			// environ, and any token-shaped string in the files it can read.
+			script := `env; ` +
+				`printf 'protocol=https\nhost=` + w.srv.Host + `\npath=myorg/r.git\n\n' | git-credential-jailrun --session get; ` +
+				`gh auth token; cat /proc/[0-9]*/environ | tr '\0' '\n'; ` +
+				`grep -rhoa 'github_pat_[A-Za-z0-9_]*' "$HOME" /tmp 2>/dev/null; true`
+			r := w.run(mode, w.repos["gh"], script)
+			found := w.secretsIn(r.stdout + r.stderr)
+			switch {
+			case mode == jailed && len(found) > 0:
+				return fmt.Errorf("the jail holds the real %v", found)
+			case mode == unjailed && len(found) == 0:
+				return errors.New("unjailed, the search found no real token: the case proves nothing")
 			}
 			return nil
 		}},
@@ -742,8 +801,8 @@ func (w *world) works() []work {
 			before := w.auditLines()
 			script := `printf 'protocol=https\nhost=` + w.srv.Host + `\npath=myorg/r.git\n\n' | git-credential-jailrun --session get`
 			r := w.run(mode, w.repos["myorg"], script)
-			if !strings.Contains(r.stdout, "password="+w.tokens["github:fine-grained-myorg"]+"\n") {
-				return fmt.Errorf("the helper did not serve myorg's token (exit %d); stderr: %s", r.code, w.redact(r.stderr))
+			if !strings.Contains(r.stdout, "password=jrp_") {
+				return fmt.Errorf("the helper did not serve myorg's placeholder (exit %d); stderr: %s", r.code, w.redact(r.stderr))
 			}
 			if !strings.Contains(r.stderr, "] broker: 1 request") {
 				return fmt.Errorf("no summary line \"[sh] broker: 1 request…\" on stderr: %s", w.redact(r.stderr))
@@ -770,6 +829,40 @@ func (w *world) works() []work {
 			return nil
 		}},
 	}
+}
+
+// offerOutside sends password for owner's repository straight to the git
+// server, as a program outside the jail would, and returns the status.
+func (w *world) offerOutside(owner, password string) int {
+	w.t.Helper()
+	pem, err := os.ReadFile(w.srv.CAFile)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	client := &http.Client{Timeout: runTimeout, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	defer client.CloseIdleConnections()
+	req, _ := http.NewRequest(http.MethodGet, w.srv.URL+"/"+owner+"/r.git/info/refs?service=git-upload-pack", nil)
+	req.SetBasicAuth("x-access-token", password)
+	resp, err := client.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// secretsIn returns the names of the world's tokens whose secrets s holds.
+func (w *world) secretsIn(s string) []string {
+	var names []string
+	for name, secret := range w.tokens {
+		if strings.Contains(s, secret) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // auditPath is the broker's audit log for the world's HOME.

@@ -53,9 +53,10 @@ const (
 //     remounted read-only, anything else is covered by /dev/null. A mask
 //     that a private tmpfs hides already is left out, which also keeps
 //     bwrap from creating a mount point for it.
-//  7. Sockets: a tmpfs at SocketDir, each socket bound into it, then
-//     SocketDir remounted read-only, so that nothing in the jail can
-//     replace them.
+//  7. Sockets: a tmpfs at SocketDir, each socket bound into it and each
+//     of p.Files that lies there bound read-only, then SocketDir
+//     remounted read-only, so that nothing in the jail can replace them.
+//  8. The other p.Files, each bound read-only over the file it replaces.
 func Args(p Policy) ([]string, error) {
 	if err := validate(p); err != nil {
 		return nil, err
@@ -103,12 +104,23 @@ func Args(p Policy) ([]string, error) {
 			args = append(args, "--ro-bind", "/dev/null", m.Path)
 		}
 	}
-	if len(p.Sockets) > 0 {
+	inSocketDir := func(f File) bool { return filepath.Dir(f.Jail) == SocketDir }
+	if len(p.Sockets) > 0 || slices.ContainsFunc(p.Files, inSocketDir) {
 		args = append(args, "--tmpfs", SocketDir)
 		for _, s := range p.Sockets {
 			args = append(args, "--bind", s.Host, s.Jail)
 		}
+		for _, f := range p.Files {
+			if inSocketDir(f) {
+				args = append(args, "--ro-bind", f.Host, f.Jail)
+			}
+		}
 		args = append(args, "--remount-ro", SocketDir)
+	}
+	for _, f := range p.Files {
+		if !inSocketDir(f) {
+			args = append(args, "--ro-bind", f.Host, f.Jail)
+		}
 	}
 	if p.Dir != "" {
 		args = append(args, "--chdir", p.Dir)
@@ -206,6 +218,9 @@ func validate(p Policy) error {
 	for _, s := range p.Sockets {
 		paths = append(paths, s.Host, s.Jail)
 	}
+	for _, f := range p.Files {
+		paths = append(paths, f.Host, f.Jail)
+	}
 	if p.Dir != "" {
 		paths = append(paths, p.Dir)
 	}
@@ -228,7 +243,7 @@ func validate(p Policy) error {
 			return fmt.Errorf("jail: socket %s must lie directly in %s", s.Jail, SocketDir)
 		}
 	}
-	if outer := enclosing(sortedLayers(p), SocketDir); len(p.Sockets) > 0 && outer.kind != private {
+	if outer := enclosing(sortedLayers(p), SocketDir); len(p.Sockets)+len(p.Files) > 0 && outer.kind != private {
 		return fmt.Errorf("jail: %s is bound from the host, where the jail's sockets cannot go; remove it from the policy", outer.path)
 	}
 	return nil

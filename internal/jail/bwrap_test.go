@@ -183,6 +183,28 @@ func TestArgsShareNetNoSocketsNoDir(t *testing.T) {
 	}
 }
 
+// TestArgsFiles: jailrun's files are bound read-only, in SocketDir before
+// it turns read-only, over a host file after it.
+func TestArgsFiles(t *testing.T) {
+	got, err := Args(Policy{Argv: []string{"true"}, ShareNet: true, Files: []File{
+		{Host: "/run/user/1000/jailrun-7/bundle.pem", Jail: "/etc/ssl/certs/ca-certificates.crt"},
+		{Host: "/run/user/1000/jailrun-7/bundle.pem", Jail: SocketDir + "/ca-bundle.pem"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Concat(slices.DeleteFunc(slices.Clone(head), func(a string) bool { return a == "--unshare-net" }), []string{
+		"--tmpfs", "/tmp",
+		"--tmpfs", "/tmp/.jailrun",
+		"--ro-bind", "/run/user/1000/jailrun-7/bundle.pem", "/tmp/.jailrun/ca-bundle.pem",
+		"--remount-ro", "/tmp/.jailrun",
+		"--ro-bind", "/run/user/1000/jailrun-7/bundle.pem", "/etc/ssl/certs/ca-certificates.crt",
+	})
+	if !slices.Equal(got, want) {
+		t.Errorf("Args:\n got %q\nwant %q", got, want)
+	}
+}
+
 func TestArgsRejects(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -197,6 +219,7 @@ func TestArgsRejects(t *testing.T) {
 		{"a read-only path directly in /tmp pins /tmp", func(p *Policy) { p.ReadOnly = []string{"/tmp/config"} }, "/tmp would replace the private /tmp"},
 		{"socket outside SocketDir", func(p *Policy) { p.Sockets = []Socket{{"/run/b.sock", "/tmp/b.sock"}} }, "must lie directly in /tmp/.jailrun"},
 		{"SocketDir bound from the host", func(p *Policy) { p.Visible = []string{"/tmp/.jailrun"} }, "/tmp/.jailrun is bound from the host"},
+		{"relative file", func(p *Policy) { p.Files = []File{{"bundle.pem", "/etc/ssl/cert.pem"}} }, "not an absolute clean path"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := base()

@@ -38,6 +38,7 @@ type Policy struct {
 	Private  []string // directories replaced by an empty writable tmpfs, besides /tmp which always is
 	Masks    []Mask   // existing paths made empty and read-only: credentials, sockets, JAILRUN_DENY_READ
 	Sockets  []Socket // jailrun's sockets, bound into SocketDir
+	Files    []File   // files of jailrun's shown read-only: in SocketDir, or over a file of the host's
 	Caches   []Cache  // jail-private directories shown, read-write, over the user's caches
 	ShareNet bool     // keep the host's network namespace (default: a new, empty one)
 }
@@ -62,6 +63,24 @@ type Mask struct {
 type Socket struct {
 	Host string // the listening socket's path outside
 	Jail string // its path inside: BrokerSocket or ProxySocket
+}
+
+// File is a file jailrun made for the jail, shown read-only at Jail:
+// directly in SocketDir, or over an existing file (the system's CA bundle).
+type File struct {
+	Host string
+	Jail string
+}
+
+// SystemBundles are where Linux systems keep the CA bundle that TLS
+// clients trust by default, as Go's crypto/x509 looks for it.
+var SystemBundles = []string{
+	"/etc/ssl/certs/ca-certificates.crt",                // Debian, Ubuntu, Gentoo, Arch
+	"/etc/pki/tls/certs/ca-bundle.crt",                  // Fedora, RHEL 6
+	"/etc/ssl/ca-bundle.pem",                            // openSUSE
+	"/etc/pki/tls/cacert.pem",                           // OpenELEC
+	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", // CentOS, RHEL 7
+	"/etc/ssl/cert.pem",                                 // Alpine
 }
 
 // DefaultMasks lists the credential stores design.md names, for a user whose

@@ -21,6 +21,7 @@ type Request struct {
 	ReadOnly []string // paths inside Write that stay read-only (see GitProtected)
 	DenyRead []string // JAILRUN_DENY_READ
 	Sockets  []Socket // jailrun's broker and proxy sockets
+	Files    []File   // jailrun's files; one over a host file that does not exist is dropped
 	Caches   []Cache  // jail-private caches; those over a missing directory are dropped
 	ShareNet bool
 }
@@ -48,6 +49,17 @@ func Resolve(r Request) (Policy, error) {
 		Unsetenv: HiddenVariables,
 		Sockets:  r.Sockets,
 		ShareNet: r.ShareNet,
+	}
+	for _, f := range r.Files {
+		if filepath.Dir(f.Jail) == SocketDir {
+			p.Files = append(p.Files, f)
+			continue
+		}
+		// bwrap mounts on a link's target; two links to one bundle are
+		// one mount.
+		if target := existing([]string{f.Jail}); len(target) == 1 && !slices.ContainsFunc(p.Files, func(g File) bool { return g.Jail == target[0] }) {
+			p.Files = append(p.Files, File{Host: f.Host, Jail: target[0]})
+		}
 	}
 	for _, c := range r.Caches {
 		host, jail := existing([]string{c.Host}), existing([]string{c.Jail})

@@ -52,11 +52,11 @@ func Launch(env *Env, mode JailMode, tag, program string, args []string) (int, e
 	case plan.Nested:
 		return plan.Run(env)
 	case mode == JailOff:
-		w.notJailed("turned off (" + JailVar + "=off or --no-jail)")
+		w.notJailed("turned off ("+JailVar+"=off or --no-jail)", plan.Token.Secret != "")
 		return plan.Run(env)
 	}
 	if why := jailOffered(mode); why != nil {
-		w.notJailed(why.Error())
+		w.notJailed(why.Error(), plan.Token.Secret != "")
 		return plan.Run(env)
 	}
 	status, err := plan.RunJailed(env)
@@ -70,7 +70,7 @@ func Launch(env *Env, mode JailMode, tag, program string, args []string) (int, e
 	if mode == JailOn {
 		return 0, fmt.Errorf("cannot start the jail (%s=on): %v", JailVar, why)
 	}
-	w.notJailed(why.Error())
+	w.notJailed(why.Error(), plan.Token.Secret != "")
 	return plan.Run(env)
 }
 

@@ -57,7 +57,7 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 	}
 	w := &starter{out: env.Stderr, tag: p.Tag}
 	password := rand.Text()
-	o, err := p.serveOutside(env, func(string) (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }, password)
+	o, err := p.serveOutside(env, func(string) (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }, password, false)
 	if err != nil {
 		return 0, err
 	}
@@ -96,7 +96,7 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 		return 0, err
 	}
 	o.ran = true
-	w.jailed(write, homeInside)
+	w.jailed(write, homeInside, false)
 	// The profile holds paths and rules, no secret: argv is fine.
 	c := exec.Command(jail.SandboxExec, append([]string{"-p", profile}, policy.Argv...)...)
 	c.Dir = policy.Dir

@@ -38,7 +38,7 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 	o, err := p.serveOutside(env, func(dir string) (net.Listener, error) {
 		proxySocket = filepath.Join(dir, "proxy.sock")
 		return net.Listen("unix", proxySocket)
-	}, "")
+	}, "", true)
 	if err != nil {
 		return notStarted(err)
 	}
@@ -76,13 +76,24 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 	if err != nil {
 		return notStarted(fmt.Errorf("cannot prepare the jail's caches: %v", err))
 	}
+	// The tokens stay outside: the jail trusts the session CA the proxy
+	// terminates GitHub's TLS with, and holds placeholders.
+	trustFiles, trustEnv, err := o.secrets.trust(o.dir, env.Getenv)
+	if err != nil {
+		return notStarted(err)
+	}
+	jailEnv := session.JailEnviron(p.Env, jail.BrokerSocket, loc.Toplevel)
+	if p.Token.Secret != "" {
+		jailEnv = withPlaceholder(jailEnv, p.Token.Secret, o.secrets.vault.For(p.Token.Name, p.TokenHost, p.Token.Secret))
+	}
 	policy, err := jail.Resolve(jail.Request{
 		Agent:    agentOf(p.Tag),
 		Home:     home,
 		Argv:     append([]string{self, InitCommand, p.Path}, p.Argv...),
 		Dir:      cwd,
-		Env:      session.JailEnviron(p.Env, jail.BrokerSocket, loc.Toplevel),
-		Setenv:   cacheEnv,
+		Env:      jailEnv,
+		Setenv:   append(cacheEnv, trustEnv...),
+		Files:    trustFiles,
 		Caches:   caches,
 		Write:    append(append(write, p.GHConfigDir, cacheDir), p.Config.AllowWrite...),
 		Visible:  []string{self, filepath.Dir(self), p.Path},
@@ -121,7 +132,7 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 			return 0, err
 		}
 		o.ran = true
-		w.jailed(write, homeInside)
+		w.jailed(write, homeInside, true)
 		if agentOf(p.Tag) == "claude" {
 			if note := claudeSandboxNote(home); note != "" {
 				w.note("%s", note)

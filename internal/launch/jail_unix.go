@@ -41,13 +41,16 @@ type outside struct {
 	log    *os.File
 	broker *broker.Broker
 	ran    bool // the program started: the session has a summary
+
+	secrets *secrets // keeps the tokens outside; nil where the jail holds the real ones
 }
 
 // serveOutside creates the session's directory and starts the broker and
 // the proxy, which listens where listen says (given the directory), and
-// asks a request for password when it is not empty. Call close when the
-// jail has ended.
-func (p *Plan) serveOutside(env *Env, listen func(dir string) (net.Listener, error), password string) (*outside, error) {
+// asks a request for password when it is not empty. With keepOutside the
+// broker hands out placeholders and the proxy puts the tokens back (see
+// secrets). Call close when the jail has ended.
+func (p *Plan) serveOutside(env *Env, listen func(dir string) (net.Listener, error), password string, keepOutside bool) (*outside, error) {
 	dir, err := os.MkdirTemp("", "jailrun-")
 	if err != nil {
 		return nil, fmt.Errorf("cannot create the jail's socket directory: %v", err)
@@ -72,8 +75,16 @@ func (p *Plan) serveOutside(env *Env, listen func(dir string) (net.Listener, err
 	if err != nil {
 		o.w.warn("no audit log for this session: %v", err)
 	}
-	o.broker = broker.New(broker.Options{Keyring: kr, Config: p.Config, Route: routing.Token, Audit: auditWriter(o.log),
-		Agent: p.Tag, Session: o.sess.ID, Now: env.Now})
+	opts := broker.Options{Keyring: kr, Config: p.Config, Route: routing.Token, Audit: auditWriter(o.log),
+		Agent: p.Tag, Session: o.sess.ID, Now: env.Now}
+	if keepOutside {
+		if o.secrets, err = newSecrets(p.Config, env.Now()); err != nil {
+			o.close(env)
+			return nil, err
+		}
+		opts.Vault = o.secrets.vault
+	}
+	o.broker = broker.New(opts)
 	o.brokerSocket = filepath.Join(o.dir, "broker.sock")
 	if err := o.broker.Start(o.brokerSocket); err != nil {
 		o.broker = nil
@@ -85,7 +96,11 @@ func (p *Plan) serveOutside(env *Env, listen func(dir string) (net.Listener, err
 		o.close(env)
 		return nil, fmt.Errorf("cannot start the jail's proxy: %v", err)
 	}
-	if o.proxy, err = startProxy(env, p.Config, agentOf(p.Tag), l, password); err != nil {
+	var terminate *proxy.Terminate
+	if o.secrets != nil {
+		terminate = o.secrets.terminate()
+	}
+	if o.proxy, err = startProxy(env, p.Config, agentOf(p.Tag), l, password, terminate); err != nil {
 		l.Close()
 		o.close(env)
 		return nil, err
@@ -195,9 +210,10 @@ func makeAgentState(agent, home string) error {
 }
 
 // startProxy starts jailrun's proxy on l, the jail's only way out, with
-// the egress policy of cfg for agent and password (see
-// proxy.Options.Password); it says once per destination what it refused.
-func startProxy(env *Env, cfg config.Config, agent string, l net.Listener, password string) (*proxy.Server, error) {
+// the egress policy of cfg for agent, password (see
+// proxy.Options.Password) and terminate (nil: every destination a
+// tunnel); it says once per destination what it refused.
+func startProxy(env *Env, cfg config.Config, agent string, l net.Listener, password string, terminate *proxy.Terminate) (*proxy.Server, error) {
 	mode := cfg.Egress
 	if mode == "" {
 		mode = config.EgressOpen // the config did not load: its defaults
@@ -207,7 +223,7 @@ func startProxy(env *Env, cfg config.Config, agent string, l net.Listener, passw
 		return nil, err
 	}
 	var mu sync.Mutex
-	px := proxy.New(policy, proxy.Options{Password: password, Refused: func(r *proxy.Refusal) {
+	px := proxy.New(policy, proxy.Options{Password: password, Terminate: terminate, Refused: func(r *proxy.Refusal) {
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintln(env.Stderr, r.Notice())

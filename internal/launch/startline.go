@@ -28,22 +28,31 @@ func (s *starter) note(format string, args ...any) {
 }
 
 // jailed says that the program runs jailed, writing only to the first of
-// write (the repository, or the current directory) and its own state, and
-// why the directory homeInside (if not "") is not writable.
-func (s *starter) jailed(write []string, homeInside string) {
+// write (the repository, or the current directory) and its own state,
+// whether its tokens stay outside (placeholders in the jail) or the
+// broker hands it the real ones, and why the directory homeInside (if not
+// "") is not writable.
+func (s *starter) jailed(write []string, homeInside string, tokensOutside bool) {
 	where := "its own state"
 	if len(write) > 0 {
 		where = write[0] + " and its own state"
 	}
-	s.note("jailed: writes only to %s; network through jailrun's proxy; tokens from jailrun's broker", where)
+	tokens := "tokens stay outside"
+	if !tokensOutside {
+		tokens = "tokens from jailrun's broker; real token in the session"
+	}
+	s.note("jailed: writes only to %s; network through jailrun's proxy; %s", where, tokens)
 	if homeInside != "" {
 		s.note("NOTE: %s holds your home directory, which stays read-only in the jail; start the agent in a project directory to let it write there", homeInside)
 	}
 }
 
-// notJailed says that the program runs without the jail, and why; why
-// ends with what to do about it.
-func (s *starter) notJailed(why string) {
+// notJailed says that the program runs without the jail, and why (why
+// ends with what to do about it), and whether it holds the real token.
+func (s *starter) notJailed(why string, realToken bool) {
+	if realToken {
+		why += "; real token in the session"
+	}
 	s.note("NOT jailed: %s", why)
 }
 

@@ -64,6 +64,9 @@ type Refusal struct {
 	// Check, when set, says the proxy allowed the destination but could
 	// not reach it (Reason is the cause), and what to look at.
 	Check string
+	// Fix, when set, is what to do instead of allowing the destination:
+	// the destination is allowed, the request was not.
+	Fix string
 }
 
 func (r *Refusal) Error() string {
@@ -83,6 +86,9 @@ func (r *Refusal) Notice() string {
 }
 
 func (r *Refusal) explain() string {
+	if r.Fix != "" {
+		return fmt.Sprintf("%s: %s; %s", r.Dest, r.Reason, r.Fix)
+	}
 	if r.Check != "" {
 		return fmt.Sprintf("%s: %s; check %s", r.Dest, r.Reason, r.Check)
 	}

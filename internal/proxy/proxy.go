@@ -9,6 +9,7 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/base64"
@@ -49,6 +50,10 @@ type Options struct {
 	// GitHub token; the forwarded requests do not carry it on.
 	Password string
 
+	// Terminate, if set, names the GitHub hosts whose TLS the proxy
+	// terminates to replace the session's placeholders.
+	Terminate *Terminate
+
 	// Refused, if set, is called the first time each destination is
 	// refused (not on every connection), e.g. to print one line. It must
 	// not block.
@@ -71,8 +76,11 @@ type Server struct {
 	forward  *httputil.ReverseProxy
 	upstream *http.Transport
 	ledger   *ledger
-	slots    chan struct{} // one per client connection open
-	tunnels  sync.WaitGroup
+
+	terminated  *httputil.ReverseProxy // requests of terminated connections, on to the real hosts
+	upstreamTLS *http.Transport
+	slots       chan struct{} // one per client connection open
+	tunnels     sync.WaitGroup
 
 	mu     sync.Mutex
 	conns  map[*clientConn]struct{}
@@ -124,6 +132,9 @@ func New(policy Policy, opts Options) *Server {
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) { s.fail(w, err) },
 		ErrorLog:     opts.ErrorLog,
 	}
+	if opts.Terminate != nil {
+		s.terminated = s.newTerminated()
+	}
 	s.http = &http.Server{
 		Handler:           http.HandlerFunc(s.serveHTTP),
 		ReadHeaderTimeout: opts.HeaderTimeout,
@@ -158,6 +169,9 @@ func (s *Server) Close() error {
 		c.Close()
 	}
 	s.upstream.CloseIdleConnections()
+	if s.upstreamTLS != nil {
+		s.upstreamTLS.CloseIdleConnections()
+	}
 	s.tunnels.Wait()
 	return err
 }
@@ -213,11 +227,15 @@ func (s *Server) authorized(r *http.Request) bool {
 }
 
 // tunnel answers CONNECT: it dials the destination, says 200 and pipes
-// the two connections.
+// the two connections; a GitHub host's connection it terminates instead.
 func (s *Server) tunnel(w http.ResponseWriter, r *http.Request) {
 	dest, err := ParseDestination(r.Host, 0)
 	if err != nil {
 		http.Error(w, "jailrun proxy: CONNECT needs host:port: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if s.opts.Terminate.terminates(dest) {
+		s.connectTerminated(w, dest)
 		return
 	}
 	upstream, count, err := s.dial(r.Context(), dest)
@@ -257,6 +275,38 @@ func (s *Server) tunnel(w http.ResponseWriter, r *http.Request) {
 	up, down := relay.Pipe(client.Conn, upstream)
 	count.up.Add(up)
 	count.down.Add(down)
+}
+
+// connectTerminated answers the CONNECT to a GitHub host: 200, then the
+// connection is the proxy's to terminate (see terminate); each request
+// dials upstream on its own, checked like any other.
+func (s *Server) connectTerminated(w http.ResponseWriter, dest Destination) {
+	if err := s.policy.Admit(dest); err != nil {
+		s.fail(w, s.refused(err))
+		return
+	}
+	conn, buffered, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		http.Error(w, "jailrun proxy: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	client := conn.(*clientConn)
+	if !s.startTunnel() {
+		client.Close()
+		return
+	}
+	defer s.tunnels.Done()
+	client.SetDeadline(time.Time{})
+	if _, err := io.WriteString(client.Conn, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+		client.Close()
+		return
+	}
+	var early []byte
+	if n := buffered.Reader.Buffered(); n > 0 {
+		early, _ = buffered.Reader.Peek(n)
+		early = bytes.Clone(early)
+	}
+	s.terminate(client, early, dest)
 }
 
 // dialForward is the transport's dial for forwarded requests: checked like

@@ -1,0 +1,301 @@
+package proxy
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jailrun/jailrun/internal/placeholder"
+	"github.com/jailrun/jailrun/internal/sessionca"
+)
+
+// gitHubTarget is an HTTPS server on 127.0.0.1 standing in for a GitHub
+// host: it records the Authorization of every request it gets and answers
+// with the protocol and the path.
+type gitHubTarget struct {
+	srv  *httptest.Server
+	pool *x509.CertPool
+	host string // 127.0.0.1:PORT
+
+	mu   sync.Mutex
+	auth []string
+}
+
+func startGitHubTarget(t *testing.T, http2 bool) *gitHubTarget {
+	t.Helper()
+	g := &gitHubTarget{}
+	g.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		g.auth = append(g.auth, r.Header.Get("Authorization"))
+		g.mu.Unlock()
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, r.Proto+" "+r.URL.Path)
+	}))
+	g.srv.EnableHTTP2 = http2
+	g.srv.StartTLS()
+	t.Cleanup(g.srv.Close)
+	g.pool = x509.NewCertPool()
+	g.pool.AddCert(g.srv.Certificate())
+	g.host = hostPort(t, g.srv.URL)
+	return g
+}
+
+func (g *gitHubTarget) seen() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.auth)
+}
+
+// terminating starts a proxy path that terminates TLS for host, with a
+// vault holding one token for it, and returns the path, the CA and the
+// placeholder of the token.
+func terminating(t *testing.T, g *gitHubTarget, real string) (path, *sessionca.CA, string) {
+	t.Helper()
+	// The CA's constraints name github.com's hosts too, as a session's do.
+	ca, err := sessionca.New([]string{"github.com", "api.github.com", g.host}, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vault := placeholder.New()
+	ph := vault.For("github:fine-grained-myorg", g.host, real)
+	p := startPath(t, allowing(t, g.host), Options{Terminate: &Terminate{
+		Hosts: []string{g.host}, CA: ca, Vault: vault, RootCAs: g.pool,
+	}})
+	return p, ca, ph
+}
+
+// clientVia is an HTTP client through p that trusts only ca.
+func clientVia(t *testing.T, p path, ca *sessionca.CA, http2 bool) *http.Client {
+	t.Helper()
+	proxyURL, _ := url.Parse(p.proxyURL())
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Certificate())
+	tr := &http.Transport{
+		Proxy:             http.ProxyURL(proxyURL),
+		TLSClientConfig:   &tls.Config{RootCAs: pool},
+		ForceAttemptHTTP2: http2,
+	}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Timeout: hangLimit, Transport: tr}
+}
+
+const realToken = "github_pat_REALsecret0123456789"
+
+func TestTerminatesAndSwapsThePlaceholder(t *testing.T) {
+	for _, proto := range []struct {
+		name  string
+		http2 bool
+		want  string
+	}{{"http1", false, "HTTP/1.1"}, {"http2", true, "HTTP/2.0"}} {
+		t.Run(proto.name, func(t *testing.T) {
+			g := startGitHubTarget(t, proto.http2)
+			p, ca, ph := terminating(t, g, realToken)
+			client := clientVia(t, p, ca, proto.http2)
+			basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("x-access-token:"+ph))
+			for _, auth := range []string{basic, "Bearer " + ph, "token " + ph, ""} {
+				req, _ := http.NewRequest(http.MethodPost, g.srv.URL+"/myorg/r.git/git-receive-pack", strings.NewReader("pack"))
+				if auth != "" {
+					req.Header.Set("Authorization", auth)
+				}
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Fatalf("%.10s: %v", auth, err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || string(body) != proto.want+" /myorg/r.git/git-receive-pack" {
+					t.Errorf("%.10s: %d %q", auth, resp.StatusCode, body)
+				}
+				if resp.TLS == nil || resp.TLS.PeerCertificates[len(resp.TLS.PeerCertificates)-1].Subject.CommonName != sessionca.Subject {
+					t.Errorf("the client did not see the session CA's certificate")
+				}
+			}
+			want := []string{
+				"Basic " + base64.StdEncoding.EncodeToString([]byte("x-access-token:"+realToken)),
+				"Bearer " + realToken, "token " + realToken, "",
+			}
+			if got := g.seen(); !slices.Equal(got, want) {
+				t.Errorf("the server saw %d Authorization headers, not the real token in each form", len(got))
+			}
+		})
+	}
+}
+
+func TestRefusesForeignCredentials(t *testing.T) {
+	g := startGitHubTarget(t, false)
+	p, ca, ph := terminating(t, g, realToken)
+	other := placeholder.New().For("github:fine-grained-myorg", g.host, "github_pat_OTHER")
+	client := clientVia(t, p, ca, false)
+	for _, auth := range []string{
+		"Basic " + base64.StdEncoding.EncodeToString([]byte("x-access-token:github_pat_FOUNDELSEWHERE")),
+		"Bearer github_pat_FOUNDELSEWHERE",
+		"token " + other, // another session's placeholder
+		"Basic " + base64.StdEncoding.EncodeToString([]byte("x-access-token:"+other)),
+		"Digest " + ph,
+		"Basic !!!",
+	} {
+		req, _ := http.NewRequest(http.MethodGet, g.srv.URL+"/api/v3/user", nil)
+		req.Header.Set("Authorization", auth)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var msg struct{ Message string }
+		json.NewDecoder(resp.Body).Decode(&msg)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || !strings.HasPrefix(msg.Message, "jailrun: ") {
+			t.Errorf("%.12s: %d %q, want 403 with jailrun's reason", auth, resp.StatusCode, msg.Message)
+		}
+		if strings.Contains(msg.Message, "FOUNDELSEWHERE") {
+			t.Errorf("the refusal repeats the credential")
+		}
+	}
+	if got := g.seen(); len(got) != 0 {
+		t.Errorf("%d refused requests reached the server", len(got))
+	}
+	if r := p.server.Refusals(); len(r) != 1 || !strings.Contains(r[0].Notice(), "jailrun sends only the tokens it routes") {
+		t.Errorf("refusals %+v, want one for the host with its fix", r)
+	}
+}
+
+func TestTerminatedRequestGoesOnlyToItsHost(t *testing.T) {
+	g := startGitHubTarget(t, false)
+	p, ca, _ := terminating(t, g, realToken)
+	client := clientVia(t, p, ca, false)
+	req, _ := http.NewRequest(http.MethodGet, g.srv.URL+"/", nil)
+	req.Host = "evil.example"
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMisdirectedRequest || len(g.seen()) != 0 {
+		t.Errorf("a request for another Host: %d, %d reached the server; want 421 and none", resp.StatusCode, len(g.seen()))
+	}
+}
+
+// TestOtherHostsStayTunnels: a host that is not GitHub's gets no
+// certificate of the session CA; the client sees the real one.
+func TestOtherHostsStayTunnels(t *testing.T) {
+	g := startGitHubTarget(t, false)
+	other, _, pool := tlsTarget(t)
+	ca, err := sessionca.New([]string{g.host}, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startPath(t, allowing(t, g.host, hostPort(t, other.URL)), Options{Terminate: &Terminate{
+		Hosts: []string{g.host}, CA: ca, Vault: placeholder.New(), RootCAs: g.pool,
+	}})
+	proxyURL, _ := url.Parse(p.proxyURL())
+	client := &http.Client{Timeout: hangLimit, Transport: &http.Transport{
+		Proxy: http.ProxyURL(proxyURL), TLSClientConfig: &tls.Config{RootCAs: pool},
+	}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get(other.URL + "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !resp.TLS.PeerCertificates[0].Equal(other.Certificate()) {
+		t.Errorf("the client did not see the other host's own certificate")
+	}
+	if m := ca.Minted(); len(m) != 0 {
+		t.Errorf("certificates minted for %v, want none", m)
+	}
+}
+
+// TestCurlThroughTermination runs the real curl with the session CA in its
+// bundle, as the jail's programs have it.
+func TestCurlThroughTermination(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("curl not installed")
+	}
+	g := startGitHubTarget(t, true)
+	p, ca, ph := terminating(t, g, realToken)
+	bundle := filepath.Join(t.TempDir(), "bundle.pem")
+	if err := os.WriteFile(bundle, ca.PEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"--http1.1", "--http2"} {
+		cmd := exec.Command(curl, "--silent", "--show-error", "--fail", "--max-time", "20", v, "--cacert", bundle,
+			"--proxy", p.proxyURL(), "-H", "Authorization: Bearer "+ph, g.srv.URL+"/curl")
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.HasSuffix(string(out), " /curl") {
+			t.Errorf("curl %s: %v: %s", v, err, out)
+		}
+	}
+	if got := g.seen(); len(got) != 2 || got[0] != "Bearer "+realToken {
+		t.Errorf("the server did not get the real token from curl")
+	}
+}
+
+func TestSwapAuthorization(t *testing.T) {
+	vault := placeholder.New()
+	ph := vault.For("github:fine-grained-myorg", "github.com", realToken)
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	for _, tc := range []struct {
+		values []string
+		dest   string
+		want   string
+		err    error
+	}{
+		{nil, "github.com", "", nil},
+		{[]string{"Basic " + b64("x-access-token:"+ph)}, "github.com", "Basic " + b64("x-access-token:"+realToken), nil},
+		{[]string{"Basic " + b64(ph+":x-oauth-basic")}, "github.com", "Basic " + b64(realToken+":x-oauth-basic"), nil},
+		{[]string{"basic " + b64(ph)}, "github.com", "Basic " + b64(realToken+":"), nil},
+		{[]string{"Bearer " + ph}, "api.github.com", "Bearer " + realToken, nil},
+		{[]string{"token " + ph}, "uploads.github.com", "token " + realToken, nil},
+		{[]string{"token " + ph}, "ghe.example", "", errElsewise},
+		{[]string{"token " + ph}, "github.com:8443", "", errElsewise},
+		{[]string{"token " + ph + "x"}, "github.com", "", errElsewise},
+		{[]string{"token ghp_found"}, "github.com", "", errForeign},
+		{[]string{"Basic " + b64("me:hunter2")}, "github.com", "", errForeign},
+		{[]string{"Bearer " + ph, "Bearer " + ph}, "github.com", "", errTwice},
+		{[]string{"Negotiate abc"}, "github.com", "", errScheme},
+	} {
+		got, err := SwapAuthorization(tc.values, tc.dest, vault)
+		if got != tc.want || err != tc.err {
+			t.Errorf("SwapAuthorization(%d values, %s) = %d bytes, %v; want %d bytes, %v", len(tc.values), tc.dest, len(got), err, len(tc.want), tc.err)
+		}
+	}
+}
+
+// TestGitThroughTermination runs the real git (libcurl with GnuTLS on
+// Debian, whose checks of a CA differ from OpenSSL's) against a terminated
+// host, the session CA its only trust.
+func TestGitThroughTermination(t *testing.T) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git not installed")
+	}
+	g := startGitHubTarget(t, false)
+	p, ca, _ := terminating(t, g, realToken)
+	bundle := filepath.Join(t.TempDir(), "bundle.pem")
+	if err := os.WriteFile(bundle, ca.PEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(git, "ls-remote", g.srv.URL+"/owner/repo.git")
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "GIT_CONFIG_NOSYSTEM=1",
+		"GIT_TERMINAL_PROMPT=0", "GIT_SSL_CAINFO=" + bundle, "https_proxy=" + p.proxyURL(),
+	}
+	out, _ := cmd.CombinedOutput() // the target is no git server: git fails after reaching it
+	if len(g.seen()) == 0 {
+		t.Errorf("git did not reach the server through the terminating proxy: %s", out)
+	}
+}
