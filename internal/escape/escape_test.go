@@ -789,6 +789,23 @@ func (w *world) works() []work {
 			}
 			return nil
 		}},
+		// The API with the session's token (a placeholder, jailed) in
+		// gh's "token" scheme. curl sends it: Go programs such as gh
+		// never use a proxy for a loopback address, where the test's
+		// server is, and gh takes no port in --hostname.
+		{name: "the API with the helper's token, through the proxy: the server gets the real one", run: func(t *testing.T, mode string) error {
+			before := w.srv.Rejected("myorg")
+			r := w.run(mode, w.repos["myorg"], `token=$(printf 'url=https://`+w.srv.Host+`/myorg/r.git\n\n' | git credential fill | sed -n 's/^password=//p') && `+
+				`curl --silent --show-error --fail --cacert "${CURL_CA_BUNDLE:-$SSL_CERT_FILE}" `+
+				`-H "Authorization: token $token" https://`+w.srv.Host+`/api/v3/repos/myorg/r`)
+			if !strings.Contains(r.stdout, `"default_branch":"main"`) || r.code != 0 {
+				return fmt.Errorf("GET /api/v3/repos/myorg/r: exit %d, printed %q; stderr: %s", r.code, w.redact(r.stdout), w.redact(r.stderr))
+			}
+			if n := w.srv.Rejected("myorg") - before; n != 0 {
+				return fmt.Errorf("the server got %d wrong credentials for myorg", n)
+			}
+			return nil
+		}},
 		{name: "a commit in the repository", run: func(t *testing.T, mode string) error {
 			message := "committed " + mode
 			r := w.run(mode, w.repos["other"], "git commit --quiet --allow-empty -m '"+message+"'")

@@ -15,6 +15,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -200,8 +201,12 @@ func InitWorkRepo(t testing.TB, dir, remoteURL string) string {
 }
 
 // serve checks the credential for the owner in the path and hands the
-// request to git http-backend.
+// request to git http-backend, or to the API under /api/v3/.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/api/v3/"); ok {
+		s.serveAPI(w, r, rest)
+		return
+	}
 	owner, name, rest, ok := splitRepoPath(r.URL.Path)
 	if !ok {
 		http.NotFound(w, r)
@@ -236,6 +241,38 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			"REMOTE_USER="+user),
 	}
 	backend.ServeHTTP(w, backendReq)
+}
+
+// serveAPI answers GitHub Enterprise's REST API as far as the tests need:
+// GET repos/OWNER/NAME, for a request whose Authorization ("token T",
+// "Bearer T" or Basic) carries the owner's token, with the repository's
+// full name and default branch.
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rest string) {
+	parts := strings.Split(rest, "/")
+	if len(parts) != 3 || parts[0] != "repos" || !validName(parts[1]) || !validName(parts[2]) || r.Method != http.MethodGet {
+		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+		return
+	}
+	owner, name := parts[1], parts[2]
+	_, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if user, password, ok := r.BasicAuth(); ok {
+		token = password
+		if password == "" {
+			token = user
+		}
+	}
+	if !s.accept(owner, token) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"message":"Bad credentials"}`)
+		return
+	}
+	if _, err := os.Stat(s.repoDir(owner, name)); err != nil {
+		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"full_name":%q,"default_branch":"main"}`+"\n", strings.ToLower(owner)+"/"+strings.ToLower(name))
 }
 
 // accept records the password offered for owner and reports whether it is
