@@ -50,6 +50,7 @@ type Config struct {
 	AllowHosts     []string // JAILRUN_ALLOW_HOSTS, lower-cased: host[:port], *.domain[:port], IP literals
 	AllowWrite     []string // JAILRUN_ALLOW_WRITE: absolute paths, ~/ expanded
 	DenyRead       []string // JAILRUN_DENY_READ: absolute paths, ~/ expanded
+	PushProtect    []string // GH_PUSH_PROTECT: ref globs a jailed push may not touch; nil for the default branch and tags
 	Warnings       []string // one line each: unknown keys, deprecated keys, ignored env
 }
 
@@ -228,6 +229,10 @@ func parse(r io.Reader, getenv func(string) string, source string) (Config, erro
 		c.ExpiryWarnDays = days
 	}
 
+	if s, ok := settings["GH_PUSH_PROTECT"]; ok {
+		c.PushProtect = strings.Fields(s.value)
+	}
+
 	warnings = append(warnings, parseJail(&c, settings, getenv, source)...)
 
 	for _, key := range fileOnlyKeys {
@@ -250,6 +255,7 @@ var knownKeys = map[string]bool{
 	"JAILRUN_ALLOW_HOSTS":       true,
 	"JAILRUN_ALLOW_WRITE":       true,
 	"JAILRUN_DENY_READ":         true,
+	"GH_PUSH_PROTECT":           true,
 }
 
 // nearestKey returns the known key that key is most likely a misspelling
@@ -291,7 +297,7 @@ func editDistance(a, b string) int {
 
 // fileOnlyKeys are settings that only the file sets; the environment
 // variable of the same name is ignored (with a warning).
-var fileOnlyKeys = []string{"GH_TOKEN_ROUTES", "GH_HOSTS", "GH_TOKEN_EXPIRY_WARN_DAYS", "GH_KEYCHAIN_SERVICE"}
+var fileOnlyKeys = []string{"GH_TOKEN_ROUTES", "GH_HOSTS", "GH_TOKEN_EXPIRY_WARN_DAYS", "GH_KEYCHAIN_SERVICE", "GH_PUSH_PROTECT"}
 
 // bashOnlyKeys are settings of the bash jailrun (AWS profiles, sandbox)
 // that a shared config file may hold and this jailrun does not use.

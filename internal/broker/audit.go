@@ -54,6 +54,9 @@ type Record struct {
 	Down    int64  `json:"down,omitempty"`  // bytes received from it
 	Conns   int    `json:"conns,omitempty"` // connections made
 	Count   int    `json:"count,omitempty"` // connections or requests refused
+	Ref     string `json:"ref,omitempty"`   // a pushed ref
+	Old     string `json:"old,omitempty"`   // its object before the push (all zeros: created)
+	New     string `json:"new,omitempty"`   // and after (all zeros: deleted)
 	Result  string `json:"result"`
 	Reason  string `json:"reason,omitempty"`
 }

@@ -612,6 +612,32 @@ func (w *world) attacks() []attack {
 				return offered
 			},
 		},
+		// The push policy: the default branch and tags are protected.
+		// In this order, each unjailed run leaves what the next needs
+		// (main exists once pushed); jailed, the server's refs stay.
+		attack{
+			name:   "push: the default branch",
+			script: "git push --quiet origin HEAD:refs/heads/main",
+			worked: func(r result) bool { return r.code == 0 && w.srv.Ref(w.t, "myorg", "r", "refs/heads/main") != "" },
+		},
+		attack{
+			name:   "push: force over the default branch",
+			script: "c=$(git commit-tree -m forced 'HEAD^{tree}') && git push --quiet --force origin $c:refs/heads/main",
+			worked: func(r result) bool {
+				main := w.srv.Ref(w.t, "myorg", "r", "refs/heads/main")
+				return r.code == 0 && main != "" && main != gittest.Git(w.t, w.repos["myorg"], "rev-parse", "HEAD")
+			},
+		},
+		attack{
+			name:   "push: a tag",
+			script: "git push --quiet origin HEAD:refs/tags/v1",
+			worked: func(r result) bool { return r.code == 0 && w.srv.Ref(w.t, "myorg", "r", "refs/tags/v1") != "" },
+		},
+		attack{
+			name:   "push: delete the default branch",
+			script: "git push --quiet origin :refs/heads/main",
+			worked: func(r result) bool { return r.code == 0 && w.srv.Ref(w.t, "myorg", "r", "refs/heads/main") == "" },
+		},
 		// A token the agent found elsewhere (here in a file of the work
 		// tree) goes nowhere through jailrun: the proxy refuses any
 		// credential that is not one of the session's placeholders.
@@ -805,6 +831,28 @@ func (w *world) works() []work {
 				return fmt.Errorf("the server got %d wrong credentials for myorg", n)
 			}
 			return nil
+		}},
+		{name: "a push to the default branch: git's own rejection line, an audit line, the refs unchanged", jailedOnly: true, run: func(t *testing.T, mode string) error {
+			before := w.srv.Ref(t, "other", "r", "refs/heads/main")
+			r := w.run(mode, w.repos["other"], "git push origin HEAD:refs/heads/main HEAD:refs/heads/alongside")
+			want := "(jailrun: main is protected; push a branch and open a pull request)"
+			if r.code == 0 || !strings.Contains(r.stderr, "! [remote rejected] HEAD -> main "+want) {
+				return fmt.Errorf("exit %d, want git's rejection %q; stderr: %s", r.code, want, w.redact(r.stderr))
+			}
+			if got := w.srv.Ref(t, "other", "r", "refs/heads/main"); got != before || w.srv.Ref(t, "other", "r", "refs/heads/alongside") != "" {
+				return fmt.Errorf("the server's refs changed: a push is refused whole")
+			}
+			if !strings.Contains(r.stderr, "] pushes: 1 push, 1 refused") {
+				return fmt.Errorf("no summary line \"pushes: 1 push, 1 refused\": %s", w.redact(r.stderr))
+			}
+			for _, line := range w.auditLines() {
+				var rec map[string]any
+				if json.Unmarshal([]byte(line), &rec) == nil && rec["op"] == "push" && rec["ref"] == "refs/heads/main" &&
+					rec["result"] == "refused" && rec["path"] == "other/r" && rec["reason"] != "" {
+					return nil
+				}
+			}
+			return errors.New("no audit line for the refused push of refs/heads/main")
 		}},
 		{name: "a commit in the repository", run: func(t *testing.T, mode string) error {
 			message := "committed " + mode

@@ -104,7 +104,7 @@ func NewServer(t testing.TB) *Server {
 }
 
 // AddRepo creates the empty bare repository OWNER/NAME.git (pushes enabled,
-// HEAD on main) and returns its https URL. Only requests that carry the
+// HEAD on main, which a push may delete) and returns its https URL. Only requests that carry the
 // owner's token (see RequireToken) reach it.
 func (s *Server) AddRepo(t testing.TB, owner, name string) string {
 	t.Helper()
@@ -114,6 +114,9 @@ func (s *Server) AddRepo(t testing.TB, owner, name string) string {
 	dir := s.repoDir(owner, name)
 	mustGit(t, hermeticEnv(s.root), s.root, "init", "--quiet", "--bare", "--initial-branch=main", dir)
 	mustGit(t, hermeticEnv(s.root), s.root, "config", "--file", filepath.Join(dir, "config"), "http.receivepack", "true")
+	// Like a repository without branch protection on GitHub: its default
+	// branch can be deleted, so that a test can show a deletion works.
+	mustGit(t, hermeticEnv(s.root), s.root, "config", "--file", filepath.Join(dir, "config"), "receive.denyDeleteCurrent", "ignore")
 	return s.URL + "/" + owner + "/" + name + ".git"
 }
 

@@ -43,6 +43,7 @@ type outside struct {
 	ran    bool // the program started: the session has a summary
 
 	secrets *secrets // keeps the tokens outside; nil where the jail holds the real ones
+	pushes  pushLedger
 }
 
 // serveOutside creates the session's directory and starts the broker and
@@ -98,7 +99,9 @@ func (p *Plan) serveOutside(env *Env, listen func(dir string) (net.Listener, err
 	}
 	var terminate *proxy.Terminate
 	if o.secrets != nil {
-		terminate = o.secrets.terminate()
+		terminate = o.secrets.terminate(pushPolicy(p.Config, env.Getenv, func(push proxy.Push) {
+			o.pushes.record(push, func(rec audit.Record) { o.record(env, rec) })
+		}))
 	}
 	if o.proxy, err = startProxy(env, p.Config, agentOf(p.Tag), l, password, terminate); err != nil {
 		l.Close()
@@ -125,6 +128,9 @@ func (o *outside) close(env *Env) {
 		o.broker.Close()
 		if o.ran {
 			o.w.note("%s", o.broker.Summary())
+			if line := o.pushes.summary(); line != "" {
+				o.w.note("%s", line)
+			}
 		}
 	}
 	if o.log != nil {

@@ -11,9 +11,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jailrun/jailrun/config"
+	"github.com/jailrun/jailrun/github"
+	"github.com/jailrun/jailrun/internal/audit"
+	"github.com/jailrun/jailrun/internal/gitpolicy"
 	"github.com/jailrun/jailrun/internal/jail"
 	tokenplaceholder "github.com/jailrun/jailrun/internal/placeholder"
 	"github.com/jailrun/jailrun/internal/proxy"
@@ -60,9 +64,69 @@ func newSecrets(cfg config.Config, now time.Time) (*secrets, error) {
 	return &secrets{vault: tokenplaceholder.New(), ca: ca, hosts: hosts}, nil
 }
 
-// terminate is the proxy's part.
-func (s *secrets) terminate() *proxy.Terminate {
-	return &proxy.Terminate{Hosts: s.hosts, CA: s.ca, Vault: s.vault}
+// terminate is the proxy's part, with the push policy push.
+func (s *secrets) terminate(push *proxy.PushPolicy) *proxy.Terminate {
+	return &proxy.Terminate{Hosts: s.hosts, CA: s.ca, Vault: s.vault, Push: push}
+}
+
+// pushPolicy is the session's push policy: GH_PUSH_PROTECT, by default
+// the default branch and tags, each push recorded by record.
+func pushPolicy(cfg config.Config, getenv func(string) string, record func(proxy.Push)) *proxy.PushPolicy {
+	protect := cfg.PushProtect
+	if protect == nil {
+		protect = gitpolicy.DefaultProtect
+	}
+	return &proxy.PushPolicy{
+		Protect: protect,
+		APIBase: func(host string) string { return github.APIBase(host, getenv) },
+		Record:  record,
+	}
+}
+
+// pushLedger counts a session's pushes for its summary and writes each of
+// their ref updates to the audit log.
+type pushLedger struct {
+	mu              sync.Mutex
+	pushes, refused int
+}
+
+// record writes push's lines through write and counts it.
+func (l *pushLedger) record(push proxy.Push, write func(audit.Record)) {
+	l.mu.Lock()
+	l.pushes++
+	if push.Reason != "" {
+		l.refused++
+	}
+	l.mu.Unlock()
+	base := audit.Record{Op: "push", Host: push.Host, Path: push.Repo, Result: "allowed"}
+	if push.Reason != "" {
+		base.Result, base.Reason = "refused", push.Reason
+	}
+	if len(push.Commands) == 0 {
+		write(base)
+		return
+	}
+	for _, c := range push.Commands {
+		rec := base
+		rec.Ref, rec.Old, rec.New = c.Ref, c.Old, c.New
+		if why, ok := push.Refused[c.Ref]; ok {
+			rec.Reason = why
+		}
+		write(rec)
+	}
+}
+
+// summary is the session's line about its pushes, "" for none.
+func (l *pushLedger) summary() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.pushes == 0:
+		return ""
+	case l.pushes == 1:
+		return fmt.Sprintf("pushes: 1 push, %d refused", l.refused)
+	}
+	return fmt.Sprintf("pushes: %d pushes, %d refused", l.pushes, l.refused)
 }
 
 // The jail's trust bundles, in its socket directory.

@@ -79,6 +79,7 @@ type Server struct {
 
 	terminated  *httputil.ReverseProxy // requests of terminated connections, on to the real hosts
 	upstreamTLS *http.Transport
+	defaults    defaultBranches
 	slots       chan struct{} // one per client connection open
 	tunnels     sync.WaitGroup
 

@@ -28,6 +28,8 @@ type Terminate struct {
 	// RootCAs verifies the real hosts' certificates upstream; nil is the
 	// system's trust, as jailrun runs with it (SSL_CERT_FILE included).
 	RootCAs *x509.CertPool
+	// Push, if set, is the push policy every git push goes through.
+	Push *PushPolicy
 }
 
 // terminates reports whether the proxy terminates TLS for dest.
@@ -73,6 +75,7 @@ func (s *Server) newTerminated() *httputil.ReverseProxy {
 		MaxIdleConnsPerHost: 16,
 		WriteBufferSize:     copyBuffer,
 		ReadBufferSize:      copyBuffer,
+		HTTP2:               &http.HTTP2Config{MaxReadFrameSize: 1 << 20},
 	}
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -151,6 +154,12 @@ func (s *Server) serveTerminated(w http.ResponseWriter, r *http.Request) {
 	}
 	if auth != "" {
 		r.Header.Set("Authorization", auth)
+	}
+	// Every POST that names receive-pack is a push for the policy to
+	// read, whatever else its path says.
+	if s.opts.Terminate.Push != nil && r.Method == http.MethodPost &&
+		strings.Contains(strings.ToLower(r.URL.Path), "git-receive-pack") && !s.checkPush(w, r, dest) {
+		return
 	}
 	s.terminated.ServeHTTP(w, r)
 }

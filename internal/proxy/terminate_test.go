@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -299,3 +300,66 @@ func TestGitThroughTermination(t *testing.T) {
 		t.Errorf("git did not reach the server through the terminating proxy: %s", out)
 	}
 }
+
+// TestPushPolicyFailsClosed: a push the policy cannot read, or whose
+// default branch it cannot learn, is refused and never reaches the host.
+func TestPushPolicyFailsClosed(t *testing.T) {
+	g := startGitHubTarget(t, false) // its API answers no JSON: no default branch
+	ca, err := sessionca.New([]string{g.host}, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vault := placeholder.New()
+	ph := vault.For("github:fine-grained-myorg", g.host, realToken)
+	var mu sync.Mutex
+	var pushes []Push
+	p := startPath(t, allowing(t, g.host), Options{Terminate: &Terminate{
+		Hosts: []string{g.host}, CA: ca, Vault: vault, RootCAs: g.pool,
+		Push: &PushPolicy{Protect: []string{"@default"}, APIBase: func(string) string { return g.srv.URL + "/api/v3" },
+			Record: func(p Push) { mu.Lock(); pushes = append(pushes, p); mu.Unlock() }},
+	}})
+	client := clientVia(t, p, ca, false)
+	feature := fmt.Sprintf("%04x%s", 4+len(zeros+" "+ones+" refs/heads/feature\x00report-status\n"), zeros+" "+ones+" refs/heads/feature\x00report-status\n") + "0000PACK"
+	for _, tc := range []struct {
+		name, body, encoding string
+		status               int
+		says                 string
+	}{
+		{"malformed", "00zzgarbage", "", http.StatusForbidden, "malformed"},
+		{"compressed", feature, "gzip", http.StatusForbidden, "compressed"},
+		{"no default branch", feature, "", http.StatusOK, "ng refs/heads/feature jailrun: cannot learn o/r's default branch"},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, g.srv.URL+"/o/r.git/git-receive-pack", strings.NewReader(tc.body))
+		req.SetBasicAuth("x-access-token", ph)
+		if tc.encoding != "" {
+			req.Header.Set("Content-Encoding", tc.encoding)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || !strings.Contains(string(body), tc.says) {
+			t.Errorf("%s: %d %q, want %d saying %q", tc.name, resp.StatusCode, body, tc.status, tc.says)
+		}
+	}
+	for _, a := range g.seen() {
+		if a != "Basic "+base64.StdEncoding.EncodeToString([]byte("x-access-token:"+realToken)) {
+			t.Errorf("the host got a request without the real token")
+		}
+	}
+	if n := len(g.seen()); n != 1 { // the API's GET for the default branch, and no push
+		t.Errorf("the host got %d requests, want only the API's", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(pushes) != 3 || pushes[0].Reason == "" || pushes[2].Repo != "o/r" {
+		t.Errorf("recorded pushes %+v", pushes)
+	}
+}
+
+const (
+	zeros = "0000000000000000000000000000000000000000"
+	ones  = "1111111111111111111111111111111111111111"
+)
