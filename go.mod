@@ -9,6 +9,7 @@ require (
 	github.com/keybase/go-keychain v0.0.1
 	github.com/posener/complete v1.2.3
 	github.com/rogpeppe/go-internal v1.16.0
+	github.com/vektah/gqlparser/v2 v2.5.64
 	github.com/willabides/kongplete v0.4.0
 	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.49.0

@@ -51,6 +51,8 @@ type Config struct {
 	AllowWrite     []string // JAILRUN_ALLOW_WRITE: absolute paths, ~/ expanded
 	DenyRead       []string // JAILRUN_DENY_READ: absolute paths, ~/ expanded
 	PushProtect    []string // GH_PUSH_PROTECT: ref globs a jailed push may not touch; nil for the default branch and tags
+	Repos          []string // JAILRUN_REPOS: OWNER/REPO the jailed API may write to besides the clone's own
+	APIAllow       []string // JAILRUN_API_ALLOW: METHOD:/path rules the jailed API may write besides everyday work
 	Warnings       []string // one line each: unknown keys, deprecated keys, ignored env
 }
 
@@ -256,6 +258,8 @@ var knownKeys = map[string]bool{
 	"JAILRUN_ALLOW_WRITE":       true,
 	"JAILRUN_DENY_READ":         true,
 	"GH_PUSH_PROTECT":           true,
+	"JAILRUN_REPOS":             true,
+	"JAILRUN_API_ALLOW":         true,
 }
 
 // nearestKey returns the known key that key is most likely a misspelling

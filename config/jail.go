@@ -16,7 +16,7 @@ const (
 
 // jailKeys are the jail's settings: the file sets them and the
 // environment variable of the same name, when not empty, overrides it.
-var jailKeys = []string{"JAILRUN_EGRESS", "JAILRUN_ALLOW_HOSTS", "JAILRUN_ALLOW_WRITE", "JAILRUN_DENY_READ"}
+var jailKeys = []string{"JAILRUN_EGRESS", "JAILRUN_ALLOW_HOSTS", "JAILRUN_ALLOW_WRITE", "JAILRUN_DENY_READ", "JAILRUN_REPOS", "JAILRUN_API_ALLOW"}
 
 // parseJail sets c's jail settings from the file's settings and the
 // environment; a value it cannot use is a warning, never an error, so a
@@ -62,6 +62,24 @@ func parseJail(c *Config, settings map[string]setting, getenv func(string) strin
 			continue
 		}
 		c.AllowHosts = append(c.AllowHosts, e)
+	}
+
+	v, where = value("JAILRUN_REPOS")
+	for _, e := range strings.Fields(v) {
+		owner, repo, ok := strings.Cut(e, "/")
+		if !ok || !ValidOwner(owner) || repo == "" || strings.ContainsAny(repo, "/ ") {
+			warn(where, "entry %q is not OWNER/REPO; it is ignored", e)
+			continue
+		}
+		c.Repos = append(c.Repos, strings.ToLower(e))
+	}
+	v, where = value("JAILRUN_API_ALLOW")
+	for _, e := range strings.Fields(v) {
+		if method, path, ok := strings.Cut(e, ":"); !ok || method == "" || !strings.HasPrefix(path, "/") {
+			warn(where, "entry %q is not METHOD:/path (e.g. POST:/repos/*/*/releases); it is ignored", e)
+			continue
+		}
+		c.APIAllow = append(c.APIAllow, e)
 	}
 
 	home := getenv("HOME")

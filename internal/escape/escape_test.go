@@ -638,6 +638,15 @@ func (w *world) attacks() []attack {
 			script: "git push --quiet origin :refs/heads/main",
 			worked: func(r result) bool { return r.code == 0 && w.srv.Ref(w.t, "myorg", "r", "refs/heads/main") == "" },
 		},
+		// The API policy: only everyday work, only in the session's
+		// repositories (myorg/r here). Each write carries the routed
+		// token of its owner (a placeholder, jailed).
+		w.apiAttack("API: merge a pull request", "myorg", "PUT", "/api/v3/repos/myorg/r/pulls/1/merge", `{}`),
+		w.apiAttack("API: delete the repository", "myorg", "DELETE", "/api/v3/repos/myorg/r", ""),
+		w.apiAttack("API: a contents write to the default branch", "myorg", "PUT", "/api/v3/repos/myorg/r/contents/README.md", `{"message":"m","content":"eA=="}`),
+		w.apiAttack("API: a webhook", "myorg", "POST", "/api/v3/repos/myorg/r/hooks", `{"config":{"url":"https://evil.example"}}`),
+		w.apiAttack("API: a write to a repository outside the session", "other", "POST", "/api/v3/repos/other/r/issues", `{"title":"t"}`),
+		w.apiAttack("API: a GraphQL mergePullRequest", "myorg", "POST", "/api/graphql", `{"query":"mutation { mergePullRequest(input:{pullRequestId:\"1\"}) { clientMutationId } }"}`),
 		// A token the agent found elsewhere (here in a file of the work
 		// tree) goes nowhere through jailrun: the proxy refuses any
 		// credential that is not one of the session's placeholders.
@@ -842,8 +851,8 @@ func (w *world) works() []work {
 			if got := w.srv.Ref(t, "other", "r", "refs/heads/main"); got != before || w.srv.Ref(t, "other", "r", "refs/heads/alongside") != "" {
 				return fmt.Errorf("the server's refs changed: a push is refused whole")
 			}
-			if !strings.Contains(r.stderr, "] pushes: 1 push, 1 refused") {
-				return fmt.Errorf("no summary line \"pushes: 1 push, 1 refused\": %s", w.redact(r.stderr))
+			if !strings.Contains(r.stderr, "] policy: 1 push, 1 refused; 0 API writes, 0 refused") {
+				return fmt.Errorf("no summary line \"policy: 1 push, 1 refused…\": %s", w.redact(r.stderr))
 			}
 			for _, line := range w.auditLines() {
 				var rec map[string]any
@@ -853,6 +862,19 @@ func (w *world) works() []work {
 				}
 			}
 			return errors.New("no audit line for the refused push of refs/heads/main")
+		}},
+		{name: "everyday API work: an issue comment (REST) and a pull request (GraphQL)", run: func(t *testing.T, mode string) error {
+			w.srv.ForgetAPIWrites()
+			r := w.run(mode, w.repos["myorg"], w.apiScript("myorg", "POST", "/api/v3/repos/myorg/r/issues/1/comments", `{"body":"b"}`)+" && "+
+				w.apiScript("myorg", "POST", "/api/graphql", `{"query":"mutation { createPullRequest(input:{}) { pullRequest { url } } }"}`))
+			want := []string{"POST /api/v3/repos/myorg/r/issues/1/comments", "POST /api/graphql"}
+			if got := w.srv.APIWrites(); r.code != 0 || !slices.Equal(got, want) {
+				return fmt.Errorf("exit %d, the server got %q, want %q; stderr: %s", r.code, got, want, w.redact(r.stderr))
+			}
+			if mode == jailed && !strings.Contains(r.stderr, "; 2 API writes, 0 refused") {
+				return fmt.Errorf("no summary of 2 API writes: %s", w.redact(r.stderr))
+			}
+			return nil
 		}},
 		{name: "a commit in the repository", run: func(t *testing.T, mode string) error {
 			message := "committed " + mode
@@ -894,6 +916,23 @@ func (w *world) works() []work {
 			return nil
 		}},
 	}
+}
+
+// apiScript is a shell script that sends METHOD PATH with body to the
+// server's API with the token the session routes for owner's repository,
+// in gh's "token" scheme.
+func (w *world) apiScript(owner, method, path, body string) string {
+	return `t=$(printf 'url=https://` + w.srv.Host + `/` + owner + `/r.git\n\n' | git credential fill | sed -n 's/^password=//p') && ` +
+		`curl --silent --show-error --fail --cacert "${CURL_CA_BUNDLE:-$SSL_CERT_FILE}" -o /dev/null -H "Authorization: token $t" ` +
+		`-X ` + method + ` --data '` + body + `' https://` + w.srv.Host + path
+}
+
+// apiAttack is an API write that the policy refuses: unjailed it reaches
+// the server, jailed it must not.
+func (w *world) apiAttack(name, owner, method, path, body string) attack {
+	return attack{name: name, script: w.apiScript(owner, method, path, body), worked: func(r result) bool {
+		return r.code == 0 || slices.Contains(w.srv.APIWrites(), method+" "+path)
+	}, undo: func(*testing.T) { w.srv.ForgetAPIWrites() }}
 }
 
 // offerOutside sends password for owner's repository straight to the git

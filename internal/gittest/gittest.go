@@ -60,6 +60,7 @@ type Server struct {
 	mu     sync.Mutex
 	tokens map[string]string  // lower-case owner → the one accepted token
 	offers map[string][]offer // lower-case owner → credentials offered, in order
+	writes []string           // API writes accepted, "METHOD /path"
 }
 
 // offer is one credential a client sent for an owner's repositories.
@@ -210,6 +211,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.serveAPI(w, r, rest)
 		return
 	}
+	if r.URL.Path == "/api/graphql" {
+		s.serveAPI(w, r, "graphql")
+		return
+	}
 	owner, name, rest, ok := splitRepoPath(r.URL.Path)
 	if !ok {
 		http.NotFound(w, r)
@@ -246,17 +251,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	backend.ServeHTTP(w, backendReq)
 }
 
-// serveAPI answers GitHub Enterprise's REST API as far as the tests need:
-// GET repos/OWNER/NAME, for a request whose Authorization ("token T",
-// "Bearer T" or Basic) carries the owner's token, with the repository's
-// full name and default branch.
+// serveAPI answers GitHub Enterprise's REST API as far as the tests need,
+// for a request whose Authorization ("token T", "Bearer T" or Basic)
+// carries the owner's token: GET repos/OWNER/NAME with the repository's
+// full name and default branch; any write below repos/OWNER/NAME, and
+// POST graphql with any owner's token, answered {} and recorded (see
+// APIWrites).
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rest string) {
-	parts := strings.Split(rest, "/")
-	if len(parts) != 3 || parts[0] != "repos" || !validName(parts[1]) || !validName(parts[2]) || r.Method != http.MethodGet {
-		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
-		return
-	}
-	owner, name := parts[1], parts[2]
 	_, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if user, password, ok := r.BasicAuth(); ok {
 		token = password
@@ -264,18 +265,80 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rest string) {
 			token = user
 		}
 	}
-	if !s.accept(owner, token) {
+	unauthorized := func() {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusUnauthorized)
 		io.WriteString(w, `{"message":"Bad credentials"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if rest == "graphql" || strings.TrimPrefix(r.URL.Path, "/api/") == "graphql" {
+		if r.Method != http.MethodPost || !s.acceptAny(token) {
+			unauthorized()
+			return
+		}
+		s.recordWrite(r, "/api/graphql")
+		io.WriteString(w, `{"data":{}}`+"\n")
+		return
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) < 3 || parts[0] != "repos" || !validName(parts[1]) || !validName(parts[2]) {
+		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+		return
+	}
+	owner, name := parts[1], parts[2]
+	if !s.accept(owner, token) {
+		unauthorized()
 		return
 	}
 	if _, err := os.Stat(s.repoDir(owner, name)); err != nil {
 		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	if r.Method != http.MethodGet {
+		s.recordWrite(r, r.URL.Path)
+		io.WriteString(w, "{}\n")
+		return
+	}
+	if len(parts) != 3 {
+		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+		return
+	}
 	fmt.Fprintf(w, `{"full_name":%q,"default_branch":"main"}`+"\n", strings.ToLower(owner)+"/"+strings.ToLower(name))
+}
+
+// recordWrite remembers an API write the server accepted.
+func (s *Server) recordWrite(r *http.Request, path string) {
+	io.Copy(io.Discard, io.LimitReader(r.Body, maxBufferedBody))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes = append(s.writes, r.Method+" "+path)
+}
+
+// APIWrites returns the API writes the server accepted, "METHOD /path"
+// each, in order.
+func (s *Server) APIWrites() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.writes...)
+}
+
+// ForgetAPIWrites empties the list APIWrites returns.
+func (s *Server) ForgetAPIWrites() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes = nil
+}
+
+// acceptAny reports whether token is any owner's.
+func (s *Server) acceptAny(token string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.tokens {
+		if token == t {
+			return true
+		}
+	}
+	return false
 }
 
 // accept records the password offered for owner and reports whether it is

@@ -99,9 +99,15 @@ func (p *Plan) serveOutside(env *Env, listen func(dir string) (net.Listener, err
 	}
 	var terminate *proxy.Terminate
 	if o.secrets != nil {
-		terminate = o.secrets.terminate(pushPolicy(p.Config, env.Getenv, func(push proxy.Push) {
-			o.pushes.record(push, func(rec audit.Record) { o.record(env, rec) })
-		}))
+		write := func(rec audit.Record) { o.record(env, rec) }
+		var repos []string
+		if cwd, err := env.Getwd(); err == nil {
+			repos = sessionRepos(p.Config, cwd)
+		}
+		terminate = o.secrets.terminate(
+			pushPolicy(p.Config, func(push proxy.Push) { o.pushes.record(push, write) }),
+			apiPolicy(p.Config, repos, func(a proxy.APIWrite) { o.pushes.recordAPI(a, write) }),
+			env.Getenv)
 	}
 	if o.proxy, err = startProxy(env, p.Config, agentOf(p.Tag), l, password, terminate); err != nil {
 		l.Close()

@@ -23,6 +23,7 @@ import (
 	"github.com/jailrun/jailrun/internal/proxy"
 	"github.com/jailrun/jailrun/internal/saferead"
 	"github.com/jailrun/jailrun/internal/sessionca"
+	"github.com/jailrun/jailrun/session"
 )
 
 // caValidity is how long the session CA's certificates are valid. Its key
@@ -64,30 +65,59 @@ func newSecrets(cfg config.Config, now time.Time) (*secrets, error) {
 	return &secrets{vault: tokenplaceholder.New(), ca: ca, hosts: hosts}, nil
 }
 
-// terminate is the proxy's part, with the push policy push.
-func (s *secrets) terminate(push *proxy.PushPolicy) *proxy.Terminate {
-	return &proxy.Terminate{Hosts: s.hosts, CA: s.ca, Vault: s.vault, Push: push}
+// terminate is the proxy's part, with the push and API policies.
+func (s *secrets) terminate(push *proxy.PushPolicy, api *proxy.APIPolicy, getenv func(string) string) *proxy.Terminate {
+	return &proxy.Terminate{Hosts: s.hosts, CA: s.ca, Vault: s.vault, Push: push, API: api,
+		APIBase: func(host string) string { return github.APIBase(host, getenv) }}
 }
 
-// pushPolicy is the session's push policy: GH_PUSH_PROTECT, by default
-// the default branch and tags, each push recorded by record.
-func pushPolicy(cfg config.Config, getenv func(string) string, record func(proxy.Push)) *proxy.PushPolicy {
-	protect := cfg.PushProtect
-	if protect == nil {
-		protect = gitpolicy.DefaultProtect
+// protectedRefs is GH_PUSH_PROTECT, by default the default branch and tags.
+func protectedRefs(cfg config.Config) []string {
+	if cfg.PushProtect == nil {
+		return gitpolicy.DefaultProtect
 	}
-	return &proxy.PushPolicy{
-		Protect: protect,
-		APIBase: func(host string) string { return github.APIBase(host, getenv) },
-		Record:  record,
-	}
+	return cfg.PushProtect
 }
 
-// pushLedger counts a session's pushes for its summary and writes each of
-// their ref updates to the audit log.
+// pushPolicy is the session's push policy, each push recorded by record.
+func pushPolicy(cfg config.Config, record func(proxy.Push)) *proxy.PushPolicy {
+	return &proxy.PushPolicy{Protect: protectedRefs(cfg), Record: record}
+}
+
+// apiPolicy is the session's API policy: writes to repos (the clone's
+// GitHub repositories and JAILRUN_REPOS) for everyday work, and what
+// JAILRUN_API_ALLOW adds.
+func apiPolicy(cfg config.Config, repos []string, record func(proxy.APIWrite)) *proxy.APIPolicy {
+	policy := gitpolicy.API{Repos: append(slices.Clone(repos), cfg.Repos...), Protect: protectedRefs(cfg)}
+	for _, e := range cfg.APIAllow {
+		if r, err := gitpolicy.ParseRule(e); err == nil { // config checked the form
+			policy.Allow = append(policy.Allow, r)
+		}
+	}
+	return &proxy.APIPolicy{Policy: policy, Record: record}
+}
+
+// sessionRepos returns OWNER/REPO of every remote of the clone at dir on
+// one of cfg's GitHub hosts.
+func sessionRepos(cfg config.Config, dir string) []string {
+	remotes, _ := session.Remotes(dir)
+	var repos []string
+	for _, r := range remotes {
+		if repo, ok := remoteRepo(cfg, r.URL); ok && cfg.IsGitHubHost(repo.Host) {
+			if name := strings.ToLower(repo.Owner + "/" + repo.Name); !slices.Contains(repos, name) {
+				repos = append(repos, name)
+			}
+		}
+	}
+	return repos
+}
+
+// pushLedger counts a session's pushes and API writes for its summary
+// and writes each of their lines to the audit log.
 type pushLedger struct {
-	mu              sync.Mutex
-	pushes, refused int
+	mu                    sync.Mutex
+	pushes, refused       int
+	apiWrites, apiRefused int
 }
 
 // record writes push's lines through write and counts it.
@@ -116,17 +146,38 @@ func (l *pushLedger) record(push proxy.Push, write func(audit.Record)) {
 	}
 }
 
-// summary is the session's line about its pushes, "" for none.
+// recordAPI writes the line of an API write through write and counts it.
+func (l *pushLedger) recordAPI(a proxy.APIWrite, write func(audit.Record)) {
+	l.mu.Lock()
+	l.apiWrites++
+	if a.Reason != "" {
+		l.apiRefused++
+	}
+	l.mu.Unlock()
+	rec := audit.Record{Op: "api", Host: a.Host, Path: a.Method + " " + a.Path, Result: "allowed"}
+	if a.Reason != "" {
+		rec.Result, rec.Reason = "refused", a.Reason
+	}
+	write(rec)
+}
+
+// summary is the session's line about its pushes and API writes, "" for
+// none: "policy: 2 pushes, 1 refused; 5 API writes, 0 refused".
 func (l *pushLedger) summary() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	switch {
-	case l.pushes == 0:
+	if l.pushes == 0 && l.apiWrites == 0 {
 		return ""
-	case l.pushes == 1:
-		return fmt.Sprintf("pushes: 1 push, %d refused", l.refused)
 	}
-	return fmt.Sprintf("pushes: %d pushes, %d refused", l.pushes, l.refused)
+	return fmt.Sprintf("policy: %s, %d refused; %s, %d refused",
+		plural(l.pushes, "push", "pushes"), l.refused, plural(l.apiWrites, "API write", "API writes"), l.apiRefused)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // The jail's trust bundles, in its socket directory.

@@ -22,9 +22,8 @@ import (
 // and refuses the whole push, before anything reaches GitHub, when one
 // touches a protected ref.
 type PushPolicy struct {
-	Protect []string                 // ref globs, gitpolicy.Protected's; "@default" the default branch
-	APIBase func(host string) string // the REST API's base URL for a GitHub host, to learn default branches
-	Record  func(Push)               // called once per push read, allowed or not; must not block
+	Protect []string   // ref globs, gitpolicy.Protected's; "@default" the default branch
+	Record  func(Push) // called once per push read, allowed or not; must not block
 }
 
 // Push is what the policy decided about one push.
@@ -76,7 +75,7 @@ func (s *Server) checkPush(w http.ResponseWriter, r *http.Request, dest Destinat
 	protect := policy.Protect
 	var defaultRef string
 	if slices.Contains(protect, gitpolicy.DefaultBranch) {
-		if defaultRef, err = s.defaultBranch(r.Context(), dest, owner, repo, r.Header.Get("Authorization")); err != nil {
+		if defaultRef, err = s.defaultBranch(r.Context(), dest.Entry(), owner, repo, r.Header.Get("Authorization")); err != nil {
 			reasons := map[string]string{}
 			why := fmt.Sprintf("jailrun: cannot learn %s/%s's default branch (%v); try again", owner, repo, err)
 			push.Reason, push.Refused = why, reasons
@@ -116,11 +115,12 @@ func (s *Server) answerRejection(w http.ResponseWriter, rest io.Reader, cmds []g
 	w.Write(gitpolicy.Rejection(cmds, caps, reasons, others))
 }
 
-// defaultBranch returns the default branch of OWNER/REPO on dest, as
-// refs/heads/NAME, asking the API once per session with auth.
-func (s *Server) defaultBranch(ctx context.Context, dest Destination, owner, repo, auth string) (string, error) {
+// defaultBranch returns the default branch of OWNER/REPO on the GitHub
+// host ghHost, as refs/heads/NAME, asking its API once per session with
+// auth.
+func (s *Server) defaultBranch(ctx context.Context, ghHost, owner, repo, auth string) (string, error) {
 	d := &s.defaults
-	key := strings.ToLower(dest.Entry() + "/" + owner + "/" + repo)
+	key := strings.ToLower(ghHost + "/" + owner + "/" + repo)
 	d.mu.Lock()
 	ref, ok := d.branches[key]
 	d.mu.Unlock()
@@ -129,7 +129,7 @@ func (s *Server) defaultBranch(ctx context.Context, dest Destination, owner, rep
 	}
 	ctx, cancel := context.WithTimeout(ctx, pushTimeout)
 	defer cancel()
-	url := strings.TrimSuffix(s.opts.Terminate.Push.APIBase(dest.Entry()), "/") + "/repos/" + owner + "/" + repo
+	url := strings.TrimSuffix(s.opts.Terminate.APIBase(ghHost), "/") + "/repos/" + owner + "/" + repo
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return "", err

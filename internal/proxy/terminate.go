@@ -30,6 +30,11 @@ type Terminate struct {
 	RootCAs *x509.CertPool
 	// Push, if set, is the push policy every git push goes through.
 	Push *PushPolicy
+	// API, if set, is the policy every write to GitHub's API goes through.
+	API *APIPolicy
+	// APIBase returns the REST API's base URL for a GitHub host, where the
+	// policies learn default branches.
+	APIBase func(host string) string
 }
 
 // terminates reports whether the proxy terminates TLS for dest.
@@ -160,6 +165,11 @@ func (s *Server) serveTerminated(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Terminate.Push != nil && r.Method == http.MethodPost &&
 		strings.Contains(strings.ToLower(r.URL.Path), "git-receive-pack") && !s.checkPush(w, r, dest) {
 		return
+	}
+	if s.opts.Terminate.API != nil && isWrite(r.Method) {
+		if rest, graphql, ok := apiRequest(dest, r.URL.Path); ok && !s.checkAPI(w, r, dest, rest, graphql) {
+			return
+		}
 	}
 	s.terminated.ServeHTTP(w, r)
 }

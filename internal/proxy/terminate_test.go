@@ -315,7 +315,8 @@ func TestPushPolicyFailsClosed(t *testing.T) {
 	var pushes []Push
 	p := startPath(t, allowing(t, g.host), Options{Terminate: &Terminate{
 		Hosts: []string{g.host}, CA: ca, Vault: vault, RootCAs: g.pool,
-		Push: &PushPolicy{Protect: []string{"@default"}, APIBase: func(string) string { return g.srv.URL + "/api/v3" },
+		APIBase: func(string) string { return g.srv.URL + "/api/v3" },
+		Push: &PushPolicy{Protect: []string{"@default"},
 			Record: func(p Push) { mu.Lock(); pushes = append(pushes, p); mu.Unlock() }},
 	}})
 	client := clientVia(t, p, ca, false)

@@ -1,0 +1,138 @@
+package proxy
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/jailrun/jailrun/internal/gitpolicy"
+)
+
+// APIPolicy holds the agent to everyday work in GitHub's API: every write
+// to a terminated API host is decided by Policy before it goes anywhere.
+type APIPolicy struct {
+	Policy gitpolicy.API
+	Record func(APIWrite) // called once per write, allowed or not; must not block
+}
+
+// APIWrite is what the policy decided about one write.
+type APIWrite struct {
+	Host, Method, Path string
+	Reason             string // why it was refused; "" when it went on
+}
+
+// maxAPIBody bounds a write body the policy reads (a contents write
+// carries the file, base64-encoded).
+const maxAPIBody = 64 << 20
+
+// apiRequest tells whether a request to dest is one to GitHub's API, and
+// which: REST (its path below the API's root) or GraphQL. The api. and
+// uploads. hosts serve the API at their root; GitHub Enterprise Server
+// serves it at /api/v3 and /api/graphql.
+func apiRequest(dest Destination, path string) (rest string, graphql, ok bool) {
+	host := strings.ToLower(dest.Host)
+	if strings.HasPrefix(host, "api.") || strings.HasPrefix(host, "uploads.") {
+		return path, path == "/graphql", true
+	}
+	if path == "/api/graphql" {
+		return "", true, true
+	}
+	if rest, ok := strings.CutPrefix(path, "/api/v3/"); ok {
+		return "/" + rest, false, true
+	}
+	return "", false, false
+}
+
+// gitHubHost is the GitHub host an API host belongs to: github.com for
+// api.github.com, the host itself for GitHub Enterprise Server.
+func gitHubHost(dest Destination) string {
+	entry := strings.ToLower(dest.Entry())
+	for _, p := range []string{"api.", "uploads."} {
+		if rest, ok := strings.CutPrefix(entry, p); ok {
+			return rest
+		}
+	}
+	return entry
+}
+
+// checkAPI decides a write r sends to dest's API (whose Authorization is
+// already the real token), answering a refusal itself as GitHub's API
+// would. It reports whether the write goes on.
+func (s *Server) checkAPI(w http.ResponseWriter, r *http.Request, dest Destination, rest string, graphql bool) bool {
+	api := s.opts.Terminate.API
+	write := APIWrite{Host: dest.Entry(), Method: r.Method, Path: rest}
+	if graphql {
+		write.Path = "graphql"
+	}
+	refuse := func(reason string) bool {
+		write.Reason = reason
+		api.record(write)
+		refuseJSON(w, r, dest, "jailrun: "+reason)
+		return false
+	}
+	var body []byte
+	_, needsBody, _ := gitpolicy.BodyRef(r.Method, rest, nil)
+	if graphql || needsBody {
+		var err error
+		if body, err = io.ReadAll(io.LimitReader(r.Body, maxAPIBody+1)); err != nil {
+			return refuse("the request's body could not be read")
+		}
+		if len(body) > maxAPIBody {
+			return refuse(fmt.Sprintf("the request's body is over %d MB", maxAPIBody>>20))
+		}
+		if enc := r.Header.Get("Content-Encoding"); enc != "" && !strings.EqualFold(enc, "identity") {
+			return refuse("the request is compressed (" + enc + "); jailrun reads API writes uncompressed")
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	if graphql {
+		isWrite, ok, reason := api.Policy.DecideGraphQL(body)
+		if !isWrite {
+			return true
+		}
+		if !ok {
+			return refuse(reason)
+		}
+		api.record(write)
+		return true
+	}
+	req := gitpolicy.RESTWrite{Method: r.Method, Path: rest}
+	if needsBody {
+		ref, _, err := gitpolicy.BodyRef(r.Method, rest, body)
+		if err != nil {
+			return refuse(fmt.Sprintf("%s %s: %v", r.Method, rest, err))
+		}
+		req.Ref = ref
+	}
+	var defaultRef string
+	if gitpolicy.ChangesRef(r.Method, rest) {
+		seg := strings.Split(strings.Trim(rest, "/"), "/")
+		ref, err := s.defaultBranch(r.Context(), gitHubHost(dest), seg[1], seg[2], r.Header.Get("Authorization"))
+		if err != nil {
+			return refuse(fmt.Sprintf("cannot learn %s/%s's default branch (%v); try again", seg[1], seg[2], err))
+		}
+		defaultRef = ref
+	}
+	if ok, reason := api.Policy.DecideREST(req, defaultRef); !ok {
+		return refuse(reason)
+	}
+	api.record(write)
+	return true
+}
+
+func (p *APIPolicy) record(w APIWrite) {
+	if p.Record != nil {
+		p.Record(w)
+	}
+}
+
+// isWrite reports whether method may change something.
+func isWrite(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
