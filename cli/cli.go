@@ -63,6 +63,7 @@ type cli struct {
 	NoJail  bool             `name:"no-jail" help:"Start the agent without the jail (as ${jailvar}=off does)."`
 
 	Token      tokenCmd      `cmd:"" help:"Add, rotate, delete and list the tokens in the OS keychain."`
+	App        appCmd        `cmd:"" help:"Add, list and delete GitHub Apps, which mint a token per session for its one repository."`
 	Config     configCmd     `cmd:"" help:"Show the configuration file and what jailrun reads from it."`
 	VersionCmd versionCmd    `cmd:"" name:"version" help:"Print the version."`
 	Completion completionCmd `cmd:"" help:"Print a shell completion script: eval \"$(jailrun completion bash)\"."`

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jailrun/jailrun/github/githubtest"
 	"github.com/jailrun/jailrun/helper"
+	"github.com/jailrun/jailrun/internal/gittest"
 	"github.com/jailrun/jailrun/keyringtest"
 	"github.com/jailrun/jailrun/platform"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -203,4 +204,28 @@ func passwordExpiryNear(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("no password_expiry_utc in stdout")
+}
+
+// TestAppScripts runs testdata/app against the in-test git server's App
+// API (a GitHub Enterprise host): key.pem is App 4242's key, wrong.pem a
+// key of no App.
+func TestAppScripts(t *testing.T) {
+	ks := keyringtest.Start(t)
+	srv := gittest.NewServer(t)
+	key := srv.AddApp(t, 4242)
+	wrong := srv.AddApp(t, 9999) // a real key, of another App
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/app",
+		Setup: func(e *testscript.Env) error {
+			e.Vars = append(e.Vars, ks.Env()...)
+			e.Setenv("APIHOST", srv.Host)
+			e.Setenv("SSL_CERT_FILE", srv.CAFile)
+			for name, data := range map[string][]byte{"key.pem": key, "wrong.pem": wrong} {
+				if err := os.WriteFile(filepath.Join(e.WorkDir, name), data, 0o600); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	})
 }

@@ -53,6 +53,7 @@ type Config struct {
 	PushProtect    []string // GH_PUSH_PROTECT: ref globs a jailed push may not touch; nil for the default branch and tags
 	Repos          []string // JAILRUN_REPOS: OWNER/REPO the jailed API may write to besides the clone's own
 	APIAllow       []string // JAILRUN_API_ALLOW: METHOD:/path rules the jailed API may write besides everyday work
+	AppPermissions string   // JAILRUN_APP_PERMISSIONS: what an App's session token may do, "NAME:read|write …"; "" for the default
 	Warnings       []string // one line each: unknown keys, deprecated keys, ignored env
 }
 
@@ -234,6 +235,10 @@ func parse(r io.Reader, getenv func(string) string, source string) (Config, erro
 	if s, ok := settings["GH_PUSH_PROTECT"]; ok {
 		c.PushProtect = strings.Fields(s.value)
 	}
+	c.AppPermissions = settings["JAILRUN_APP_PERMISSIONS"].value
+	if v := getenv("JAILRUN_APP_PERMISSIONS"); v != "" {
+		c.AppPermissions = v
+	}
 
 	warnings = append(warnings, parseJail(&c, settings, getenv, source)...)
 
@@ -260,6 +265,7 @@ var knownKeys = map[string]bool{
 	"GH_PUSH_PROTECT":           true,
 	"JAILRUN_REPOS":             true,
 	"JAILRUN_API_ALLOW":         true,
+	"JAILRUN_APP_PERMISSIONS":   true,
 }
 
 // nearestKey returns the known key that key is most likely a misspelling

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -430,6 +431,24 @@ func TestUnknownKeyDidYouMean(t *testing.T) {
 		}
 		if len(c.Warnings) != 1 || c.Warnings[0] != want {
 			t.Errorf("Parse(%q) warnings = %q, want %q", input, c.Warnings, want)
+		}
+	}
+}
+
+func TestAppRoutes(t *testing.T) {
+	cfg, err := Parse(strings.NewReader(`GH_HOSTS="github.com ghe.example"`+"\n"+`GH_TOKEN_ROUTES="myorg=app:myorg ghe.example/team=app:ghe-team"`+"\n"+`JAILRUN_APP_PERMISSIONS="contents:write"`+"\n"), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(cfg.Routes); got != "[myorg=app:myorg ghe.example/team=app:ghe-team]" || cfg.Routes[0].Token != "app:myorg" {
+		t.Errorf("routes %s (%q)", got, cfg.Routes[0].Token)
+	}
+	if cfg.AppPermissions != "contents:write" {
+		t.Errorf("JAILRUN_APP_PERMISSIONS %q", cfg.AppPermissions)
+	}
+	for _, bad := range []string{"myorg=app:", "myorg=app:a:b"} {
+		if _, err := Parse(strings.NewReader(`GH_TOKEN_ROUTES="`+bad+`"`), func(string) string { return "" }); err == nil {
+			t.Errorf("route %q parsed", bad)
 		}
 	}
 }

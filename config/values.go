@@ -122,16 +122,36 @@ func parseRoutes(value string, hosts []string) ([]Route, error) {
 	return routes, nil
 }
 
+// AppNamespace starts the name of a GitHub App a route may name
+// (OWNER=app:NAME): the session then gets a token the App mints.
+const AppNamespace = "app:"
+
+// routeTarget reads the right side of a route: a token's short name, or
+// app:NAME.
+func routeTarget(right string) (string, error) {
+	if name, ok := strings.CutPrefix(right, AppNamespace); ok {
+		if err := keyring.ValidateName(AppNamespace + name); err != nil || name == "" || strings.Contains(name, ":") {
+			return "", fmt.Errorf("names an App %q that is not a plain name like app:myorg", right)
+		}
+		return AppNamespace + name, nil
+	}
+	short, err := shortName(right)
+	if err != nil {
+		return "", fmt.Errorf("names a token that %v", err)
+	}
+	return Namespace + short, nil
+}
+
 func parseRoute(entry string, hosts []string) (Route, error) {
 	left, right, ok := strings.Cut(entry, "=")
 	if !ok || left == "" || right == "" {
 		return Route{}, errors.New("is not OWNER=SHORT, HOST/OWNER=SHORT or HOST=SHORT")
 	}
-	short, err := shortName(right)
+	token, err := routeTarget(right)
 	if err != nil {
-		return Route{}, fmt.Errorf("names a token that %v", err)
+		return Route{}, err
 	}
-	r := Route{Host: DefaultHost, Token: Namespace + short}
+	r := Route{Host: DefaultHost, Token: token}
 	left = LowerASCII(left)
 	if host, owner, ok := strings.Cut(left, "/"); ok {
 		r.Host, r.Owner = host, owner
@@ -141,7 +161,7 @@ func parseRoute(entry string, hosts []string) (Route, error) {
 	} else if strings.ContainsAny(left, ".:") {
 		r.Host = left
 		if left == DefaultHost {
-			return Route{}, fmt.Errorf("sets github.com's default, which is GH_TOKEN_NAME; write GH_TOKEN_NAME=%q instead", short)
+			return Route{}, fmt.Errorf("sets github.com's default, which is GH_TOKEN_NAME; write GH_TOKEN_NAME=%q instead", strings.TrimPrefix(token, Namespace))
 		}
 	} else {
 		r.Owner = left

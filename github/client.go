@@ -34,6 +34,14 @@ const maxBody = 4 << 20
 // ErrRejected reports that GitHub refused the token (HTTP 401).
 var ErrRejected = errors.New("token rejected (revoked or expired)")
 
+// RejectedError is a 401: GitHub refused the token. Date is the server's
+// clock when it answered (zero if it did not say), which tells a JWT
+// refused for a wrong clock from one refused for a wrong key.
+type RejectedError struct{ Date time.Time }
+
+func (e *RejectedError) Error() string        { return ErrRejected.Error() }
+func (e *RejectedError) Is(target error) bool { return target == ErrRejected }
+
 // ErrUnreachable reports that the API could not be reached at all, so
 // nothing is known about the token.
 var ErrUnreachable = errors.New("GitHub API unreachable")
@@ -171,8 +179,8 @@ func parseScopes(v string) []string {
 }
 
 // do sends one request with token and decodes a 2xx JSON answer into out
-// (when not nil). A 401 is ErrRejected; a failure to connect wraps
-// ErrUnreachable; other statuses carry GitHub's message.
+// (when not nil). A 401 is a *RejectedError (ErrRejected); a failure to
+// connect wraps ErrUnreachable; other statuses carry GitHub's message.
 func (c *Client) do(ctx context.Context, token, method, path string, body, out any) (*http.Response, error) {
 	var reqBody io.Reader
 	if body != nil {
@@ -204,7 +212,8 @@ func (c *Client) do(ctx context.Context, token, method, path string, body, out a
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
-		return nil, ErrRejected
+		date, _ := http.ParseTime(resp.Header.Get("Date"))
+		return nil, &RejectedError{Date: date}
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		endpoint, _, _ := strings.Cut(path, "?")
 		return nil, &statusError{Method: method, Path: endpoint, Status: resp.StatusCode, Message: apiMessage(data)}

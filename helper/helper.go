@@ -26,14 +26,17 @@ package helper
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/jailrun/jailrun/apptoken"
 	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/credential"
 	"github.com/jailrun/jailrun/internal/broker"
@@ -235,12 +238,32 @@ func (h *helper) getToken(kr keyring.Keyring, req *credential.Request) (picked b
 	if token.Secret == "" {
 		return true, fmt.Errorf("token %s is empty; store it again: jailrun token rotate --name %s", d.Token, d.Token)
 	}
+	if apptoken.Is(token.Name) { // never the App's key: a token it mints for this repository
+		ctx, cancel := context.WithTimeout(context.Background(), appTimeout)
+		defer cancel()
+		if token, err = apptoken.Serve(ctx, token, h.cfg, session.StateDir(h.env.Getenv), h.env.Getenv, owner, repoFromPath(req.Path)); err != nil {
+			fmt.Fprintf(h.env.Stderr, "%s: %v\n", Program, err)
+			return true, nil
+		}
+	}
 	if exp := token.Meta.Expires; !exp.IsZero() && !exp.After(h.env.Now()) {
 		fmt.Fprintf(h.env.Stderr, "%s: token %s expired on %s; rotate it: jailrun token rotate --name %s\n",
 			Program, token.Name, exp.UTC().Format(time.DateOnly), token.Name)
 		return true, nil
 	}
 	return true, h.respond(req, token)
+}
+
+// appTimeout bounds minting an App's token for one git request.
+const appTimeout = 20 * time.Second
+
+// repoFromPath returns REPO of "OWNER/REPO[.git]/…", or "".
+func repoFromPath(path string) string {
+	parts := strings.Split(strings.TrimLeft(path, "/"), "/")
+	if len(parts) < 2 {
+		return ""
+	}
+	return strings.TrimSuffix(parts[1], ".git")
 }
 
 // respond writes git's answer: token, with the user name git sent (else

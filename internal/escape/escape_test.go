@@ -28,6 +28,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/jailrun/jailrun/apptoken"
 	"github.com/jailrun/jailrun/config/configtest"
 	"github.com/jailrun/jailrun/internal/gittest"
 	"github.com/jailrun/jailrun/internal/jail/jailtest"
@@ -110,6 +111,9 @@ type world struct {
 	outsidePID                                  int // a process with a planted GITHUB_TOKEN
 }
 
+// appID is the id of the suite's GitHub App.
+const appID = 77
+
 // planted is the word every planted credential holds.
 const planted = "PLANTED"
 
@@ -163,6 +167,13 @@ func newWorld(t *testing.T) *world {
 		}
 		w.tokens[name] = secret
 	}
+	// A GitHub App installed on appowner, routed: sessions there get
+	// tokens it mints for their one repository.
+	appKey := w.srv.AddApp(t, appID)
+	w.srv.Install("appowner", appID)
+	if err := kr.Put(keyring.Token{Name: "app:appowner", Secret: apptoken.Stored{ID: appID, Host: w.srv.Host, Key: string(appKey)}.Encode()}); err != nil {
+		t.Fatalf("store the App: %v", err)
+	}
 	w.srv.RequireToken("myorg", w.tokens["github:fine-grained-myorg"])
 	w.srv.RequireToken("other", w.tokens["github:fine-grained-other"])
 	w.srv.RequireToken("victim", "github_pat_"+rand.Text()+rand.Text()) // nobody has it
@@ -170,11 +181,12 @@ func newWorld(t *testing.T) *world {
 	// The fine-grained-OWNER convention is github.com's: the test
 	// server's owners get their tokens through routes.
 	configtest.Write(t, os.Getenv, `GH_HOSTS="github.com `+w.srv.Host+`"`+"\n"+
-		`GH_TOKEN_ROUTES="`+w.srv.Host+`/myorg=fine-grained-myorg `+w.srv.Host+`/other=fine-grained-other"`+"\n")
-	for _, owner := range []string{"myorg", "other"} {
+		`GH_TOKEN_ROUTES="`+w.srv.Host+`/myorg=fine-grained-myorg `+w.srv.Host+`/other=fine-grained-other `+w.srv.Host+`/appowner=app:appowner"`+"\n")
+	for _, owner := range []string{"myorg", "other", "appowner"} {
 		w.repos[owner] = filepath.Join(w.home, "work-"+owner)
 		gittest.InitWorkRepo(t, w.repos[owner], w.srv.AddRepo(t, owner, "r"))
 	}
+	w.srv.AddRepo(t, "appowner", "r2")
 	// A submodule's git directory, as git submodule update leaves it; a
 	// linked worktree; husky's hooks directory in the work tree.
 	gittest.Git(t, w.repos["myorg"], "init", "--quiet", "--bare", ".git/modules/sub")
@@ -873,6 +885,44 @@ func (w *world) works() []work {
 			}
 			if mode == jailed && !strings.Contains(r.stderr, "; 2 API writes, 0 refused") {
 				return fmt.Errorf("no summary of 2 API writes: %s", w.redact(r.stderr))
+			}
+			return nil
+		}},
+		{name: "an App's token: a push lands, no other repository, renewed across its expiry, revoked at exit", run: func(t *testing.T, mode string) error {
+			w.srv.AppTokenLife = 3 * time.Second
+			defer func() { w.srv.AppTokenLife = 0 }()
+			before := len(w.srv.AppTokens("appowner"))
+			ref := "refs/heads/app-" + mode
+			// The second push comes after the first token expired. Only
+			// the jail holds the session to its repository: unjailed,
+			// the helper mints for whatever repository git names.
+			script := "git push --quiet origin HEAD:" + ref + " && sleep 4 && git push --quiet origin HEAD:" + ref + "-later"
+			if mode == jailed {
+				script += " && ! git push --quiet https://" + w.srv.Host + "/appowner/r2.git HEAD:refs/heads/elsewhere"
+			}
+			r := w.run(mode, w.repos["appowner"], script)
+			head := gittest.Git(t, w.repos["appowner"], "rev-parse", "HEAD")
+			switch {
+			case r.code != 0 || w.srv.Ref(t, "appowner", "r", ref) != head || w.srv.Ref(t, "appowner", "r", ref+"-later") != head:
+				return fmt.Errorf("pushes with the App's token: exit %d; stderr: %s", r.code, w.redact(r.stderr))
+			case w.srv.Ref(t, "appowner", "r2", "refs/heads/elsewhere") != "":
+				return errors.New("the token minted for appowner/r pushed to appowner/r2")
+			}
+			if mode == unjailed {
+				return nil // the helper mints per request; jailrun is gone, no one revokes
+			}
+			if !strings.Contains(r.stderr, "GitHub: app appowner → token for appowner/r (contents, issues, pull requests; 3 min)") &&
+				!strings.Contains(r.stderr, "GitHub: app appowner → token for appowner/r (contents, issues, pull requests; 0 min)") {
+				return fmt.Errorf("no start line naming the App and the repository: %s", w.redact(r.stderr))
+			}
+			minted := w.srv.AppTokens("appowner")[before:]
+			if len(minted) < 2 {
+				return fmt.Errorf("%d tokens minted, want a renewal too", len(minted))
+			}
+			for _, tok := range minted {
+				if !tok.Revoked {
+					return fmt.Errorf("token %s was not revoked when the session ended", tok.Preview)
+				}
 			}
 			return nil
 		}},

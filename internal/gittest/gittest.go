@@ -10,9 +10,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -26,11 +28,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/jailrun/jailrun/keyring"
 )
 
@@ -61,6 +66,27 @@ type Server struct {
 	tokens map[string]string  // lower-case owner → the one accepted token
 	offers map[string][]offer // lower-case owner → credentials offered, in order
 	writes []string           // API writes accepted, "METHOD /path"
+
+	apps          map[int64]*rsa.PublicKey // App id → its key
+	installations map[string]installation  // lower-case owner → the installation there
+	minted        map[string]*mintedToken  // token → what it is for
+	// AppTokenLife is how long a minted token lives; an hour unless set.
+	AppTokenLife time.Duration
+}
+
+// installation is one App's installation on an owner.
+type installation struct {
+	id    int64
+	app   int64
+	repos []string // lower-case names it covers; nil for all
+}
+
+// mintedToken is an installation token the server handed out.
+type mintedToken struct {
+	owner   string
+	repos   []string
+	expires time.Time
+	revoked bool
 }
 
 // offer is one credential a client sent for an owner's repositories.
@@ -88,6 +114,10 @@ func NewServer(t testing.TB) *Server {
 		git:    git,
 		tokens: map[string]string{},
 		offers: map[string][]offer{},
+
+		apps:          map[int64]*rsa.PublicKey{},
+		installations: map[string]installation{},
+		minted:        map[string]*mintedToken{},
 	}
 	if err := os.WriteFile(s.CAFile, certPEM, 0o644); err != nil {
 		t.Fatalf("gittest: write CA file: %v", err)
@@ -221,7 +251,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, password, hasAuth := r.BasicAuth()
-	if !hasAuth || !s.accept(owner, password) {
+	if !hasAuth || !s.accept(owner, name, password) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`"`)
 		http.Error(w, "authentication required", http.StatusUnauthorized)
 		return
@@ -271,6 +301,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rest string) {
 		io.WriteString(w, `{"message":"Bad credentials"}`)
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if s.serveApp(w, r, rest, token) {
+		return
+	}
 	if rest == "graphql" || strings.TrimPrefix(r.URL.Path, "/api/") == "graphql" {
 		if r.Method != http.MethodPost || !s.acceptAny(token) {
 			unauthorized()
@@ -286,7 +319,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rest string) {
 		return
 	}
 	owner, name := parts[1], parts[2]
-	if !s.accept(owner, token) {
+	if !s.accept(owner, name, token) {
 		unauthorized()
 		return
 	}
@@ -304,6 +337,169 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, rest string) {
 		return
 	}
 	fmt.Fprintf(w, `{"full_name":%q,"default_branch":"main"}`+"\n", strings.ToLower(owner)+"/"+strings.ToLower(name))
+}
+
+// AddApp registers a GitHub App with id and returns its private key, PEM
+// (PKCS#1, as GitHub hands it out).
+func (s *Server) AddApp(t testing.TB, id int64) []byte {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	s.apps[id] = &key.PublicKey
+	s.mu.Unlock()
+	return pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+}
+
+// Install installs App id on owner, for repos (names; none: all of them),
+// and returns the installation's id.
+func (s *Server) Install(owner string, app int64, repos ...string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := int64(1000 + len(s.installations))
+	for i, r := range repos {
+		repos[i] = strings.ToLower(r)
+	}
+	s.installations[strings.ToLower(owner)] = installation{id: id, app: app, repos: repos}
+	return id
+}
+
+// AppToken is an installation token as the server saw it.
+type AppToken struct {
+	Preview string   // keyring.Preview of the token
+	Repos   []string // the repositories it is for
+	Revoked bool
+}
+
+// AppTokens returns the tokens minted for owner, in order.
+func (s *Server) AppTokens(owner string) []AppToken {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []AppToken
+	for tok, m := range s.minted {
+		if m.owner == strings.ToLower(owner) {
+			out = append(out, AppToken{Preview: keyring.Preview(tok), Repos: m.repos, Revoked: m.revoked})
+		}
+	}
+	return out
+}
+
+// serveApp answers the App endpoints GitHub's API has for jailrun: GET
+// app and GET repos/OWNER/NAME/installation and POST
+// app/installations/ID/access_tokens with the App's JWT (verified: RS256
+// with the App's key, iss, iat and exp), DELETE installation/token with
+// an installation token. It reports whether the request was one of them.
+func (s *Server) serveApp(w http.ResponseWriter, r *http.Request, rest, token string) bool {
+	parts := strings.Split(rest, "/")
+	isInstallation := len(parts) == 4 && parts[0] == "repos" && parts[3] == "installation" && r.Method == http.MethodGet
+	isMint := len(parts) == 4 && parts[0] == "app" && parts[1] == "installations" && parts[3] == "access_tokens" && r.Method == http.MethodPost
+	switch {
+	case rest == "installation/token" && r.Method == http.MethodDelete:
+		s.mu.Lock()
+		m, ok := s.minted[token]
+		if ok {
+			m.revoked = true
+		}
+		s.mu.Unlock()
+		if !ok {
+			w.WriteHeader(http.StatusUnauthorized)
+			return true
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return true
+	case rest != "app" && !isInstallation && !isMint:
+		return false
+	}
+	app, err := s.verifyJWT(token)
+	if err != nil {
+		w.WriteHeader(http.StatusUnauthorized)
+		fmt.Fprintf(w, `{"message":%q}`, "A JSON web token could not be decoded: "+err.Error())
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case rest == "app":
+		fmt.Fprintf(w, `{"slug":"jailrun-test-%d","name":"jailrun test %d"}`, app, app)
+	case isInstallation:
+		inst, ok := s.installations[strings.ToLower(parts[1])]
+		if !ok || inst.app != app || inst.repos != nil && !slices.Contains(inst.repos, strings.ToLower(parts[2])) {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"message":"Not Found"}`)
+			return true
+		}
+		fmt.Fprintf(w, `{"id":%d}`, inst.id)
+	case isMint:
+		var owner string
+		var inst installation
+		for o, i := range s.installations {
+			if strconv.FormatInt(i.id, 10) == parts[2] && i.app == app {
+				owner, inst = o, i
+			}
+		}
+		var req struct {
+			Repositories []string          `json:"repositories"`
+			Permissions  map[string]string `json:"permissions"`
+		}
+		if owner == "" {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"message":"Not Found"}`)
+			return true
+		}
+		if json.NewDecoder(r.Body).Decode(&req) != nil || len(req.Repositories) == 0 {
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			io.WriteString(w, `{"message":"name the repositories"}`)
+			return true
+		}
+		for i, repo := range req.Repositories {
+			req.Repositories[i] = strings.ToLower(repo)
+			if inst.repos != nil && !slices.Contains(inst.repos, req.Repositories[i]) {
+				w.WriteHeader(http.StatusUnprocessableEntity)
+				io.WriteString(w, `{"message":"There is at least one repository that does not exist or is not accessible to the parent installation."}`)
+				return true
+			}
+		}
+		life := s.AppTokenLife
+		if life == 0 {
+			life = time.Hour
+		}
+		tok := "ghs_" + rand.Text() + rand.Text()
+		m := &mintedToken{owner: owner, repos: req.Repositories, expires: time.Now().Add(life)}
+		s.minted[tok] = m
+		perms, _ := json.Marshal(req.Permissions)
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, `{"token":%q,"expires_at":%q,"permissions":%s}`, tok, m.expires.UTC().Format(time.RFC3339), perms)
+	}
+	return true
+}
+
+// verifyJWT checks an App's token as GitHub does and returns the App's id.
+func (s *Server) verifyJWT(token string) (int64, error) {
+	var id int64
+	_, err := jwt.ParseWithClaims(token, &jwt.RegisteredClaims{}, func(t *jwt.Token) (any, error) {
+		iss, err := t.Claims.GetIssuer()
+		if err != nil {
+			return nil, err
+		}
+		if id, err = strconv.ParseInt(iss, 10, 64); err != nil {
+			return nil, errors.New("iss is not an App id")
+		}
+		s.mu.Lock()
+		key := s.apps[id]
+		s.mu.Unlock()
+		if key == nil {
+			return nil, errors.New("no App with that id")
+		}
+		exp, err := t.Claims.GetExpirationTime()
+		iat, ierr := t.Claims.GetIssuedAt()
+		if err != nil || ierr != nil || exp == nil || iat == nil || exp.Sub(iat.Time) > 10*time.Minute {
+			return nil, errors.New("exp must be at most ten minutes after iat")
+		}
+		return key, nil
+	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuedAt(), jwt.WithExpirationRequired())
+	return id, err
 }
 
 // recordWrite remembers an API write the server accepted.
@@ -341,14 +537,19 @@ func (s *Server) acceptAny(token string) bool {
 	return false
 }
 
-// accept records the password offered for owner and reports whether it is
-// owner's token.
-func (s *Server) accept(owner, password string) bool {
+// accept records the password offered for owner's repository name and
+// reports whether it is owner's token, or a token minted by an App's
+// installation on owner for that repository that is neither expired nor
+// revoked.
+func (s *Server) accept(owner, name, password string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := strings.ToLower(owner)
 	want, ok := s.tokens[key]
 	accepted := ok && password == want
+	if m, found := s.minted[password]; found && !accepted {
+		accepted = m.owner == key && slices.Contains(m.repos, strings.ToLower(name)) && !m.revoked && time.Now().Before(m.expires)
+	}
 	s.offers[key] = append(s.offers[key], offer{preview: keyring.Preview(password), accepted: accepted})
 	return accepted
 }

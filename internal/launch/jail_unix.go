@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jailrun/jailrun/apptoken"
 	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/internal/audit"
 	"github.com/jailrun/jailrun/internal/broker"
@@ -44,6 +45,7 @@ type outside struct {
 
 	secrets *secrets // keeps the tokens outside; nil where the jail holds the real ones
 	pushes  pushLedger
+	app     *apptoken.Session // the session's App token, revoked at close; nil for none
 }
 
 // serveOutside creates the session's directory and starts the broker and
@@ -76,14 +78,19 @@ func (p *Plan) serveOutside(env *Env, listen func(dir string) (net.Listener, err
 	if err != nil {
 		o.w.warn("no audit log for this session: %v", err)
 	}
-	opts := broker.Options{Keyring: kr, Config: p.Config, Route: routing.Token, Audit: auditWriter(o.log),
+	opts := broker.Options{Keyring: kr, Config: p.Config, Route: p.appRoute, Audit: auditWriter(o.log),
 		Agent: p.Tag, Session: o.sess.ID, Now: env.Now}
+	o.app = p.App
 	if keepOutside {
 		if o.secrets, err = newSecrets(p.Config, env.Now()); err != nil {
 			o.close(env)
 			return nil, err
 		}
 		opts.Vault = o.secrets.vault
+		if p.App != nil { // the placeholder stands for each renewed token in turn
+			vault, host := o.secrets.vault, p.TokenHost
+			p.App.OnRenew(func(tok keyring.Token) { vault.For(tok.Name, host, tok.Secret) })
+		}
 	}
 	o.broker = broker.New(opts)
 	o.brokerSocket = filepath.Join(o.dir, "broker.sock")
@@ -139,6 +146,11 @@ func (o *outside) close(env *Env) {
 			}
 		}
 	}
+	if o.app != nil {
+		if err := o.app.Close(); err != nil {
+			o.w.warn("the session's App tokens could not all be revoked (they expire within the hour): %v", err)
+		}
+	}
 	if o.log != nil {
 		o.log.Close()
 	}
@@ -155,6 +167,22 @@ func (o *outside) record(env *Env, rec audit.Record) {
 	if _, err := o.log.Write(append(line, '\n')); err != nil {
 		o.w.warn("the audit log misses a line: %v", err)
 	}
+}
+
+// appRoute is routing.Token for a jailed session: an App's route for the
+// session's repository serves the token minted at launch, any other App's
+// route serves nothing, since its tokens are minted for the session's one
+// repository.
+func (p *Plan) appRoute(kr keyring.Store, cfg config.Config, protocol, host, owner string) (keyring.Token, routing.Decision, error) {
+	tok, d, err := routing.Token(kr, cfg, protocol, host, owner)
+	if err != nil || !apptoken.Is(d.Token) {
+		return tok, d, err
+	}
+	if p.App != nil && p.App.Serves(host, owner) && d.Token == p.App.Token().Name {
+		return p.App.Token(), d, nil
+	}
+	return keyring.Token{}, routing.Decision{Warning: fmt.Sprintf("%s mints tokens at launch for the session's repository only, not for %s's; start a session in that repository",
+		d.Token, owner)}, nil
 }
 
 // jailWrites returns the working directory and what the jail lets the

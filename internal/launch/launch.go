@@ -6,6 +6,7 @@
 package launch
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jailrun/jailrun/apptoken"
 	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/platform"
@@ -77,6 +79,11 @@ type Plan struct {
 
 	GHConfigDir string // the session's own GH_CONFIG_DIR, which gh writes to
 	Nested      bool   // started inside a session or jail, which the program shares: nothing set up
+
+	// App keeps the session's token fresh when a route names a GitHub
+	// App: Token is its first token. A jailed session renews it and
+	// revokes it at the end; nil for a PAT.
+	App *apptoken.Session
 }
 
 // Run runs the plan's program with env.Exec and returns its exit status.
@@ -164,7 +171,7 @@ func Prepare(env *Env, tag, program string, args []string) (*Plan, error) {
 		setup.Hosts = cfg.Hosts
 		warnNetrc(w, env.Getenv, cfg.Hosts)
 		plan.Config = cfg
-		plan.TokenHost, plan.Token, plan.Keyring = sessionToken(env, opened, w, cfg)
+		plan.TokenHost, plan.Token, plan.Keyring, plan.App = sessionToken(env, opened, w, cfg)
 		setup.TokenHost, setup.Token = plan.TokenHost, plan.Token.Secret
 	}
 	plan.Path = viaShim(path, program, setup.ShimDir)
@@ -194,23 +201,24 @@ type openedKeyring struct {
 // sessionToken finds the token for the current repository's owner, else
 // the active one, in the keyring that opened delivers, and writes the
 // start line about it. It returns the token's host, the token (zero for
-// none) and the open keyring. Problems are warnings: the agent starts
-// without a token.
-func sessionToken(env *Env, opened <-chan openedKeyring, w *starter, cfg config.Config) (string, keyring.Token, keyring.Keyring) {
-	host, owner := config.DefaultHost, ""
+// none), the open keyring and, when a route names a GitHub App, the
+// session that keeps the App's token fresh. Problems are warnings: the
+// agent starts without a token.
+func sessionToken(env *Env, opened <-chan openedKeyring, w *starter, cfg config.Config) (string, keyring.Token, keyring.Keyring, *apptoken.Session) {
+	host, owner, name := config.DefaultHost, "", ""
 	if cwd, err := env.Getwd(); err == nil {
 		repo, ok, err := RepoOf(cfg, cwd)
 		if err != nil {
 			w.warn("%v; using the active token", err)
 		}
 		if ok {
-			host, owner = repo.Host, repo.Owner
+			host, owner, name = repo.Host, repo.Owner, repo.Name
 		}
 	}
 	o := <-opened
 	if o.err != nil {
 		w.warn("GitHub PAT not available: %v", o.err)
-		return host, keyring.Token{}, nil
+		return host, keyring.Token{}, nil, nil
 	}
 	tok, d, err := routing.Token(o.kr, cfg, "https", host, owner)
 	switch {
@@ -227,11 +235,44 @@ func sessionToken(env *Env, opened <-chan openedKeyring, w *starter, cfg config.
 			host, owner, routing.ConventionPrefix, owner, host)
 	case tok.Secret == "":
 		w.warn("GitHub PAT not configured: no token for %s; route it in GH_TOKEN_ROUTES (%s=NAME)", host, host)
+	case apptoken.Is(tok.Name):
+		app, err := startApp(env, cfg, tok, host, owner, name)
+		if err != nil {
+			w.warn("GitHub App token not available: %v", err)
+			return host, keyring.Token{}, o.kr, nil
+		}
+		w.startedApp(app, env.Now())
+		return host, app.Token(), o.kr, app
 	default:
 		w.started(tok, cfg.ExpiryWarnDays, env.Now())
-		return host, tok, o.kr
+		return host, tok, o.kr, nil
 	}
-	return host, keyring.Token{}, o.kr
+	return host, keyring.Token{}, o.kr, nil
+}
+
+// appStartTimeout bounds minting the first App token at launch.
+const appStartTimeout = 20 * time.Second
+
+// startApp mints the session's token from the App tok for OWNER/NAME on
+// host, and keeps it fresh.
+func startApp(env *Env, cfg config.Config, tok keyring.Token, host, owner, name string) (*apptoken.Session, error) {
+	if name == "" {
+		return nil, fmt.Errorf("%s mints a token for one repository: start the agent in a clone of one of %s's repositories", tok.Name, owner)
+	}
+	perms, err := apptoken.Permissions(cfg.AppPermissions)
+	if err != nil {
+		return nil, err
+	}
+	m, err := apptoken.NewMinter(tok, perms, apptoken.CacheFile(session.StateDir(env.Getenv)), env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	m.Now = env.Now
+	ctx, cancel := context.WithTimeout(context.Background(), appStartTimeout)
+	defer cancel()
+	return apptoken.Start(ctx, m, host, owner, name, nil, func(err error) {
+		fmt.Fprintf(env.Stderr, "jailrun: cannot renew the session's App token (the current one lasts until it expires): %v\n", err)
+	})
 }
 
 // RepoOf returns the GitHub repository of the clone at dir, as a session

@@ -1,10 +1,13 @@
 package launch
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/jailrun/jailrun/apptoken"
 	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/internal/broker"
 	"github.com/jailrun/jailrun/keyring"
@@ -46,7 +49,8 @@ func shimToken(env *Env, w *starter, plan *Plan, args []string) {
 		return
 	}
 	plan.Config = cfg
-	host, owner := shimRepo(env, cfg, args)
+	repo := shimRepo(env, cfg, args)
+	host, owner := repo.Host, repo.Owner
 	plan.TokenHost = host
 	if socket := env.Getenv(session.BrokerVar); socket != "" {
 		plan.Token = brokerToken(w, socket, host, owner)
@@ -71,8 +75,19 @@ func shimToken(env *Env, w *starter, plan *Plan, args []string) {
 			return
 		}
 	}
+	if apptoken.Is(tok.Name) { // never the App's key: a token it mints for this repository
+		ctx, cancel := context.WithTimeout(context.Background(), appTimeout)
+		defer cancel()
+		if tok, err = apptoken.Serve(ctx, tok, cfg, session.StateDir(env.Getenv), env.Getenv, owner, repo.Name); err != nil {
+			w.warn("GitHub PAT not available: %v", err)
+			return
+		}
+	}
 	plan.Token = tok
 }
+
+// appTimeout bounds minting an App's token.
+const appTimeout = 20 * time.Second
 
 // brokerToken asks the jail's token broker for owner's token on host.
 func brokerToken(w *starter, socket, host, owner string) keyring.Token {
@@ -106,7 +121,7 @@ func defaultHost(env *Env, cfg config.Config) string {
 // current repository's remotes. An owner "" means gh's default host
 // without a repository; a repository given with -R or GH_REPO in a form gh
 // does not take gets host "" and so no token.
-func shimRepo(env *Env, cfg config.Config, args []string) (host, owner string) {
+func shimRepo(env *Env, cfg config.Config, args []string) routing.Repo {
 	value, named := repoFlag(args)
 	if !named {
 		value = env.Getenv("GH_REPO")
@@ -114,23 +129,23 @@ func shimRepo(env *Env, cfg config.Config, args []string) (host, owner string) {
 	}
 	if named {
 		repo, _ := parseRepoArg(env, cfg, value)
-		return repo.Host, repo.Owner
+		return repo
 	}
 	if value, ok := repoOperand(args); ok {
 		if repo, ok := parseRepoArg(env, cfg, value); ok {
-			return repo.Host, repo.Owner
+			return repo
 		}
 	}
 	if h, ok := hostnameFlag(args); ok {
-		return config.LowerASCII(h), ""
+		return routing.Repo{Host: config.LowerASCII(h)}
 	}
 	if cwd, err := env.Getwd(); err == nil {
 		remotes, _ := session.Remotes(cwd) // an unreadable config: gh will say so itself
 		if repo, ok := githubRepo(cfg, remotes); ok {
-			return repo.Host, repo.Owner
+			return repo
 		}
 	}
-	return defaultHost(env, cfg), ""
+	return routing.Repo{Host: defaultHost(env, cfg)}
 }
 
 // repoFlag returns the value of gh's -R/--repo flag in args, in any of the

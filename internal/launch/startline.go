@@ -3,9 +3,11 @@ package launch
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/jailrun/jailrun/apptoken"
 	"github.com/jailrun/jailrun/github"
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/routing"
@@ -89,6 +91,31 @@ func (s *starter) started(tok keyring.Token, warnDays int, now time.Time) {
 		fmt.Fprintf(s.out, "[%s] NOTE: %s is a classic PAT, good for every repository you can reach; "+
 			"a fine-grained PAT per owner is safer: jailrun token add --name %sOWNER\n", s.tag, tok.Name, routing.ConventionPrefix)
 	}
+}
+
+// startedApp writes the line naming the App that minted the session's
+// token, the token's one repository, what it may write and how long it
+// lives: "GitHub: app myorg → token for myorg/app (contents, issues, pull
+// requests; 1 h)".
+func (s *starter) startedApp(app *apptoken.Session, now time.Time) {
+	var writes []string
+	for name, level := range app.Permissions() {
+		if level == "write" {
+			writes = append(writes, strings.ReplaceAll(name, "_", " "))
+		}
+	}
+	slices.Sort(writes)
+	if len(writes) == 0 {
+		writes = []string{"read only"}
+	}
+	tok := app.Token()
+	life := tok.Meta.Expires.Sub(now).Round(time.Minute)
+	lasts := fmt.Sprintf("%d min", int(life.Minutes()))
+	if life >= time.Hour {
+		lasts = fmt.Sprintf("%d h", int(life.Hours()))
+	}
+	fmt.Fprintf(s.out, "[%s] GitHub: app %s → token for %s (%s; %s)\n", s.tag, strings.TrimPrefix(tok.Name, apptoken.Namespace),
+		app.Repo(), strings.Join(writes, ", "), lasts)
 }
 
 // InDays says how far away d is: "in 12 days", "in 1 day", "within a day".
