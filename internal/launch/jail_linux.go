@@ -80,7 +80,9 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 	// terminates GitHub's TLS with, and holds placeholders.
 	trustFiles, trustEnv, err := o.secrets.trust(o.dir, env.Getenv)
 	if err != nil {
-		return notStarted(err)
+		// Not bubblewrap's failure: running unjailed instead would hand
+		// the agent the real token for a fixable setting.
+		return 0, err
 	}
 	jailEnv := session.JailEnviron(p.Env, jail.BrokerSocket, loc.Toplevel)
 	if p.Token.Secret != "" {

@@ -180,53 +180,74 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// The jail's trust bundles, in its socket directory.
+// The jail's trust bundles, in its socket directory: the main one (the
+// system's or SSL_CERT_FILE's roots and the session CA) and the session CA
+// alone; a variable the user set gets its own, its file's roots and the CA.
 const (
-	jailBundle    = jail.SocketDir + "/ca-bundle.pem"     // the system's or SSL_CERT_FILE's roots and the session CA
-	jailGitBundle = jail.SocketDir + "/git-ca-bundle.pem" // GIT_SSL_CAINFO's roots and the session CA
-	jailCA        = jail.SocketDir + "/session-ca.pem"    // the session CA alone, for NODE_EXTRA_CA_CERTS
+	jailBundle = jail.SocketDir + "/ca-bundle.pem"
+	jailCA     = jail.SocketDir + "/session-ca.pem"
 )
+
+// trustVars are the variables through which TLS clients find what to
+// trust. NODE_EXTRA_CA_CERTS adds to Node's own roots, so unset it names
+// the session CA alone; the others name the main bundle unless the user
+// set them.
+var trustVars = []struct {
+	name  string
+	extra bool
+}{
+	{"SSL_CERT_FILE", false}, {"CURL_CA_BUNDLE", false}, {"REQUESTS_CA_BUNDLE", false},
+	{"GIT_SSL_CAINFO", false}, {"NODE_EXTRA_CA_CERTS", true},
+}
 
 // trust writes the jail's trust bundles into dir (the session's own) and
 // returns the files the jail shows and the variables that name them. The
-// bundle also lies over the system's bundle, for clients that read it
+// main bundle also lies over the system's, for clients that read it
 // without a variable.
 func (s *secrets) trust(dir string, getenv func(string) string) ([]jail.File, []string, error) {
 	roots, err := readRoots(getenv("SSL_CERT_FILE"))
 	if err != nil {
 		return nil, nil, err
 	}
-	gitRoots := roots
-	if f := getenv("GIT_SSL_CAINFO"); f != "" {
-		if gitRoots, err = readRoots(f); err != nil {
-			return nil, nil, err
-		}
-	}
 	ca := s.ca.PEM()
-	files := []jail.File{}
-	for _, f := range []struct {
-		name, jail string
-		data       []byte
-	}{
-		{"ca-bundle.pem", jailBundle, bundle(roots, ca)},
-		{"git-ca-bundle.pem", jailGitBundle, bundle(gitRoots, ca)},
-		{"session-ca.pem", jailCA, ca},
-	} {
-		host := filepath.Join(dir, f.name)
-		if err := os.WriteFile(host, f.data, 0o444); err != nil {
-			return nil, nil, fmt.Errorf("cannot write the jail's CA bundle: %v", err)
+	var files []jail.File
+	write := func(name, jailPath string, data []byte) error {
+		host := filepath.Join(dir, name)
+		if err := os.WriteFile(host, data, 0o444); err != nil {
+			return fmt.Errorf("cannot write the jail's CA bundle: %v", err)
 		}
-		files = append(files, jail.File{Host: host, Jail: f.jail})
+		files = append(files, jail.File{Host: host, Jail: jailPath})
+		return nil
 	}
+	if err := write("ca-bundle.pem", jailBundle, bundle(roots, ca)); err != nil {
+		return nil, nil, err
+	}
+	if err := write("session-ca.pem", jailCA, ca); err != nil {
+		return nil, nil, err
+	}
+	main := files[0].Host
 	for _, system := range jail.SystemBundles {
-		files = append(files, jail.File{Host: files[0].Host, Jail: system})
+		files = append(files, jail.File{Host: main, Jail: system})
 	}
-	env := []string{
-		"SSL_CERT_FILE=" + jailBundle,
-		"CURL_CA_BUNDLE=" + jailBundle,
-		"REQUESTS_CA_BUNDLE=" + jailBundle,
-		"GIT_SSL_CAINFO=" + jailGitBundle,
-		"NODE_EXTRA_CA_CERTS=" + jailCA,
+	var env []string
+	for _, v := range trustVars {
+		user := getenv(v.name)
+		switch {
+		case v.name == "SSL_CERT_FILE" || user == "" && !v.extra:
+			env = append(env, v.name+"="+jailBundle)
+		case user == "":
+			env = append(env, v.name+"="+jailCA)
+		default:
+			own, err := readRoots(user)
+			if err != nil {
+				return nil, nil, err
+			}
+			name := strings.ToLower(v.name) + ".pem"
+			if err := write(name, jail.SocketDir+"/"+name, bundle(own, ca)); err != nil {
+				return nil, nil, err
+			}
+			env = append(env, v.name+"="+jail.SocketDir+"/"+name)
+		}
 	}
 	return files, env, nil
 }

@@ -24,36 +24,50 @@ func TestTrustBundles(t *testing.T) {
 		t.Errorf("terminated hosts %q", got)
 	}
 	src, dir := t.TempDir(), t.TempDir()
-	userRoots, gitRoots := filepath.Join(src, "roots.pem"), filepath.Join(src, "git.pem")
-	os.WriteFile(userRoots, []byte("USER ROOTS"), 0o644)
-	os.WriteFile(gitRoots, []byte("GIT ROOTS\n"), 0o644)
-	vars := map[string]string{"SSL_CERT_FILE": userRoots, "GIT_SSL_CAINFO": gitRoots}
+	vars := map[string]string{}
+	for name, text := range map[string]string{"SSL_CERT_FILE": "USER ROOTS", "GIT_SSL_CAINFO": "GIT ROOTS\n", "NODE_EXTRA_CA_CERTS": "CORPORATE CA\n"} {
+		vars[name] = filepath.Join(src, name)
+		os.WriteFile(vars[name], []byte(text), 0o644)
+	}
 	files, env, err := s.trust(dir, func(k string) string { return vars[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	ca := string(s.ca.PEM())
-	want := map[string]string{
-		jailBundle:    "USER ROOTS\n" + ca,
-		jailGitBundle: "GIT ROOTS\n" + ca,
-		jailCA:        ca,
-	}
+	shown := map[string]string{}
 	for _, f := range files {
 		data, err := os.ReadFile(f.Host)
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, ok := want[f.Jail]
-		if ok && string(data) != w {
-			t.Errorf("%s holds %q", f.Jail, data)
-		}
-		if !ok && (!slices.Contains(jail.SystemBundles, f.Jail) || f.Host != files[0].Host) {
-			t.Errorf("%s shown at %s, want the bundle over a system bundle", f.Host, f.Jail)
+		shown[f.Jail] = string(data)
+	}
+	// Each variable names what it named, and the session CA; the main
+	// bundle lies over the system's too.
+	want := map[string]string{
+		"SSL_CERT_FILE":       "USER ROOTS\n" + ca,
+		"CURL_CA_BUNDLE":      "USER ROOTS\n" + ca,
+		"REQUESTS_CA_BUNDLE":  "USER ROOTS\n" + ca,
+		"GIT_SSL_CAINFO":      "GIT ROOTS\n" + ca,
+		"NODE_EXTRA_CA_CERTS": "CORPORATE CA\n" + ca,
+	}
+	for _, kv := range env {
+		k, path, _ := strings.Cut(kv, "=")
+		if shown[path] != want[k] || !strings.HasPrefix(path, jail.SocketDir+"/") {
+			t.Errorf("%s names %s, holding %q", k, path, shown[path])
 		}
 	}
-	if want := "SSL_CERT_FILE=" + jailBundle + " CURL_CA_BUNDLE=" + jailBundle + " REQUESTS_CA_BUNDLE=" + jailBundle +
-		" GIT_SSL_CAINFO=" + jailGitBundle + " NODE_EXTRA_CA_CERTS=" + jailCA; strings.Join(env, " ") != want {
+	if len(env) != len(want) {
 		t.Errorf("variables %q", env)
+	}
+	if shown[jail.SystemBundles[0]] != want["SSL_CERT_FILE"] {
+		t.Errorf("the system's bundle is not the main bundle")
+	}
+	// Unset, NODE_EXTRA_CA_CERTS names the session CA alone, the others
+	// the main bundle.
+	_, env, err = s.trust(t.TempDir(), func(k string) string { return map[string]string{"SSL_CERT_FILE": vars["SSL_CERT_FILE"]}[k] })
+	if err != nil || !slices.Contains(env, "NODE_EXTRA_CA_CERTS="+jailCA) || !slices.Contains(env, "GIT_SSL_CAINFO="+jailBundle) {
+		t.Errorf("unset variables: %q %v", env, err)
 	}
 	// The CA's key is in no file: only certificates were written.
 	entries, _ := os.ReadDir(dir)

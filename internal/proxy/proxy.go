@@ -235,6 +235,9 @@ func (s *Server) tunnel(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "jailrun proxy: CONNECT needs host:port: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	// A name with a final dot is the same name to DNS: github.com. is
+	// GitHub's, and goes where github.com goes.
+	dest.Host = strings.TrimRight(dest.Host, ".")
 	if s.opts.Terminate.terminates(dest) {
 		s.connectTerminated(w, dest)
 		return

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -187,6 +188,31 @@ func TestTerminatedRequestGoesOnlyToItsHost(t *testing.T) {
 		t.Errorf("a request for another Host: %d, %d reached the server; want 421 and none", resp.StatusCode, len(g.seen()))
 	}
 }
+
+// TestTrailingDotIsTerminated: github.com. is github.com to DNS, so it is
+// no way around the termination for a foreign token.
+func TestTrailingDotIsTerminated(t *testing.T) {
+	ca, err := sessionca.New([]string{"localhost"}, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startPath(t, allowing(t, "localhost:1"), Options{Terminate: &Terminate{Hosts: []string{"localhost:1"}, CA: ca, Vault: placeholder.New()}})
+	_, _, c, br := request(t, p, "CONNECT localhost.:1 HTTP/1.1\r\nHost: localhost.:1\r\n\r\n")
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Certificate())
+	tc := tls.Client(&bufferedConn{Conn: c, r: br}, &tls.Config{ServerName: "localhost", RootCAs: pool})
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("CONNECT localhost.:1 was not terminated with the session CA: %v", err)
+	}
+	tc.Close()
+}
+
+type bufferedConn struct {
+	net.Conn
+	r io.Reader
+}
+
+func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }
 
 // TestOtherHostsStayTunnels: a host that is not GitHub's gets no
 // certificate of the session CA; the client sees the real one.
