@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jailrun/jailrun/apptoken"
 	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/internal/jail"
 	"github.com/jailrun/jailrun/internal/launch"
@@ -258,8 +259,11 @@ func checkTokens(cfg config.Config, tokens []keyring.Token) []check {
 	}
 	now := time.Now()
 	for _, t := range tokens {
-		if isGitHubToken(t.Name) {
+		switch {
+		case isGitHubToken(t.Name):
 			checks = append(checks, checkExpiry(cfg, t, now))
+		case apptoken.Is(t.Name):
+			checks = append(checks, checkApp(t))
 		}
 	}
 	missing := 0
@@ -294,6 +298,17 @@ func checkExpiry(cfg config.Config, t keyring.Token, now time.Time) check {
 		ch.Status, ch.Hint, ch.Fix = statusWarn, newToken, rotate
 	}
 	return ch
+}
+
+// checkApp reports whether a stored App's item holds an id and a key that
+// parses: no network.
+func checkApp(t keyring.Token) check {
+	app, _, err := apptoken.Decode(t.Secret)
+	if err != nil {
+		return check{Name: t.Name, Status: statusFail, Detail: err.Error(),
+			Fix: "jailrun app add --name " + strings.TrimPrefix(t.Name, apptoken.Namespace) + " --app-id ID --key-file KEY.pem"}
+	}
+	return check{Name: t.Name, Status: statusOK, Detail: fmt.Sprintf("GitHub App %d on %s; its session tokens last an hour", app.ID, app.Host)}
 }
 
 // routeText writes a route as GH_TOKEN_ROUTES spells it.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jailrun/jailrun/apptoken"
 	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/github"
 	"github.com/jailrun/jailrun/internal/broker"
@@ -203,9 +204,12 @@ func (r *statusReport) print(env *Env) {
 		if r.Login != "" {
 			details = append(details, "acts as "+r.Login)
 		}
-		if r.Expires != nil {
+		switch {
+		case apptoken.Is(r.Token):
+			details = []string{"a GitHub App: sessions here get a token it mints for this repository alone, for an hour"}
+		case r.Expires != nil:
 			details = append(details, describeValidity(*r.Expires, env.Now()))
-		} else {
+		default:
 			details = append(details, "expiry unknown")
 		}
 		fmt.Fprintf(env.Stdout, "            %s\n", strings.Join(details, ", "))
