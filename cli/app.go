@@ -113,12 +113,7 @@ func (c *appAddCmd) Run(env *Env) error {
 }
 
 func (c *appListCmd) Run(env *Env) error {
-	kr, err := env.OpenKeyring()
-	if err != nil {
-		return err
-	}
-	defer kr.Close()
-	tokens, err := kr.List()
+	tokens, err := storedTokens(env)
 	if err != nil {
 		return err
 	}

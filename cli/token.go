@@ -165,13 +165,19 @@ func (c *tokenDeleteCmd) Run(env *Env) error {
 	return nil
 }
 
-func (c *tokenListCmd) Run(env *Env) error {
+// storedTokens returns every item jailrun keeps in the keychain, tokens
+// and Apps.
+func storedTokens(env *Env) ([]keyring.Token, error) {
 	kr, err := env.OpenKeyring()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer kr.Close()
-	tokens, err := kr.List()
+	return kr.List()
+}
+
+func (c *tokenListCmd) Run(env *Env) error {
+	tokens, err := storedTokens(env)
 	if err != nil {
 		return err
 	}

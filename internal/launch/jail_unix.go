@@ -44,7 +44,7 @@ type outside struct {
 	ran    bool // the program started: the session has a summary
 
 	secrets *secrets // keeps the tokens outside; nil where the jail holds the real ones
-	pushes  pushLedger
+	policy  policyLedger
 	app     *apptoken.Session // the session's App token, revoked at close; nil for none
 }
 
@@ -112,8 +112,8 @@ func (p *Plan) serveOutside(env *Env, listen func(dir string) (net.Listener, err
 			repos = sessionRepos(p.Config, cwd)
 		}
 		terminate = o.secrets.terminate(
-			pushPolicy(p.Config, func(push proxy.Push) { o.pushes.record(push, write) }),
-			apiPolicy(p.Config, repos, func(a proxy.APIWrite) { o.pushes.recordAPI(a, write) }),
+			pushPolicy(p.Config, func(push proxy.Push) { o.policy.record(push, write) }),
+			apiPolicy(p.Config, repos, func(a proxy.APIWrite) { o.policy.recordAPI(a, write) }),
 			env.Getenv)
 	}
 	if o.proxy, err = startProxy(env, p.Config, agentOf(p.Tag), l, password, terminate); err != nil {
@@ -141,7 +141,7 @@ func (o *outside) close(env *Env) {
 		o.broker.Close()
 		if o.ran {
 			o.w.note("%s", o.broker.Summary())
-			if line := o.pushes.summary(); line != "" {
+			if line := o.policy.summary(); line != "" {
 				o.w.note("%s", line)
 			}
 		}

@@ -112,16 +112,16 @@ func sessionRepos(cfg config.Config, dir string) []string {
 	return repos
 }
 
-// pushLedger counts a session's pushes and API writes for its summary
+// policyLedger counts a session's pushes and API writes for its summary
 // and writes each of their lines to the audit log.
-type pushLedger struct {
+type policyLedger struct {
 	mu                    sync.Mutex
 	pushes, refused       int
 	apiWrites, apiRefused int
 }
 
 // record writes push's lines through write and counts it.
-func (l *pushLedger) record(push proxy.Push, write func(audit.Record)) {
+func (l *policyLedger) record(push proxy.Push, write func(audit.Record)) {
 	l.mu.Lock()
 	l.pushes++
 	if push.Reason != "" {
@@ -147,7 +147,7 @@ func (l *pushLedger) record(push proxy.Push, write func(audit.Record)) {
 }
 
 // recordAPI writes the line of an API write through write and counts it.
-func (l *pushLedger) recordAPI(a proxy.APIWrite, write func(audit.Record)) {
+func (l *policyLedger) recordAPI(a proxy.APIWrite, write func(audit.Record)) {
 	l.mu.Lock()
 	l.apiWrites++
 	if a.Reason != "" {
@@ -163,7 +163,7 @@ func (l *pushLedger) recordAPI(a proxy.APIWrite, write func(audit.Record)) {
 
 // summary is the session's line about its pushes and API writes, "" for
 // none: "policy: 2 pushes, 1 refused; 5 API writes, 0 refused".
-func (l *pushLedger) summary() string {
+func (l *policyLedger) summary() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.pushes == 0 && l.apiWrites == 0 {
