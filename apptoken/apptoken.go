@@ -250,15 +250,25 @@ func (s *Session) Permissions() map[string]string {
 // minutes, or half its life when that is shorter.
 func renewLead(life time.Duration) time.Duration { return min(5*time.Minute, life/2) }
 
+// retryFirst and retryMax bound the waits after a renewal failed: they
+// double from the first to the last, and only the first failure of a run
+// of them is reported, so a network that is down does not flood the
+// agent's terminal.
+const (
+	retryFirst = 30 * time.Second
+	retryMax   = 5 * time.Minute
+)
+
 func (s *Session) renew() {
 	defer close(s.done)
+	var retry time.Duration // after a failure: the wait before the next try
 	for {
 		s.mu.Lock()
 		life := s.current.ExpiresAt.Sub(s.m.Now())
 		s.mu.Unlock()
-		wait := life - renewLead(life)
-		if wait < time.Second {
-			wait = time.Second
+		wait := max(life-renewLead(life), time.Second)
+		if retry > 0 {
+			wait = retry
 		}
 		select {
 		case <-s.stop:
@@ -269,11 +279,13 @@ func (s *Session) renew() {
 		next, err := s.m.Mint(ctx, s.owner, s.repo)
 		cancel()
 		if err != nil {
-			if s.failed != nil {
+			if retry == 0 && s.failed != nil {
 				s.failed(err)
 			}
+			retry = min(max(2*retry, retryFirst), retryMax)
 			continue
 		}
+		retry = 0
 		s.mu.Lock()
 		s.current = next
 		s.minted = append(s.minted, next.Token)

@@ -49,8 +49,11 @@ func Resolve(cfg config.Config, protocol, host, owner string, available []string
 				if name, ok := find(available, r.Token); ok {
 					return Decision{Token: name, Via: ViaRoute}
 				}
-				return Decision{Warning: fmt.Sprintf("route %s names token %s, which is not in the keyring; add it: jailrun token add --name %s",
-					r.String(), r.Token, r.Token)}
+				what, fix := "token", "jailrun token add --name "+r.Token
+				if app, ok := strings.CutPrefix(r.Token, config.AppNamespace); ok {
+					what, fix = "App", "jailrun app add --name "+app+" --app-id ID --key-file KEY.pem"
+				}
+				return Decision{Warning: fmt.Sprintf("route %s names %s %s, which is not in the keyring; add it: %s", r.String(), what, r.Token, fix)}
 			}
 		}
 		// A token is made for one host: the convention names github.com's

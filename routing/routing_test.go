@@ -372,3 +372,14 @@ func TestSelectable(t *testing.T) {
 		}
 	}
 }
+
+func TestMissingAppRouteSaysHowToAddIt(t *testing.T) {
+	cfg, err := config.Parse(strings.NewReader(`GH_TOKEN_ROUTES="myorg=app:myorg"`), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Resolve(cfg, "https", "github.com", "myorg", nil)
+	if d.Token != "" || !strings.Contains(d.Warning, "names App app:myorg") || !strings.Contains(d.Warning, "jailrun app add --name myorg --app-id ID") {
+		t.Errorf("Resolve = %+v", d)
+	}
+}

@@ -79,7 +79,7 @@ func shimToken(env *Env, w *starter, plan *Plan, args []string) {
 		ctx, cancel := context.WithTimeout(context.Background(), appTimeout)
 		defer cancel()
 		if tok, err = apptoken.Serve(ctx, tok, cfg, session.StateDir(env.Getenv), env.Getenv, owner, repo.Name); err != nil {
-			w.warn("GitHub PAT not available: %v", err)
+			w.warn("GitHub App token not available: %v", err)
 			return
 		}
 	}
