@@ -106,6 +106,7 @@ func NewMinter(tok keyring.Token, permissions map[string]string, cache string, g
 // Mint returns a token for OWNER/REPO alone: one API call when the
 // installation's id is remembered, two the first time.
 func (m *Minter) Mint(ctx context.Context, owner, repo string) (github.Minted, error) {
+	m.Client.Warm() // the connection opens while the JWT is signed
 	appJWT, err := github.AppJWT(m.App.ID, m.Key, m.Now())
 	if err != nil {
 		return github.Minted{}, err

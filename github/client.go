@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jailrun/jailrun/config"
@@ -61,8 +63,12 @@ func APIBase(host string, getenv func(string) string) string {
 
 // Client calls one GitHub REST API with a token it is handed per call.
 type Client struct {
-	base string
-	http *http.Client
+	base  string
+	http  *http.Client
+	tlsCf *tls.Config // the trust SSL_CERT_FILE gives; nil for the system's
+
+	mu   sync.Mutex
+	warm chan net.Conn // the connection Warm is opening, for the next dial
 }
 
 // NewClient returns a client of the API at base, which must be an https
@@ -82,10 +88,70 @@ func NewClient(base string, getenv func(string) string) (*Client, error) {
 		}
 		transport.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	}
-	return &Client{
-		base: strings.TrimRight(u.String(), "/"),
-		http: &http.Client{Transport: transport, Timeout: requestTimeout, CheckRedirect: sameOrigin},
-	}, nil
+	c := &Client{
+		base:  strings.TrimRight(u.String(), "/"),
+		http:  &http.Client{Transport: transport, Timeout: requestTimeout, CheckRedirect: sameOrigin},
+		tlsCf: transport.TLSClientConfig,
+	}
+	transport.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if warm := c.takeWarm(); warm != nil {
+			select {
+			case conn := <-warm:
+				if conn != nil {
+					return conn, nil
+				}
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return (&tls.Dialer{Config: c.tlsConfig(addr)}).DialContext(ctx, network, addr)
+	}
+	return c, nil
+}
+
+// Warm opens the connection to the API in the background, so that the
+// next request, prepared meanwhile (an App's JWT takes a few milliseconds
+// to sign), takes it instead of dialing.
+func (c *Client) Warm() {
+	u, _ := url.Parse(c.base)
+	addr := u.Host
+	if u.Port() == "" {
+		addr += ":443"
+	}
+	warm := make(chan net.Conn, 1)
+	c.mu.Lock()
+	c.warm = warm
+	c.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+		defer cancel()
+		conn, err := (&tls.Dialer{Config: c.tlsConfig(addr)}).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			conn = nil // the request dials again, and reports the error
+		}
+		warm <- conn
+	}()
+}
+
+// takeWarm returns the connection Warm is opening, once.
+func (c *Client) takeWarm() chan net.Conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	warm := c.warm
+	c.warm = nil
+	return warm
+}
+
+// tlsConfig is the TLS client configuration for addr: the client's trust,
+// HTTP/1.1 (the connection is handed to net/http's own transport).
+func (c *Client) tlsConfig(addr string) *tls.Config {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}
+	if c.tlsCf != nil {
+		cfg = c.tlsCf.Clone()
+		cfg.NextProtos = []string{"http/1.1"}
+	}
+	cfg.ServerName, _, _ = net.SplitHostPort(addr)
+	return cfg
 }
 
 // sameOrigin lets the token follow a redirect only to the same https host
