@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/jailrun/jailrun/internal/gitpolicy"
@@ -72,6 +73,12 @@ func (s *Server) checkAPI(w http.ResponseWriter, r *http.Request, dest Destinati
 		refuseJSON(w, r, dest, "jailrun: "+reason)
 		return false
 	}
+	switch {
+	case !plainPath(r.URL):
+		return refuse("the request's path is not in its plain form (no . or .. segments, no empty ones, no encoded slashes)")
+	case graphql && r.Method != http.MethodPost:
+		return refuse("jailrun reads GraphQL requests from POST bodies only")
+	}
 	var body []byte
 	_, needsBody, _ := gitpolicy.BodyRef(r.Method, rest, nil)
 	if graphql || needsBody {
@@ -126,6 +133,21 @@ func (p *APIPolicy) record(w APIWrite) {
 	if p.Record != nil {
 		p.Record(w)
 	}
+}
+
+// plainPath reports whether u's path means what it says: no "." or ".."
+// segment and no empty one that a server could resolve into another
+// repository's path, and no encoded slash.
+func plainPath(u *url.URL) bool {
+	if strings.Contains(strings.ToLower(u.RawPath), "%2f") || strings.Contains(u.EscapedPath(), "%2F") {
+		return false
+	}
+	for _, seg := range strings.Split(strings.TrimPrefix(u.Path, "/"), "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // isWrite reports whether method may change something.

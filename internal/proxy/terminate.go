@@ -166,8 +166,8 @@ func (s *Server) serveTerminated(w http.ResponseWriter, r *http.Request) {
 		strings.Contains(strings.ToLower(r.URL.Path), "git-receive-pack") && !s.checkPush(w, r, dest) {
 		return
 	}
-	if s.opts.Terminate.API != nil && isWrite(r.Method) {
-		if rest, graphql, ok := apiRequest(dest, r.URL.Path); ok && !s.checkAPI(w, r, dest, rest, graphql) {
+	if s.opts.Terminate.API != nil {
+		if rest, graphql, ok := apiRequest(dest, r.URL.Path); ok && (graphql || isWrite(r.Method)) && !s.checkAPI(w, r, dest, rest, graphql) {
 			return
 		}
 	}

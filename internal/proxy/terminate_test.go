@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jailrun/jailrun/internal/gitpolicy"
 	"github.com/jailrun/jailrun/internal/placeholder"
 	"github.com/jailrun/jailrun/internal/sessionca"
 )
@@ -390,3 +391,46 @@ const (
 	zeros = "0000000000000000000000000000000000000000"
 	ones  = "1111111111111111111111111111111111111111"
 )
+
+// TestAPIPolicyReadsPlainPaths: a write is decided on the path GitHub
+// would act on, so a path a server could resolve elsewhere is refused,
+// and GraphQL is read from POST bodies only.
+func TestAPIPolicyReadsPlainPaths(t *testing.T) {
+	g := startGitHubTarget(t, false)
+	ca, err := sessionca.New([]string{g.host}, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vault := placeholder.New()
+	ph := vault.For("github:fine-grained-myorg", g.host, realToken)
+	p := startPath(t, allowing(t, g.host), Options{Terminate: &Terminate{
+		Hosts: []string{g.host}, CA: ca, Vault: vault, RootCAs: g.pool,
+		API: &APIPolicy{Policy: gitpolicy.API{Repos: []string{"myorg/app"}}},
+	}})
+	client := clientVia(t, p, ca, false)
+	for _, tc := range []struct{ method, path string }{
+		// Allowed as written (a contents write to a feature branch of
+		// myorg/app), a write to someone/else's once resolved.
+		{"PUT", "/api/v3/repos/myorg/app/contents/../../../someone/else/contents/x"},
+		{"PUT", "/api/v3/repos/myorg/app/contents/%2e%2e/%2e%2e/%2e%2e/someone/else/contents/x"},
+		{"PUT", "/api/v3/repos/myorg/app/contents//x"},
+		{"PUT", "/api/v3/repos/myorg/app/contents/a%2F..%2F..%2Fx"},
+		{"GET", "/api/graphql?query=mutation%7BmergePullRequest%7D"},
+	} {
+		req, _ := http.NewRequest(tc.method, g.srv.URL+tc.path, strings.NewReader(`{"branch":"feature","message":"m","content":"eA=="}`))
+		req.URL.RawPath = "" // as written, not as Go would clean it
+		req.URL.Opaque = strings.TrimPrefix(g.srv.URL, "https:") + strings.SplitN(tc.path, "?", 2)[0]
+		req.Header.Set("Authorization", "token "+ph)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s %s: %d, want 403", tc.method, tc.path, resp.StatusCode)
+		}
+	}
+	if n := len(g.seen()); n != 0 {
+		t.Errorf("%d refused writes reached the server", n)
+	}
+}
