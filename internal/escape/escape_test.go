@@ -679,6 +679,23 @@ func (w *world) attacks() []attack {
 			undo: func(t *testing.T) { os.Remove(filepath.Join(w.repos["myorg"], ".found-token")) },
 		},
 		attack{
+			name: "a token found elsewhere as the password, the session's placeholder as the user name",
+			script: `t=$(printf 'url=https://` + w.srv.Host + `/myorg/r.git\n\n' | git credential fill | sed -n 's/^password=//p') && ` +
+				`curl --silent --fail --cacert "${CURL_CA_BUNDLE:-$SSL_CERT_FILE}" -o /dev/null ` +
+				`-u "$t:$(cat .found-token)" "https://` + w.srv.Host + `/myorg/r.git/info/refs?service=git-upload-pack"`,
+			worked: func(r result) bool {
+				n := len(w.srv.Offered("myorg"))
+				offered := n > foundOffered
+				foundOffered = n
+				return r.code == 0 || offered
+			},
+			setup: func(t *testing.T) {
+				foundOffered = len(w.srv.Offered("myorg"))
+				w.write("work-myorg/.found-token", w.tokens["github:fine-grained-myorg"])
+			},
+			undo: func(t *testing.T) { os.Remove(filepath.Join(w.repos["myorg"], ".found-token")) },
+		},
+		attack{
 			name:   "the plain helper (no --session) reads the keyring",
 			script: helperInput(w.srv.Host, "myorg/r.git") + " | git-credential-jailrun get",
 			worked: served("github:fine-grained-myorg"),

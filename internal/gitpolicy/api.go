@@ -1,6 +1,7 @@
 package gitpolicy
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -77,6 +78,11 @@ func BodyRef(method, path string, body []byte) (ref string, needed bool, err err
 		Ref    string `json:"ref"`
 		Branch string `json:"branch"`
 	}
+	if len(body) > 0 {
+		if err := strictKeys(body, "ref", "branch"); err != nil {
+			return "", true, err
+		}
+	}
 	switch {
 	case seg[3] == "contents" && (method == http.MethodPut || method == http.MethodDelete):
 		if len(body) > 0 {
@@ -95,6 +101,38 @@ func BodyRef(method, path string, body []byte) (ref string, needed bool, err err
 		return fields.Ref, true, nil
 	}
 	return "", false, nil
+}
+
+// strictKeys refuses a JSON object that names one of keys twice, or in
+// another letter case: Go's decoder would take the last of them in any
+// case, a server may take another, and the policy must read what the
+// server acts on.
+func strictKeys(body []byte, keys ...string) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return fmt.Errorf("is not one JSON object")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("is not JSON")
+		}
+		key, _ := t.(string)
+		for _, k := range keys {
+			if strings.EqualFold(key, k) {
+				if key != k || seen[k] {
+					return fmt.Errorf("names %q twice or in another case", k)
+				}
+				seen[k] = true
+			}
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return fmt.Errorf("is not JSON")
+		}
+	}
+	return nil
 }
 
 // ChangesRef reports whether a REST write to path may change a ref (a
@@ -116,7 +154,7 @@ var everyday = []Rule{
 	{"POST", "/issues/*/labels"}, {"PUT", "/issues/*/labels"}, {"DELETE", "/issues/*/labels"}, {"DELETE", "/issues/*/labels/*"},
 	{"POST", "/issues/*/assignees"}, {"DELETE", "/issues/*/assignees"},
 	{"POST", "/issues/*/reactions"}, {"POST", "/issues/comments/*/reactions"},
-	{"POST", "/pulls"}, {"PATCH", "/pulls/*"}, {"PUT", "/pulls/*/update-branch"},
+	{"POST", "/pulls"}, {"PATCH", "/pulls/*"},
 	{"POST", "/pulls/*/comments"}, {"POST", "/pulls/*/comments/*/replies"},
 	{"PATCH", "/pulls/comments/*"}, {"DELETE", "/pulls/comments/*"}, {"POST", "/pulls/comments/*/reactions"},
 	{"POST", "/pulls/*/reviews"}, {"PUT", "/pulls/*/reviews/*"}, {"POST", "/pulls/*/reviews/*/events"}, {"DELETE", "/pulls/*/reviews/*"},
@@ -210,7 +248,7 @@ func (p API) DecideREST(w RESTWrite, defaultRef string) (ok bool, reason string)
 // Mutations are the GraphQL mutations of everyday work.
 var Mutations = []string{
 	"createPullRequest", "updatePullRequest", "closePullRequest", "reopenPullRequest",
-	"markPullRequestReadyForReview", "convertPullRequestToDraft", "updatePullRequestBranch",
+	"markPullRequestReadyForReview", "convertPullRequestToDraft",
 	"addPullRequestReview", "submitPullRequestReview", "deletePullRequestReview", "updatePullRequestReview",
 	"addPullRequestReviewComment", "addPullRequestReviewThread", "addPullRequestReviewThreadReply",
 	"resolveReviewThread", "unresolveReviewThread", "requestReviews",
@@ -232,6 +270,9 @@ const maxGraphQLTokens = 50000
 func (p API) DecideGraphQL(body []byte) (write, ok bool, reason string) {
 	var req struct {
 		Query string `json:"query"`
+	}
+	if err := strictKeys(body, "query"); err != nil {
+		return true, false, "the GraphQL request " + err.Error()
 	}
 	if err := json.Unmarshal(body, &req); err != nil || req.Query == "" {
 		return true, false, "the GraphQL request is not one JSON object with a query"

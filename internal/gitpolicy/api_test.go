@@ -93,6 +93,8 @@ func TestBodyRef(t *testing.T) {
 		{"POST", "/repos/o/r/git/refs", `{"ref":"refs/heads/main","sha":"1"}`, "refs/heads/main", true, false},
 		{"POST", "/repos/o/r/git/refs", `{"sha":"1"}`, "", true, true},
 		{"POST", "/repos/o/r/pulls", `{}`, "", false, false},
+		{"PUT", "/repos/o/r/contents/a", `{"branch":"main","Branch":"feature"}`, "", true, true},
+		{"POST", "/repos/o/r/git/refs", `{"ref":"refs/tags/v1","REF":"refs/heads/ok"}`, "", true, true},
 	} {
 		ref, needed, err := BodyRef(tc.method, tc.path, []byte(tc.body))
 		if ref != tc.ref || needed != tc.needed || (err != nil) != tc.fails {
@@ -121,6 +123,8 @@ func TestDecideGraphQL(t *testing.T) {
 		{`{"query":"mutation {"}`, true, false, "does not parse"},
 		{`[{"query":"query { viewer { login } }"}]`, true, false, "not one JSON object"},
 		{`{}`, true, false, "not one JSON object"},
+		{`{"query":"mutation { mergePullRequest(input:{}) { clientMutationId } }","Query":"{ viewer { login } }"}`, true, false, "twice or in another case"},
+		{`{"query":"{ a }","query":"mutation { deleteRef(input:{}) { clientMutationId } }"}`, true, false, "twice or in another case"},
 	} {
 		write, ok, why := session.DecideGraphQL([]byte(tc.body))
 		if write != tc.write || ok != tc.ok || !strings.Contains(why, tc.says) {

@@ -147,6 +147,13 @@ func (s *Server) terminate(client *clientConn, early []byte, dest Destination) {
 // credential is refused and goes nowhere.
 func (s *Server) serveTerminated(w http.ResponseWriter, r *http.Request) {
 	dest := r.Context().Value(destKey{}).(Destination)
+	if r.Method != strings.ToUpper(r.Method) { // the policies read methods as servers spell them
+		http.Error(w, "jailrun proxy: write the method in capitals", http.StatusBadRequest)
+		return
+	}
+	// A cookie is a credential too (a web session is all of GitHub's UI),
+	// and no client the jail runs needs one for GitHub.
+	r.Header.Del("Cookie")
 	if host, err := ParseDestination(r.Host, DefaultPort); err != nil || host != dest {
 		http.Error(w, fmt.Sprintf("jailrun proxy: this connection is to %s, not %.100q", dest.Entry(), r.Host), http.StatusMisdirectedRequest)
 		return
@@ -234,6 +241,12 @@ func SwapAuthorization(values []string, dest string, vault *placeholder.Vault) (
 				return "", err
 			}
 		case placeholder.Is(user):
+			// The token as user name comes with no password, or the one
+			// GitHub documents; another password would be a credential
+			// of its own, which the server could authenticate with.
+			if pass != "" && pass != "x-oauth-basic" {
+				return "", errForeign
+			}
 			if user, err = real(user); err != nil {
 				return "", err
 			}

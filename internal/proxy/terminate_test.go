@@ -293,6 +293,7 @@ func TestSwapAuthorization(t *testing.T) {
 		{[]string{"token " + ph + "x"}, "github.com", "", errElsewise},
 		{[]string{"token ghp_found"}, "github.com", "", errForeign},
 		{[]string{"Basic " + b64("me:hunter2")}, "github.com", "", errForeign},
+		{[]string{"Basic " + b64(ph+":github_pat_FOUNDELSEWHERE")}, "github.com", "", errForeign},
 		{[]string{"Bearer " + ph, "Bearer " + ph}, "github.com", "", errTwice},
 		{[]string{"Negotiate abc"}, "github.com", "", errScheme},
 	} {
