@@ -42,9 +42,12 @@ import (
 // realm is the Basic auth realm of the 401 answers, as github.com sends it.
 const realm = "GitHub"
 
-// maxBufferedBody bounds a chunked request body, which is read into memory
-// because CGI needs its length up front.
-const maxBufferedBody = 64 << 20
+// maxSpooledBody bounds a chunked request body, which is spooled to a
+// temporary file because CGI needs its length up front.
+const maxSpooledBody = 4 << 30
+
+// maxAPIBody bounds the request body of an API write, read and discarded.
+const maxAPIBody = 64 << 20
 
 // gitTimeout bounds every git command the package runs itself.
 const gitTimeout = time.Minute
@@ -59,8 +62,9 @@ type Server struct {
 	Host   string // 127.0.0.1:PORT
 	CAFile string // PEM file of the certificate, for GIT_SSL_CAINFO or SSL_CERT_FILE
 
-	root string // GIT_PROJECT_ROOT: OWNER/NAME.git below it, in lower case
-	git  string // absolute path of git
+	root  string // GIT_PROJECT_ROOT: OWNER/NAME.git below it, in lower case
+	spool string // where chunked request bodies are spooled
+	git   string // absolute path of git
 
 	mu     sync.Mutex
 	tokens map[string]string  // lower-case owner → the one accepted token
@@ -111,6 +115,7 @@ func NewServer(t testing.TB) *Server {
 	s := &Server{
 		CAFile: filepath.Join(dir, "ca.pem"),
 		root:   filepath.Join(dir, "repos"),
+		spool:  dir,
 		git:    git,
 		tokens: map[string]string{},
 		offers: map[string][]offer{},
@@ -260,13 +265,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	backendReq.Header.Del("Authorization") // the token stays out of the backend's environment
 	backendReq.URL.Path = "/" + strings.ToLower(owner) + "/" + strings.ToLower(name) + ".git/" + rest
 	if r.ContentLength < 0 { // chunked: CGI needs the length up front
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBufferedBody))
+		body, n, err := s.spoolBody(w, r.Body)
 		if err != nil {
 			http.Error(w, "request body: "+err.Error(), http.StatusRequestEntityTooLarge)
 			return
 		}
-		backendReq.Body = io.NopCloser(bytes.NewReader(body))
-		backendReq.ContentLength = int64(len(body))
+		defer os.Remove(body.Name())
+		defer body.Close()
+		backendReq.Body = body // an *os.File: git http-backend reads it as its stdin
+		backendReq.ContentLength = n
 		backendReq.TransferEncoding = nil
 	}
 	backend := &cgi.Handler{
@@ -279,6 +286,27 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			"REMOTE_USER="+user),
 	}
 	backend.ServeHTTP(w, backendReq)
+}
+
+// spoolBody copies a request body of unknown length, at most
+// maxSpooledBody bytes, to a temporary file in the server's directory and
+// returns the file, at its start, and its length. The caller closes and
+// removes the file.
+func (s *Server) spoolBody(w http.ResponseWriter, body io.Reader) (*os.File, int64, error) {
+	f, err := os.CreateTemp(s.spool, "body-*")
+	if err != nil {
+		return nil, 0, err
+	}
+	n, err := io.Copy(f, http.MaxBytesReader(w, io.NopCloser(body), maxSpooledBody))
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, 0, err
+	}
+	return f, n, nil
 }
 
 // serveAPI answers GitHub Enterprise's REST API as far as the tests need,
@@ -504,7 +532,7 @@ func (s *Server) verifyJWT(token string) (int64, error) {
 
 // recordWrite remembers an API write the server accepted.
 func (s *Server) recordWrite(r *http.Request, path string) {
-	io.Copy(io.Discard, io.LimitReader(r.Body, maxBufferedBody))
+	io.Copy(io.Discard, io.LimitReader(r.Body, maxAPIBody))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.writes = append(s.writes, r.Method+" "+path)

@@ -67,6 +67,12 @@ func (s *Server) checkPush(w http.ResponseWriter, r *http.Request, dest Destinat
 		return refuse("the push is compressed (" + enc + "); jailrun reads pushes as git sends them, uncompressed")
 	}
 	body := bufio.NewReaderSize(r.Body, 64<<10)
+	// Before a push larger than http.postBuffer, git probes with a body
+	// that is only a flush: it updates nothing, so it goes on as it is.
+	if probe, err := body.Peek(5); string(probe) == "0000" && err == io.EOF {
+		r.Body = readCloser{Reader: body, Closer: r.Body}
+		return true
+	}
 	cmds, caps, head, err := gitpolicy.ReadCommands(body)
 	if err != nil {
 		return refuse(err.Error())
