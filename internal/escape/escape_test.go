@@ -503,6 +503,27 @@ func logTable(t *testing.T, table []row, wired bool) {
 // attacks lists the ways out.
 func (w *world) attacks() []attack {
 	gitCredentialsOffered, foundOffered := 0, 0
+	// foundToken sends the token "found" in a file of the work tree as
+	// the Basic password, with user as the user name; it worked when the
+	// server saw it.
+	foundToken := func(name, user string) attack {
+		return attack{
+			name: name,
+			script: `curl --silent --fail --cacert "${CURL_CA_BUNDLE:-$SSL_CERT_FILE}" -o /dev/null ` +
+				`-u "` + user + `:$(cat .found-token)" "https://` + w.srv.Host + `/myorg/r.git/info/refs?service=git-upload-pack"`,
+			worked: func(r result) bool {
+				n := len(w.srv.Offered("myorg"))
+				offered := n > foundOffered
+				foundOffered = n
+				return r.code == 0 || offered
+			},
+			setup: func(t *testing.T) {
+				foundOffered = len(w.srv.Offered("myorg"))
+				w.write("work-myorg/.found-token", w.tokens["github:fine-grained-myorg"])
+			},
+			undo: func(t *testing.T) { os.Remove(filepath.Join(w.repos["myorg"], ".found-token")) },
+		}
+	}
 	// helperInput is git's request for host (and path) to a helper.
 	helperInput := func(host, path string) string {
 		in := `protocol=https\nhost=` + host + `\n`
@@ -662,39 +683,8 @@ func (w *world) attacks() []attack {
 		// A token the agent found elsewhere (here in a file of the work
 		// tree) goes nowhere through jailrun: the proxy refuses any
 		// credential that is not one of the session's placeholders.
-		attack{
-			name: "a token found elsewhere, sent to the GitHub host",
-			script: `curl --silent --fail --cacert "${CURL_CA_BUNDLE:-$SSL_CERT_FILE}" -o /dev/null ` +
-				`-u "x-access-token:$(cat .found-token)" "https://` + w.srv.Host + `/myorg/r.git/info/refs?service=git-upload-pack"`,
-			worked: func(r result) bool {
-				n := len(w.srv.Offered("myorg"))
-				offered := n > foundOffered
-				foundOffered = n
-				return r.code == 0 || offered
-			},
-			setup: func(t *testing.T) {
-				foundOffered = len(w.srv.Offered("myorg"))
-				w.write("work-myorg/.found-token", w.tokens["github:fine-grained-myorg"])
-			},
-			undo: func(t *testing.T) { os.Remove(filepath.Join(w.repos["myorg"], ".found-token")) },
-		},
-		attack{
-			name: "a token found elsewhere as the password, the session's placeholder as the user name",
-			script: `t=$(printf 'url=https://` + w.srv.Host + `/myorg/r.git\n\n' | git credential fill | sed -n 's/^password=//p') && ` +
-				`curl --silent --fail --cacert "${CURL_CA_BUNDLE:-$SSL_CERT_FILE}" -o /dev/null ` +
-				`-u "$t:$(cat .found-token)" "https://` + w.srv.Host + `/myorg/r.git/info/refs?service=git-upload-pack"`,
-			worked: func(r result) bool {
-				n := len(w.srv.Offered("myorg"))
-				offered := n > foundOffered
-				foundOffered = n
-				return r.code == 0 || offered
-			},
-			setup: func(t *testing.T) {
-				foundOffered = len(w.srv.Offered("myorg"))
-				w.write("work-myorg/.found-token", w.tokens["github:fine-grained-myorg"])
-			},
-			undo: func(t *testing.T) { os.Remove(filepath.Join(w.repos["myorg"], ".found-token")) },
-		},
+		foundToken("a token found elsewhere, sent to the GitHub host", "x-access-token"),
+		foundToken("a token found elsewhere as the password, the session's placeholder as the user name", `$(printf 'url=https://`+w.srv.Host+`/myorg/r.git\n\n' | git credential fill | sed -n 's/^password=//p')`),
 		attack{
 			name:   "the plain helper (no --session) reads the keyring",
 			script: helperInput(w.srv.Host, "myorg/r.git") + " | git-credential-jailrun get",
