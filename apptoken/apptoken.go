@@ -25,7 +25,11 @@ import (
 )
 
 // Namespace starts the keychain name of every App: app:NAME.
-const Namespace = "app:"
+const Namespace = config.AppNamespace
+
+// Timeout bounds one exchange with an App's API: checking its key, or
+// minting a token.
+const Timeout = 20 * time.Second
 
 // Is reports whether the token name is an App's.
 func Is(name string) bool { return strings.HasPrefix(name, Namespace) }

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/jailrun/jailrun/apptoken"
 	"github.com/jailrun/jailrun/config"
@@ -39,8 +37,8 @@ type appDeleteCmd struct {
 
 // appName is NAME as a keychain name, app:NAME.
 func appName(name string) (string, error) {
-	full := apptoken.Namespace + strings.TrimPrefix(name, apptoken.Namespace)
-	if err := keyring.ValidateName(full); err != nil || strings.Count(full, ":") != 1 {
+	full, ok := config.AppName(name)
+	if !ok {
 		return "", usageError{fmt.Sprintf("--name %q is not a plain name like myorg", name)}
 	}
 	return full, nil
@@ -48,9 +46,6 @@ func appName(name string) (string, error) {
 
 // maxKeyFile bounds a private key's PEM (a 4096-bit key is about 3 KB).
 const maxKeyFile = 64 << 10
-
-// appVerifyTimeout bounds asking GitHub about the App.
-const appVerifyTimeout = 20 * time.Second
 
 func (c *appAddCmd) Run(env *Env) error {
 	name, err := appName(c.Name)
@@ -84,7 +79,7 @@ func (c *appAddCmd) Run(env *Env) error {
 		if err != nil {
 			return err
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), appVerifyTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), apptoken.Timeout)
 		defer cancel()
 		info, err := client.App(ctx, appJWT)
 		if errors.Is(err, github.ErrRejected) {

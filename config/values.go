@@ -126,14 +126,22 @@ func parseRoutes(value string, hosts []string) ([]Route, error) {
 // (OWNER=app:NAME): the session then gets a token the App mints.
 const AppNamespace = "app:"
 
+// AppName returns the keychain name app:NAME of the App called name
+// (NAME or app:NAME), and whether NAME is a plain name (no colon).
+func AppName(name string) (string, bool) {
+	full := AppNamespace + strings.TrimPrefix(name, AppNamespace)
+	return full, keyring.ValidateName(full) == nil && strings.Count(full, ":") == 1
+}
+
 // routeTarget reads the right side of a route: a token's short name, or
 // app:NAME.
 func routeTarget(right string) (string, error) {
-	if name, ok := strings.CutPrefix(right, AppNamespace); ok {
-		if err := keyring.ValidateName(AppNamespace + name); err != nil || name == "" || strings.Contains(name, ":") {
+	if strings.HasPrefix(right, AppNamespace) {
+		full, ok := AppName(right)
+		if !ok {
 			return "", fmt.Errorf("names an App %q that is not a plain name like app:myorg", right)
 		}
-		return AppNamespace + name, nil
+		return full, nil
 	}
 	short, err := shortName(right)
 	if err != nil {

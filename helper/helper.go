@@ -239,7 +239,7 @@ func (h *helper) getToken(kr keyring.Keyring, req *credential.Request) (picked b
 		return true, fmt.Errorf("token %s is empty; store it again: jailrun token rotate --name %s", d.Token, d.Token)
 	}
 	if apptoken.Is(token.Name) { // never the App's key: a token it mints for this repository
-		ctx, cancel := context.WithTimeout(context.Background(), appTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), apptoken.Timeout)
 		defer cancel()
 		if token, err = apptoken.Serve(ctx, token, h.cfg, session.StateDir(h.env.Getenv), h.env.Getenv, owner, repoFromPath(req.Path)); err != nil {
 			fmt.Fprintf(h.env.Stderr, "%s: %v\n", Program, err)
@@ -253,9 +253,6 @@ func (h *helper) getToken(kr keyring.Keyring, req *credential.Request) (picked b
 	}
 	return true, h.respond(req, token)
 }
-
-// appTimeout bounds minting an App's token for one git request.
-const appTimeout = 20 * time.Second
 
 // repoFromPath returns REPO of "OWNER/REPO[.git]/…", or "".
 func repoFromPath(path string) string {

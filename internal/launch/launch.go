@@ -250,9 +250,6 @@ func sessionToken(env *Env, opened <-chan openedKeyring, w *starter, cfg config.
 	return host, keyring.Token{}, o.kr, nil
 }
 
-// appStartTimeout bounds minting the first App token at launch.
-const appStartTimeout = 20 * time.Second
-
 // startApp mints the session's token from the App tok for OWNER/NAME on
 // host, and keeps it fresh.
 func startApp(env *Env, cfg config.Config, tok keyring.Token, host, owner, name string) (*apptoken.Session, error) {
@@ -268,7 +265,7 @@ func startApp(env *Env, cfg config.Config, tok keyring.Token, host, owner, name 
 		return nil, err
 	}
 	m.Now = env.Now
-	ctx, cancel := context.WithTimeout(context.Background(), appStartTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), apptoken.Timeout)
 	defer cancel()
 	return apptoken.Start(ctx, m, host, owner, name, nil, func(err error) {
 		fmt.Fprintf(env.Stderr, "jailrun: cannot renew the session's App token (the current one lasts until it expires): %v\n", err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/jailrun/jailrun/apptoken"
 	"github.com/jailrun/jailrun/config"
@@ -76,7 +75,7 @@ func shimToken(env *Env, w *starter, plan *Plan, args []string) {
 		}
 	}
 	if apptoken.Is(tok.Name) { // never the App's key: a token it mints for this repository
-		ctx, cancel := context.WithTimeout(context.Background(), appTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), apptoken.Timeout)
 		defer cancel()
 		if tok, err = apptoken.Serve(ctx, tok, cfg, session.StateDir(env.Getenv), env.Getenv, owner, repo.Name); err != nil {
 			w.warn("GitHub App token not available: %v", err)
@@ -85,9 +84,6 @@ func shimToken(env *Env, w *starter, plan *Plan, args []string) {
 	}
 	plan.Token = tok
 }
-
-// appTimeout bounds minting an App's token.
-const appTimeout = 20 * time.Second
 
 // brokerToken asks the jail's token broker for owner's token on host.
 func brokerToken(w *starter, socket, host, owner string) keyring.Token {
