@@ -145,7 +145,8 @@ const clockSkew = 30 * time.Second
 func (m *Minter) explain(ctx context.Context, appJWT, owner, repo string, err error) error {
 	var rejected *github.RejectedError
 	if errors.As(err, &rejected) {
-		if skew := m.Now().Sub(rejected.Date); !rejected.Date.IsZero() && (skew > clockSkew || skew < -clockSkew) {
+		// Date has whole seconds: ours is compared at the same precision.
+		if skew := m.Now().Truncate(time.Second).Sub(rejected.Date); !rejected.Date.IsZero() && (skew > clockSkew || skew < -clockSkew) {
 			return fmt.Errorf("%s: GitHub refused the App's token because this machine's clock is %s off GitHub's; set the clock right (timedatectl set-ntp true)",
 				m.Name, skew.Abs().Round(time.Second))
 		}
