@@ -81,6 +81,7 @@ type Server struct {
 	upstreamTLS *http.Transport
 	defaults    defaultBranches
 	slots       chan struct{} // one per client connection open
+	refusing    chan struct{} // one per connection being refused (limitListener.refuse)
 	tunnels     sync.WaitGroup
 
 	mu     sync.Mutex
@@ -112,11 +113,12 @@ func New(policy Policy, opts Options) *Server {
 		opts.ErrorLog = log.New(io.Discard, "", 0)
 	}
 	s := &Server{
-		policy: policy,
-		opts:   opts,
-		ledger: newLedger(),
-		slots:  make(chan struct{}, opts.MaxConns),
-		conns:  map[*clientConn]struct{}{},
+		policy:   policy,
+		opts:     opts,
+		ledger:   newLedger(),
+		slots:    make(chan struct{}, opts.MaxConns),
+		refusing: make(chan struct{}, opts.MaxConns),
+		conns:    map[*clientConn]struct{}{},
 	}
 	s.upstream = &http.Transport{
 		Proxy:              nil, // never the supervisor's own proxy variables
@@ -409,10 +411,7 @@ func (l limitListener) Accept() (net.Conn, error) {
 		select {
 		case l.s.slots <- struct{}{}:
 		default:
-			c.SetWriteDeadline(time.Now().Add(time.Second))
-			body := fmt.Sprintf("jailrun proxy: too many connections at once (%d); try again\n", l.s.opts.MaxConns)
-			fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
-			c.Close()
+			l.refuse(c)
 			continue
 		}
 		cc := &clientConn{Conn: c, s: l.s}
@@ -422,6 +421,33 @@ func (l limitListener) Accept() (net.Conn, error) {
 		}
 		return cc, nil
 	}
+}
+
+// refuse answers c 503 and closes it. The answer is sent before the
+// request is read, so c is half-closed and drained for up to a second
+// first: closing with the request unread would reset the connection and
+// could lose the answer on its way to the client. At most MaxConns
+// refusals drain at once; beyond that c is closed at once.
+func (l limitListener) refuse(c net.Conn) {
+	body := fmt.Sprintf("jailrun proxy: too many connections at once (%d); try again\n", l.s.opts.MaxConns)
+	c.SetDeadline(time.Now().Add(time.Second))
+	fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	hc, ok := c.(interface{ CloseWrite() error })
+	if !ok || hc.CloseWrite() != nil {
+		c.Close()
+		return
+	}
+	select {
+	case l.s.refusing <- struct{}{}:
+	default:
+		c.Close()
+		return
+	}
+	go func() {
+		defer func() { <-l.s.refusing }()
+		io.Copy(io.Discard, io.LimitReader(c, 64<<10))
+		c.Close()
+	}()
 }
 
 // clientConn is an accepted connection that gives its slot back when it
