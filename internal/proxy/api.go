@@ -35,15 +35,33 @@ const maxAPIBody = 64 << 20
 func apiRequest(dest Destination, path string) (rest string, graphql, ok bool) {
 	host := strings.ToLower(dest.Host)
 	if strings.HasPrefix(host, "api.") || strings.HasPrefix(host, "uploads.") {
-		return path, path == "/graphql", true
+		return path, isGraphQL(path), true
 	}
-	if path == "/api/graphql" {
+	if host == "github.com" || strings.HasSuffix(host, ".ghe.com") {
+		return "", false, false // their API has hosts of its own; /api/… is an owner's repository
+	}
+	// GitHub Enterprise Server: the API under /api/v3, uploads under
+	// /api/uploads, GraphQL at /api/graphql. Read in any case, as a
+	// server might route them; any other path under /api is the API too,
+	// which refuses what it does not know.
+	lower := strings.ToLower(path)
+	switch {
+	case isGraphQL(strings.TrimPrefix(lower, "/api")) && strings.HasPrefix(lower, "/api/"):
 		return "", true, true
-	}
-	if rest, ok := strings.CutPrefix(path, "/api/v3/"); ok {
-		return "/" + rest, false, true
+	case strings.HasPrefix(lower, "/api/v3/"):
+		return path[len("/api/v3"):], false, true
+	case strings.HasPrefix(lower, "/api/uploads/"):
+		return path[len("/api/uploads"):], false, true
+	case lower == "/api" || strings.HasPrefix(lower, "/api/"):
+		return path, false, true
 	}
 	return "", false, false
+}
+
+// isGraphQL reports whether path, on an API host, is GitHub's GraphQL
+// endpoint, in any case and with or without a final slash.
+func isGraphQL(path string) bool {
+	return strings.EqualFold(strings.TrimSuffix(path, "/"), "/graphql")
 }
 
 // gitHubHost is the GitHub host an API host belongs to: github.com for
@@ -78,9 +96,16 @@ func (s *Server) checkAPI(w http.ResponseWriter, r *http.Request, dest Destinati
 		return refuse("the request's path is not in its plain form (no . or .. segments, no empty ones, no encoded slashes)")
 	case graphql && r.Method != http.MethodPost:
 		return refuse("jailrun reads GraphQL requests from POST bodies only")
+	case graphql && r.URL.RawQuery != "":
+		return refuse("jailrun reads GraphQL requests from POST bodies only, with no query string")
 	}
 	var body []byte
 	_, needsBody, _ := gitpolicy.BodyRef(r.Method, rest, nil)
+	if needsBody && r.URL.RawQuery != "" {
+		// A server may read the branch from the query as well as from the
+		// body, where the policy reads it.
+		return refuse(fmt.Sprintf("%s %s names its branch in the JSON body only; drop the query string", r.Method, rest))
+	}
 	if graphql || needsBody {
 		var err error
 		if body, err = io.ReadAll(io.LimitReader(r.Body, maxAPIBody+1)); err != nil {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"slices"
 	"strings"
 	"sync"
 
@@ -151,6 +152,12 @@ func (s *Server) serveTerminated(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "jailrun proxy: write the method in capitals", http.StatusBadRequest)
 		return
 	}
+	if !slices.Contains(terminatedMethods, r.Method) {
+		// TRACE would echo the request, the real token included, back
+		// into the jail.
+		http.Error(w, "jailrun proxy: "+r.Method+" is not sent to GitHub", http.StatusMethodNotAllowed)
+		return
+	}
 	// A cookie is a credential too (a web session is all of GitHub's UI),
 	// and no client the jail runs needs one for GitHub.
 	r.Header.Del("Cookie")
@@ -180,6 +187,10 @@ func (s *Server) serveTerminated(w http.ResponseWriter, r *http.Request) {
 	}
 	s.terminated.ServeHTTP(w, r)
 }
+
+// terminatedMethods are the methods sent on to a GitHub host: those of
+// git, the REST API and GraphQL.
+var terminatedMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}
 
 // refuseJSON answers 403 with message, as JSON that GitHub's clients show
 // for the API hosts, as a line of text for git.

@@ -417,6 +417,15 @@ func TestAPIPolicyReadsPlainPaths(t *testing.T) {
 		{"PUT", "/api/v3/repos/myorg/app/contents//x"},
 		{"PUT", "/api/v3/repos/myorg/app/contents/a%2F..%2F..%2Fx"},
 		{"GET", "/api/graphql?query=mutation%7BmergePullRequest%7D"},
+		// The API in another case, under uploads, or elsewhere under /api.
+		{"PUT", "/API/v3/repos/myorg/app/pulls/1/merge"},
+		{"PUT", "/api/V3/repos/myorg/app/pulls/1/merge"},
+		{"PUT", "/api/uploads/repos/myorg/app/pulls/1/merge"},
+		{"POST", "/api/v4/repos/myorg/app/merges"},
+		{"POST", "/API/GraphQL/"},
+		// The branch in the query as well as in the body.
+		{"PUT", "/api/v3/repos/myorg/app/contents/x?branch=main"},
+		{"POST", "/api/graphql?query=mutation%7BmergePullRequest%7D"},
 	} {
 		req, _ := http.NewRequest(tc.method, g.srv.URL+tc.path, strings.NewReader(`{"branch":"feature","message":"m","content":"eA=="}`))
 		req.URL.RawPath = "" // as written, not as Go would clean it
@@ -433,5 +442,28 @@ func TestAPIPolicyReadsPlainPaths(t *testing.T) {
 	}
 	if n := len(g.seen()); n != 0 {
 		t.Errorf("%d refused writes reached the server", n)
+	}
+}
+
+// TestTraceIsNotSentToGitHub: TRACE would echo the request back, the
+// real token in place of the placeholder.
+func TestTraceIsNotSentToGitHub(t *testing.T) {
+	g := startGitHubTarget(t, false)
+	p, ca, ph := terminating(t, g, realToken)
+	client := clientVia(t, p, ca, false)
+	for _, method := range []string{"TRACE", "TRACK", "PROPFIND"} {
+		req, _ := http.NewRequest(method, g.srv.URL+"/", nil)
+		req.Header.Set("Authorization", "token "+ph)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("%s: %d, want 405", method, resp.StatusCode)
+		}
+	}
+	if n := len(g.seen()); n != 0 {
+		t.Errorf("%d requests reached the server", n)
 	}
 }
