@@ -5,9 +5,9 @@ package egress
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/jailrun/jailrun/config"
+	"github.com/jailrun/jailrun/internal/placeholder"
 	"github.com/jailrun/jailrun/internal/proxy"
 )
 
@@ -72,45 +72,23 @@ var kiroHosts = []string{
 	"codewhisperer.us-east-1.amazonaws.com",
 }
 
-// githubComHosts are the hosts git, gh and the agents' GitHub tools use
-// for github.com: the API, release and attachment uploads, archive
-// downloads (codeload), raw files and release and LFS objects
-// (https://docs.github.com/en/rest/meta/meta, "domains", and
-// https://docs.github.com/en/get-started/using-github/troubleshooting-connectivity-problems).
-var githubComHosts = []string{
-	"github.com",
-	"api.github.com",
-	"uploads.github.com",
-	"codeload.github.com",
-	"raw.githubusercontent.com",
-	"objects.githubusercontent.com",
-	"release-assets.githubusercontent.com",
-	"github-releases.githubusercontent.com",
-}
-
 // The npm registry is in no default list: an agent in list mode talks to
 // its model and GitHub, not to a registry that runs install scripts and
 // accepts a publish with any token a prompt carries. Add
 // registry.npmjs.org to JAILRUN_ALLOW_HOSTS to install packages.
 
 // DefaultHosts returns the hosts list mode allows without
-// JAILRUN_ALLOW_HOSTS: for each GitHub host, github.com's set for
-// github.com, the host and its api. and uploads. names for a GHE.com
-// tenant (SUBDOMAIN.ghe.com), the host itself for GitHub Enterprise Server
-// (its API is HOST/api/v3); then the agent's own hosts (none for an agent
+// JAILRUN_ALLOW_HOSTS: for each GitHub host, the hosts its tokens go to
+// and those serving its content (placeholder.TokenHosts and ContentHosts:
+// github.com's API, uploads, codeload, raw and object hosts; a GHE.com
+// tenant's api. and uploads. names; a GitHub Enterprise Server alone, its
+// API being HOST/api/v3); then the agent's own hosts (none for an agent
 // not in the table, such as `jailrun run`).
 func DefaultHosts(ghHosts []string, agent string) []string {
 	var hosts []string
 	for _, h := range ghHosts {
-		h = strings.ToLower(h)
-		switch {
-		case h == "github.com":
-			hosts = append(hosts, githubComHosts...)
-		case strings.HasSuffix(h, ".ghe.com"):
-			hosts = append(hosts, h, "api."+h, "uploads."+h)
-		default:
-			hosts = append(hosts, h)
-		}
+		hosts = append(hosts, placeholder.TokenHosts(h)...)
+		hosts = append(hosts, placeholder.ContentHosts(h)...)
 	}
 	return append(hosts, agentHosts[agent]...)
 }

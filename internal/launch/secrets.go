@@ -40,7 +40,7 @@ const maxBundle = 16 << 20
 type secrets struct {
 	vault *tokenplaceholder.Vault
 	ca    *sessionca.CA
-	hosts []string // every host a token is sent to: GH_HOSTS and their API and upload hosts
+	hosts []string // the hosts terminated: GH_HOSTS, their API and upload hosts, github.com's content hosts
 }
 
 // newSecrets makes the vault and the CA for the GitHub hosts of cfg
@@ -52,7 +52,7 @@ func newSecrets(cfg config.Config, now time.Time) (*secrets, error) {
 	}
 	var hosts []string
 	for _, h := range ghHosts {
-		for _, t := range tokenplaceholder.TokenHosts(h) {
+		for _, t := range append(tokenplaceholder.TokenHosts(h), tokenplaceholder.ContentHosts(h)...) {
 			if !slices.Contains(hosts, t) {
 				hosts = append(hosts, t)
 			}
@@ -205,7 +205,7 @@ var trustVars = []struct {
 // main bundle also lies over the system's, for clients that read it
 // without a variable.
 func (s *secrets) trust(dir string, getenv func(string) string) ([]jail.File, []string, error) {
-	roots, err := readRoots(getenv("SSL_CERT_FILE"))
+	roots, rootsPath, err := readRoots(getenv("SSL_CERT_FILE"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -229,6 +229,9 @@ func (s *secrets) trust(dir string, getenv func(string) string) ([]jail.File, []
 	for _, system := range jail.SystemBundles {
 		files = append(files, jail.File{Host: main, Jail: system})
 	}
+	// A file named twice is written once: often every variable names
+	// the system's bundle.
+	written := map[string]string{filepath.Clean(rootsPath): jailBundle}
 	var env []string
 	for _, v := range trustVars {
 		user := getenv(v.name)
@@ -237,8 +240,10 @@ func (s *secrets) trust(dir string, getenv func(string) string) ([]jail.File, []
 			env = append(env, v.name+"="+jailBundle)
 		case user == "":
 			env = append(env, v.name+"="+jailCA)
+		case written[filepath.Clean(user)] != "":
+			env = append(env, v.name+"="+written[filepath.Clean(user)])
 		default:
-			own, err := readRoots(user)
+			own, _, err := readRoots(user)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -246,6 +251,7 @@ func (s *secrets) trust(dir string, getenv func(string) string) ([]jail.File, []
 			if err := write(name, jail.SocketDir+"/"+name, bundle(own, ca)); err != nil {
 				return nil, nil, err
 			}
+			written[filepath.Clean(user)] = jail.SocketDir + "/" + name
 			env = append(env, v.name+"="+jail.SocketDir+"/"+name)
 		}
 	}
@@ -253,8 +259,8 @@ func (s *secrets) trust(dir string, getenv func(string) string) ([]jail.File, []
 }
 
 // readRoots reads the CA bundle at path, or the system's first one when
-// path is "".
-func readRoots(path string) ([]byte, error) {
+// path is "", and returns it and the path it read.
+func readRoots(path string) ([]byte, string, error) {
 	candidates := jail.SystemBundles
 	if path != "" {
 		candidates = []string{path}
@@ -263,13 +269,13 @@ func readRoots(path string) ([]byte, error) {
 		data, err := saferead.ReadUserFile(p, maxBundle)
 		switch {
 		case err == nil:
-			return data, nil
+			return data, p, nil
 		case path == "" && errors.Is(err, fs.ErrNotExist):
 			continue
 		}
-		return nil, fmt.Errorf("cannot read the CA bundle for the jail: %v", err)
+		return nil, "", fmt.Errorf("cannot read the CA bundle for the jail: %v", err)
 	}
-	return nil, errors.New("cannot find the system's CA bundle for the jail; install ca-certificates or set SSL_CERT_FILE")
+	return nil, "", errors.New("cannot find the system's CA bundle for the jail; install ca-certificates or set SSL_CERT_FILE")
 }
 
 // bundle is roots followed by ca, on a line of their own.

@@ -20,7 +20,7 @@ func TestTrustBundles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(s.hosts, " "); got != "github.com api.github.com uploads.github.com ghe.example:8443" {
+	if got := strings.Join(s.hosts, " "); got != "github.com api.github.com uploads.github.com codeload.github.com raw.githubusercontent.com objects.githubusercontent.com release-assets.githubusercontent.com github-releases.githubusercontent.com ghe.example:8443" {
 		t.Errorf("terminated hosts %q", got)
 	}
 	src, dir := t.TempDir(), t.TempDir()
@@ -68,6 +68,18 @@ func TestTrustBundles(t *testing.T) {
 	_, env, err = s.trust(t.TempDir(), func(k string) string { return map[string]string{"SSL_CERT_FILE": vars["SSL_CERT_FILE"]}[k] })
 	if err != nil || !slices.Contains(env, "NODE_EXTRA_CA_CERTS="+jailCA) || !slices.Contains(env, "GIT_SSL_CAINFO="+jailBundle) {
 		t.Errorf("unset variables: %q %v", env, err)
+	}
+	// Variables naming one file share its bundle: the system's when
+	// SSL_CERT_FILE is unset.
+	shared := t.TempDir()
+	_, env, err = s.trust(shared, func(k string) string {
+		return map[string]string{"CURL_CA_BUNDLE": jail.SystemBundles[0], "GIT_SSL_CAINFO": vars["GIT_SSL_CAINFO"], "REQUESTS_CA_BUNDLE": vars["GIT_SSL_CAINFO"]}[k]
+	})
+	if err != nil || !slices.Contains(env, "CURL_CA_BUNDLE="+jailBundle) || !slices.Contains(env, "GIT_SSL_CAINFO="+jail.SocketDir+"/requests_ca_bundle.pem") {
+		t.Errorf("variables naming one file: %q %v", env, err)
+	}
+	if entries, _ := os.ReadDir(shared); len(entries) != 3 {
+		t.Errorf("%d bundles written for two files and the CA, want 3", len(entries))
 	}
 	// The CA's key is in no file: only certificates were written.
 	entries, _ := os.ReadDir(dir)

@@ -93,3 +93,18 @@ func TokenHosts(h string) []string {
 	}
 	return []string{h}
 }
+
+// ContentHosts returns the hosts that serve the GitHub host h's archives,
+// raw files and release and LFS objects: for github.com codeload, raw and
+// the githubusercontent.com object hosts
+// (https://docs.github.com/en/rest/meta/meta, "domains"); none for
+// others, which serve them from their own names. They accept h's tokens,
+// but jailrun sends them none: the proxy terminates them only to keep
+// every other credential out.
+func ContentHosts(h string) []string {
+	if strings.EqualFold(h, config.DefaultHost) {
+		return []string{"codeload.github.com", "raw.githubusercontent.com", "objects.githubusercontent.com",
+			"release-assets.githubusercontent.com", "github-releases.githubusercontent.com"}
+	}
+	return nil
+}
