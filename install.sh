@@ -1,7 +1,8 @@
 #!/bin/sh
-# Build jailrun and git-credential-jailrun with the local Go toolchain and
-# install them into $PREFIX/bin (default ~/.local/bin), their manual pages
-# into $PREFIX/share/man/man1. Safe to run again.
+# Build jailrun and git-credential-jailrun (and on Linux jailrun-init, the
+# jail's first process) with the local Go toolchain and install them into
+# $PREFIX/bin (default ~/.local/bin), their manual pages into
+# $PREFIX/share/man/man1. Safe to run again.
 # On macOS git-credential-jailrun is a link to jailrun, which acts as the
 # helper under that name: the keychain trusts a program by its code
 # signature, so one program means one access prompt, not one per binary.
@@ -20,7 +21,10 @@ fi
 # short process's time. The macOS Keychain needs cgo.
 CMDS="jailrun git-credential-jailrun"
 case "$(uname -s)" in
-Linux) export CGO_ENABLED=0 ;;
+Linux)
+	export CGO_ENABLED=0
+	CMDS="$CMDS jailrun-init"
+	;;
 Darwin)
 	export CGO_ENABLED=1
 	CMDS=jailrun

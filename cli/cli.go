@@ -12,6 +12,7 @@ import (
 
 	"github.com/alecthomas/kong"
 	"github.com/jailrun/jailrun/helper"
+	"github.com/jailrun/jailrun/internal/jailinit"
 	"github.com/jailrun/jailrun/internal/launch"
 	"github.com/jailrun/jailrun/internal/version"
 	"github.com/willabides/kongplete"
@@ -43,8 +44,8 @@ func OSEnv() *Env {
 // the gh shim; called as git-credential-jailrun (install.sh links it on
 // macOS, so the keychain trusts one program), it is the credential helper.
 func Main() int {
-	if len(os.Args) > 1 && os.Args[1] == launch.InitCommand {
-		return launch.Init(os.Args[2:], os.Stderr)
+	if len(os.Args) > 1 && os.Args[1] == jailinit.Command {
+		return jailinit.Main(os.Args[2:], os.Stderr)
 	}
 	switch filepath.Base(os.Args[0]) {
 	case ShimName:

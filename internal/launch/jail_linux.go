@@ -11,6 +11,7 @@ import (
 
 	"github.com/jailrun/jailrun/internal/audit"
 	"github.com/jailrun/jailrun/internal/jail"
+	"github.com/jailrun/jailrun/internal/jailinit"
 	"github.com/jailrun/jailrun/internal/supervise"
 	"github.com/jailrun/jailrun/session"
 )
@@ -91,7 +92,7 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 	policy, err := jail.Resolve(jail.Request{
 		Agent:    agentOf(p.Tag),
 		Home:     home,
-		Argv:     append([]string{self, InitCommand, p.Path}, p.Argv...),
+		Argv:     append(initArgv(self), append([]string{p.Path}, p.Argv...)...),
 		Dir:      cwd,
 		Env:      jailEnv,
 		Setenv:   append(cacheEnv, trustEnv...),
@@ -149,6 +150,16 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 		}
 	}
 	return status, err
+}
+
+// initArgv is how the jail starts its first process: jailrun-init next
+// to jailrun (self), a small program that starts fast, else jailrun
+// itself in that role.
+func initArgv(self string) []string {
+	if p := filepath.Join(filepath.Dir(self), jailinit.Binary); isExecutable(p) {
+		return []string{p}
+	}
+	return []string{self, jailinit.Command}
 }
 
 // startTimeout bounds how long bubblewrap may take to set the jail up.

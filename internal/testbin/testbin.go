@@ -30,8 +30,19 @@ var dir = sync.OnceValues(func() (string, error) {
 
 // builds builds each command of cmd/ into dir, once.
 var builds = map[string]func() (string, error){
-	"jailrun":                sync.OnceValues(func() (string, error) { return build("jailrun") }),
+	"jailrun":                sync.OnceValues(func() (string, error) { return buildWith("jailrun", "jailrun-init") }),
 	"git-credential-jailrun": sync.OnceValues(func() (string, error) { return build("git-credential-jailrun") }),
+}
+
+// buildWith builds cmd and the commands it runs next to itself: jailrun
+// starts its jail with jailrun-init.
+func buildWith(cmd string, others ...string) (string, error) {
+	for _, o := range others {
+		if _, err := build(o); err != nil {
+			return "", err
+		}
+	}
+	return build(cmd)
 }
 
 func build(cmd string) (string, error) {

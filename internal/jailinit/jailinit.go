@@ -1,4 +1,10 @@
-package launch
+// Package jailinit is the jail's first process (pid 1 in its pid
+// namespace): it starts the relay to jailrun's proxy, waits at the start
+// gate, then runs the agent and reaps. It imports little, so that its own
+// binary, jailrun-init, starts in about the time of an empty Go program;
+// jailrun itself runs it too (jailrun _jail-init) where jailrun-init is
+// not installed next to it.
+package jailinit
 
 import (
 	"fmt"
@@ -12,9 +18,13 @@ import (
 	"github.com/jailrun/jailrun/session"
 )
 
-// InitCommand is the first argument that makes jailrun the jail's first
-// process: jailrun _jail-init PATH ARGV0 ARGS…
-const InitCommand = "_jail-init"
+// Command is the first argument that makes jailrun the jail's first
+// process: jailrun _jail-init PATH ARGV0 ARGS… (jailrun-init takes PATH
+// ARGV0 ARGS… alone).
+const Command = "_jail-init"
+
+// Binary is the name of the init's own binary, installed next to jailrun.
+const Binary = "jailrun-init"
 
 // openGate tells the supervisor on the gate it passed (descriptor
 // jail.InitFD) that the jail runs, and waits until it may start the agent.
@@ -32,13 +42,13 @@ func openGate() error {
 	return nil
 }
 
-// Init runs inside the jail as its first process (pid 1): it starts the
+// Main runs inside the jail as its first process (pid 1): it starts the
 // relay that carries the jail's connections to jailrun's proxy, runs the
 // program at args[0] with argv args[1:] and the proxy variables set, and
 // returns its exit status once it has ended.
-func Init(args []string, stderr io.Writer) int {
+func Main(args []string, stderr io.Writer) int {
 	if len(args) < 2 {
-		fmt.Fprintf(stderr, "jailrun: %s is the jail's own first process; start programs with jailrun run -- CMD\n", InitCommand)
+		fmt.Fprintf(stderr, "jailrun: %s is the jail's own first process; start programs with jailrun run -- CMD\n", Binary)
 		return 2
 	}
 	r, err := relay.Listen(jail.ProxySocket)
