@@ -20,10 +20,7 @@ var sockets = []Socket{
 
 // socketTail is the end of every case below that has sockets and runs true in the repo.
 var socketTail = []string{
-	"--tmpfs", "/tmp/.jailrun",
-	"--bind", "/run/user/1000/jailrun-7/broker.sock", "/tmp/.jailrun/broker.sock",
-	"--bind", "/run/user/1000/jailrun-7/proxy.sock", "/tmp/.jailrun/proxy.sock",
-	"--remount-ro", "/tmp/.jailrun",
+	"--ro-bind", "/run/user/1000/jailrun-7", "/tmp/.jailrun",
 	"--chdir", "/home/u/repo",
 }
 
@@ -183,22 +180,20 @@ func TestArgsShareNetNoSocketsNoDir(t *testing.T) {
 	}
 }
 
-// TestArgsFiles: jailrun's files are bound read-only, in SocketDir before
-// it turns read-only, over a host file after it.
+// TestArgsFiles: jailrun's files are bound read-only, in SocketDir with
+// the directory that holds them, over a host file after it.
 func TestArgsFiles(t *testing.T) {
 	got, err := Args(Policy{Argv: []string{"true"}, ShareNet: true, Files: []File{
-		{Host: "/run/user/1000/jailrun-7/bundle.pem", Jail: "/etc/ssl/certs/ca-certificates.crt"},
-		{Host: "/run/user/1000/jailrun-7/bundle.pem", Jail: SocketDir + "/ca-bundle.pem"},
+		{Host: "/run/user/1000/jailrun-7/ca-bundle.pem", Jail: "/etc/ssl/certs/ca-certificates.crt"},
+		{Host: "/run/user/1000/jailrun-7/ca-bundle.pem", Jail: SocketDir + "/ca-bundle.pem"},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := slices.Concat(slices.DeleteFunc(slices.Clone(head), func(a string) bool { return a == "--unshare-net" }), []string{
 		"--tmpfs", "/tmp",
-		"--tmpfs", "/tmp/.jailrun",
-		"--ro-bind", "/run/user/1000/jailrun-7/bundle.pem", "/tmp/.jailrun/ca-bundle.pem",
-		"--remount-ro", "/tmp/.jailrun",
-		"--ro-bind", "/run/user/1000/jailrun-7/bundle.pem", "/etc/ssl/certs/ca-certificates.crt",
+		"--ro-bind", "/run/user/1000/jailrun-7", "/tmp/.jailrun",
+		"--ro-bind", "/run/user/1000/jailrun-7/ca-bundle.pem", "/etc/ssl/certs/ca-certificates.crt",
 	})
 	if !slices.Equal(got, want) {
 		t.Errorf("Args:\n got %q\nwant %q", got, want)
@@ -218,6 +213,10 @@ func TestArgsRejects(t *testing.T) {
 		{"/tmp visible", func(p *Policy) { p.Visible = []string{"/tmp"} }, "/tmp would replace the private /tmp"},
 		{"a read-only path directly in /tmp pins /tmp", func(p *Policy) { p.ReadOnly = []string{"/tmp/config"} }, "/tmp would replace the private /tmp"},
 		{"socket outside SocketDir", func(p *Policy) { p.Sockets = []Socket{{"/run/b.sock", "/tmp/b.sock"}} }, "must lie directly in /tmp/.jailrun"},
+		{"socket renamed", func(p *Policy) { p.Sockets = []Socket{{"/run/j/b.sock", BrokerSocket}} }, "keep their names"},
+		{"SocketDir from two directories", func(p *Policy) {
+			p.Files = []File{{"/run/other/ca-bundle.pem", SocketDir + "/ca-bundle.pem"}}
+		}, "comes from one directory"},
 		{"SocketDir bound from the host", func(p *Policy) { p.Visible = []string{"/tmp/.jailrun"} }, "/tmp/.jailrun is bound from the host"},
 		{"relative file", func(p *Policy) { p.Files = []File{{"bundle.pem", "/etc/ssl/cert.pem"}} }, "not an absolute clean path"},
 	} {

@@ -177,7 +177,7 @@ func TestJailReportsChildPID(t *testing.T) {
 func TestJailSockets(t *testing.T) {
 	jailtest.Need(t)
 	w := newWorld(t)
-	sock := filepath.Join(w.home, "broker.sock")
+	sock := filepath.Join(t.TempDir(), "broker.sock")
 	if err := os.WriteFile(sock, nil, 0o600); err != nil { // a bind needs only an inode
 		t.Fatal(err)
 	}

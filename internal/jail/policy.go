@@ -59,7 +59,10 @@ type Mask struct {
 	Dir  bool
 }
 
-// Socket is a unix socket listening outside, shown inside the jail.
+// Socket is a unix socket listening outside, shown inside the jail. The
+// sockets and the Files shown in SocketDir lie in one directory of
+// jailrun's outside, under the names they have in the jail: the jail
+// shows that directory, read-only, as SocketDir, so it holds nothing else.
 type Socket struct {
 	Host string // the listening socket's path outside
 	Jail string // its path inside: BrokerSocket or ProxySocket
