@@ -827,13 +827,15 @@ func (w *world) works() []work {
 		}},
 		{name: "no real token in the jail: environment, helper, gh, /proc, HOME, /tmp", run: func(t *testing.T, mode string) error {
 			// Everything a process in the jail could find: its
-			// variables, what the helper and gh answer, every process's
-			// environ, and any token-shaped string in the files it can read.
+			// variables (one of them a copy of the routed token that the
+			// caller exported), what the helper and gh answer, every
+			// process's environ, the jail's init's included, and any
+			// token-shaped string in the files it can read.
 			script := `env; ` +
 				`printf 'protocol=https\nhost=` + w.srv.Host + `\npath=myorg/r.git\n\n' | git-credential-jailrun --session get; ` +
 				`gh auth token; cat /proc/[0-9]*/environ | tr '\0' '\n'; ` +
 				`grep -rhoa 'github_pat_[A-Za-z0-9_]*' "$HOME" /tmp 2>/dev/null; true`
-			r := w.run(mode, w.repos["gh"], script)
+			r := w.run(mode, w.repos["gh"], script, "MYORG_TOKEN_COPY="+w.tokens["github:fine-grained-myorg"])
 			found := w.secretsIn(r.stdout + r.stderr)
 			switch {
 			case mode == jailed && len(found) > 0:

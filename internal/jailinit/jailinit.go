@@ -7,10 +7,12 @@
 package jailinit
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/jailrun/jailrun/internal/jail"
 	"github.com/jailrun/jailrun/internal/relay"
@@ -26,20 +28,51 @@ const Command = "_jail-init"
 // Binary is the name of the init's own binary, installed next to jailrun.
 const Binary = "jailrun-init"
 
+// MaxEnv bounds the environment the supervisor hands the init.
+const MaxEnv = 16 << 20
+
 // openGate tells the supervisor on the gate it passed (descriptor
-// jail.InitFD) that the jail runs, and waits until it may start the agent.
-// The gate is closed then: the agent does not inherit it.
-func openGate() error {
+// jail.InitFD) that the jail runs, and waits until it may start the agent:
+// the supervisor then sends the agent's environment, which is not the
+// init's own (bubblewrap starts the init with none, so that nothing of
+// the session's sits in its /proc/1/environ), as its length in four bytes,
+// big-endian, and the entries, each ended by a NUL. The gate is closed
+// then: the agent does not inherit it.
+func openGate() ([]string, error) {
 	gate := os.NewFile(jail.InitFD, "jailrun-init-gate")
 	defer gate.Close()
-	b := []byte{1}
-	if _, err := gate.Write(b); err != nil {
-		return fmt.Errorf("the jail's supervisor is gone: %v", err)
+	if _, err := gate.Write([]byte{1}); err != nil {
+		return nil, fmt.Errorf("the jail's supervisor is gone: %v", err)
 	}
-	if _, err := gate.Read(b); err != nil {
-		return fmt.Errorf("the jail's supervisor is gone: %v", err)
+	var size [4]byte
+	if _, err := io.ReadFull(gate, size[:]); err != nil {
+		return nil, fmt.Errorf("the jail's supervisor is gone: %v", err)
 	}
-	return nil
+	n := binary.BigEndian.Uint32(size[:])
+	if n > MaxEnv {
+		return nil, fmt.Errorf("the agent's environment is over %d MB", MaxEnv>>20)
+	}
+	data := make([]byte, n)
+	if _, err := io.ReadFull(gate, data); err != nil {
+		return nil, fmt.Errorf("the jail's supervisor is gone: %v", err)
+	}
+	env := strings.Split(string(data), "\x00")
+	return env[:len(env)-1], nil // the last entry's NUL ends the list
+}
+
+// EncodeEnv is env as openGate reads it.
+func EncodeEnv(env []string) ([]byte, error) {
+	var b []byte
+	for _, kv := range env {
+		if strings.IndexByte(kv, 0) >= 0 {
+			return nil, fmt.Errorf("the agent's environment holds a NUL in %.40q", kv)
+		}
+		b = append(append(b, kv...), 0)
+	}
+	if len(b) > MaxEnv {
+		return nil, fmt.Errorf("the agent's environment is over %d MB", MaxEnv>>20)
+	}
+	return append(binary.BigEndian.AppendUint32(nil, uint32(len(b))), b...), nil
 }
 
 // Main runs inside the jail as its first process (pid 1): it starts the
@@ -57,11 +90,12 @@ func Main(args []string, stderr io.Writer) int {
 		return 1
 	}
 	go r.Serve()
-	if err := openGate(); err != nil {
+	agentEnv, err := openGate()
+	if err != nil {
 		fmt.Fprintf(stderr, "jailrun: %v\n", err)
 		return 1
 	}
-	env := session.ProxyEnviron(os.Environ(), "http://127.0.0.1:"+strconv.Itoa(r.Port()))
+	env := session.ProxyEnviron(agentEnv, "http://127.0.0.1:"+strconv.Itoa(r.Port()))
 	status, err := supervise.Init(args[0], args[1:], env)
 	if err != nil {
 		fmt.Fprintf(stderr, "jailrun: %v\n", err)

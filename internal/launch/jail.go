@@ -43,27 +43,32 @@ func ParseJailMode(s string) (JailMode, error) {
 // mode says. Only a jail that does not start costs a probe: it says why,
 // and with JailAuto the program then runs unjailed.
 func Launch(env *Env, mode JailMode, tag, program string, args []string) (int, error) {
-	plan, err := Prepare(env, tag, program, args)
+	plan, err := prepare(env, tag, program, args)
 	if err != nil {
 		return 0, err
 	}
 	w := &starter{out: env.Stderr, tag: tag}
+	why := jailOffered(mode)
 	switch {
 	case plan.Nested:
 		return plan.Run(env)
 	case mode == JailOff:
+		plan.awaitToken(env.Stderr)
 		w.notJailed("turned off ("+JailVar+"=off or --no-jail)", plan.Token.Secret != "")
 		return plan.Run(env)
-	}
-	if why := jailOffered(mode); why != nil {
+	case why != nil:
+		plan.awaitToken(env.Stderr)
 		w.notJailed(why.Error(), plan.Token.Secret != "")
 		return plan.Run(env)
 	}
+	// The jail's set-up runs while the token lookup does; RunJailed waits
+	// for it before the agent starts.
 	status, err := plan.RunJailed(env)
 	if !errors.Is(err, supervise.ErrNotStarted) {
 		return status, err
 	}
-	why := probeJail(context.Background(), mode)
+	plan.awaitToken(env.Stderr)
+	why = probeJail(context.Background(), mode)
 	if why == nil { // bubblewrap works here, but not with this jail
 		why = fmt.Errorf("%v; bubblewrap said why above: please report it", err)
 	}

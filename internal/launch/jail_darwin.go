@@ -51,17 +51,18 @@ func jailOffered(mode JailMode) error {
 // TMPDIR, and /tmp stays read-only. Nor a pid namespace: sandbox-exec
 // execs the agent in place (its argv[0] is its path), and what it leaves
 // running is not ended with it.
-func (p *Plan) RunJailed(env *Env) (int, error) {
+func (p *Plan) RunJailed(env *Env) (status int, err error) {
 	if len(p.Argv) == 0 {
 		return 0, errors.New("nothing to run in the jail")
 	}
+	p.awaitToken(env.Stderr)
 	w := &starter{out: env.Stderr, tag: p.Tag}
 	password := rand.Text()
 	o, err := p.serveOutside(env, func(string) (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }, password, false)
 	if err != nil {
 		return 0, err
 	}
-	defer o.close(env)
+	defer func() { o.close(env, !errors.Is(err, supervise.ErrNotStarted)) }()
 	tmp := filepath.Join(o.dir, "tmp")
 	if err := os.Mkdir(tmp, 0o700); err != nil {
 		return 0, fmt.Errorf("cannot create the jail's temporary directory: %v", err)

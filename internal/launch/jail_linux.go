@@ -2,6 +2,7 @@ package launch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -28,9 +29,10 @@ func probeJail(ctx context.Context, _ JailMode) error { return jail.Probe(ctx) }
 // the jail's first process (see Init), the broker and the proxy serving it
 // from here, and returns the program's exit status once it has ended. An
 // error wrapping supervise.ErrNotStarted means the program never ran.
-func (p *Plan) RunJailed(env *Env) (int, error) {
+func (p *Plan) RunJailed(env *Env) (status int, err error) {
 	w := &starter{out: env.Stderr, tag: p.Tag}
 	notStarted := func(err error) (int, error) { return 0, fmt.Errorf("%w: %v", supervise.ErrNotStarted, err) }
+	defer p.awaitToken(env.Stderr) // a jail that did not start has Launch run the program unjailed
 	self, err := executable()
 	if err != nil {
 		return notStarted(fmt.Errorf("cannot locate the jailrun executable for the jail: %v", err))
@@ -43,7 +45,7 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 	if err != nil {
 		return notStarted(err)
 	}
-	defer o.close(env)
+	defer func() { o.close(env, !errors.Is(err, supervise.ErrNotStarted)) }()
 
 	cwd, loc, write, homeInside, err := jailWrites(env)
 	if err != nil {
@@ -85,16 +87,14 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 		// the agent the real token for a fixable setting.
 		return 0, err
 	}
-	jailEnv := session.JailEnviron(p.Env, jail.BrokerSocket, loc.Toplevel)
-	if p.Token.Secret != "" {
-		jailEnv = withPlaceholder(jailEnv, p.Token.Secret, o.secrets.vault.For(p.Token.Name, p.TokenHost, p.Token.Secret))
-	}
+	// The token lookup may still run: the jail is set up without it, and
+	// the agent's environment goes to the init once it is done.
 	policy, err := jail.Resolve(jail.Request{
 		Agent:    agentOf(p.Tag),
 		Home:     home,
 		Argv:     append(initArgv(self), append([]string{p.Path}, p.Argv...)...),
 		Dir:      cwd,
-		Env:      jailEnv,
+		Env:      session.JailEnviron(p.tokenlessEnviron(), jail.BrokerSocket, loc.Toplevel),
 		Setenv:   append(cacheEnv, trustEnv...),
 		Files:    trustFiles,
 		Caches:   caches,
@@ -121,10 +121,21 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 	defer gate.Close()
 	cmd.PassToInit(initGate)
 	c := cmd.Cmd(context.Background())
+	c.Env = []string{} // the init's; the agent's comes through the gate
 	c.Stdin, c.Stdout, c.Stderr = os.Stdin, os.Stdout, os.Stderr
 	defer saveTerminal(os.Stdin)()
 	since := env.Now()
-	status, err := supervise.Outside(c, func() (int, error) {
+	status, err = supervise.Outside(c, func() (int, error) {
+		p.awaitToken(env.Stderr)
+		o.keepTokensOutside(p)
+		policy.Env = session.JailEnviron(p.Env, jail.BrokerSocket, loc.Toplevel)
+		if p.Token.Secret != "" {
+			policy.Env = withPlaceholder(policy.Env, p.Token.Secret, o.secrets.vault.For(p.Token.Name, p.TokenHost, p.Token.Secret))
+		}
+		agentEnv, err := jailinit.EncodeEnv(jail.Environ(policy))
+		if err != nil {
+			return 0, err
+		}
 		pid, err := cmd.ChildPID(startTimeout)
 		if err != nil {
 			return 0, err
@@ -141,7 +152,7 @@ func (p *Plan) RunJailed(env *Env) (int, error) {
 				w.note("%s", note)
 			}
 		}
-		return pid, releaseInit(gate)
+		return pid, releaseInit(gate, agentEnv)
 	})
 	if o.ran && loc.Toplevel != "" {
 		for _, d := range disarmNewGitDirs(loc, since, session.StateDir(env.Getenv)) {
@@ -194,8 +205,12 @@ func awaitInit(gate net.Conn) error {
 	return nil
 }
 
-// releaseInit lets the init start the agent.
-func releaseInit(gate net.Conn) error {
-	_, err := gate.Write([]byte{1})
+// releaseInit lets the init start the agent, with agentEnv (see
+// jailinit.EncodeEnv).
+func releaseInit(gate net.Conn, agentEnv []byte) error {
+	if err := gate.SetWriteDeadline(time.Now().Add(startTimeout)); err != nil {
+		return err
+	}
+	_, err := gate.Write(agentEnv)
 	return err
 }

@@ -45,7 +45,7 @@ type outside struct {
 
 	secrets *secrets // keeps the tokens outside; nil where the jail holds the real ones
 	policy  policyLedger
-	app     *apptoken.Session // the session's App token, revoked at close; nil for none
+	plan    *Plan // whose App token, if any, close revokes
 }
 
 // serveOutside creates the session's directory and starts the broker and
@@ -67,10 +67,8 @@ func (p *Plan) serveOutside(env *Env, listen func(dir string) (net.Listener, err
 		return nil, fmt.Errorf("cannot resolve the jail's socket directory: %v", err)
 	}
 
-	kr := keyring.Store(p.Keyring)
-	if p.Keyring == nil {
-		kr = noKeyring{}
-	}
+	o.plan = p
+	kr := p.keyringStore()
 	// One id for the session's lines in the audit log, the broker's and
 	// the proxy's.
 	o.sess = audit.Session{ID: audit.SessionID(os.Getpid(), env.Now()), Agent: p.Tag, PID: os.Getpid()}
@@ -80,28 +78,23 @@ func (p *Plan) serveOutside(env *Env, listen func(dir string) (net.Listener, err
 	}
 	opts := broker.Options{Keyring: kr, Config: p.Config, Route: p.appRoute, Audit: auditWriter(o.log),
 		Agent: p.Tag, Session: o.sess.ID, Now: env.Now}
-	o.app = p.App
 	if keepOutside {
 		if o.secrets, err = newSecrets(p.Config, env.Now()); err != nil {
-			o.close(env)
+			o.close(env, false)
 			return nil, err
 		}
 		opts.Vault = o.secrets.vault
-		if p.App != nil { // the placeholder stands for each renewed token in turn
-			vault, host := o.secrets.vault, p.TokenHost
-			p.App.OnRenew(func(tok keyring.Token) { vault.For(tok.Name, host, tok.Secret) })
-		}
 	}
 	o.broker = broker.New(opts)
 	o.brokerSocket = filepath.Join(o.dir, "broker.sock")
 	if err := o.broker.Start(o.brokerSocket); err != nil {
 		o.broker = nil
-		o.close(env)
+		o.close(env, false)
 		return nil, fmt.Errorf("cannot start the token broker: %v", err)
 	}
 	l, err := listen(o.dir)
 	if err != nil {
-		o.close(env)
+		o.close(env, false)
 		return nil, fmt.Errorf("cannot start the jail's proxy: %v", err)
 	}
 	var terminate *proxy.Terminate
@@ -118,7 +111,7 @@ func (p *Plan) serveOutside(env *Env, listen func(dir string) (net.Listener, err
 	}
 	if o.proxy, err = startProxy(env, p.Config, agentOf(p.Tag), l, password, terminate); err != nil {
 		l.Close()
-		o.close(env)
+		o.close(env, false)
 		return nil, err
 	}
 	o.proxyAddr = l.Addr()
@@ -127,8 +120,10 @@ func (p *Plan) serveOutside(env *Env, listen func(dir string) (net.Listener, err
 
 // close stops the proxy (waiting for its tunnels, so that their counts are
 // whole) and records its traffic, stops the broker and says its summary,
-// closes the audit log and removes the session's directory.
-func (o *outside) close(env *Env) {
+// revokes the session's App token when revokeApp says (not when the
+// program is to run unjailed with it instead), closes the audit log and
+// removes the session's directory.
+func (o *outside) close(env *Env, revokeApp bool) {
 	if o.proxy != nil {
 		o.proxy.Close()
 		if o.log != nil {
@@ -146,8 +141,8 @@ func (o *outside) close(env *Env) {
 			}
 		}
 	}
-	if o.app != nil {
-		if err := o.app.Close(); err != nil {
+	if app := o.plan.sessionApp(); app != nil && revokeApp {
+		if err := app.Close(); err != nil {
 			o.w.warn("the session's App tokens could not all be revoked (they expire within the hour): %v", err)
 		}
 	}
@@ -178,8 +173,8 @@ func (p *Plan) appRoute(kr keyring.Store, cfg config.Config, protocol, host, own
 	if err != nil || !apptoken.Is(d.Token) {
 		return tok, d, err
 	}
-	if p.App != nil && p.App.Serves(host, owner) && d.Token == p.App.Token().Name {
-		return p.App.Token(), d, nil
+	if app := p.sessionApp(); app != nil && app.Serves(host, owner) && d.Token == app.Token().Name {
+		return app.Token(), d, nil
 	}
 	return keyring.Token{}, routing.Decision{Warning: fmt.Sprintf("%s mints tokens at launch for the session's repository only, not for %s's; start a session in that repository",
 		d.Token, owner)}, nil
@@ -280,6 +275,55 @@ func agentOf(tag string) string {
 	}
 	return "run"
 }
+
+// keepTokensOutside makes the vault's placeholder for the plan's token
+// stand for each token its App renews; call it once the lookup is done.
+func (o *outside) keepTokensOutside(p *Plan) {
+	if p.App != nil && o.secrets != nil {
+		vault, host := o.secrets.vault, p.TokenHost
+		p.App.OnRenew(func(tok keyring.Token) { vault.For(tok.Name, host, tok.Secret) })
+	}
+}
+
+// keyringStore is the keyring the broker reads: the lookup's once it has
+// opened it, which no request can come before, since the agent starts
+// after the lookup.
+func (p *Plan) keyringStore() keyring.Store {
+	if p.lookup != nil {
+		return lookupKeyring{p.lookup}
+	}
+	if p.Keyring == nil {
+		return noKeyring{}
+	}
+	return p.Keyring
+}
+
+// sessionApp is the plan's App session, once the lookup is done; nil for
+// none. The broker's goroutines ask it too.
+func (p *Plan) sessionApp() *apptoken.Session {
+	if p.lookup != nil {
+		<-p.lookup.done
+		return p.lookup.app
+	}
+	return p.App
+}
+
+// lookupKeyring is the keyring a token lookup opens, waited for.
+type lookupKeyring struct{ l *tokenLookup }
+
+func (k lookupKeyring) store() keyring.Store {
+	<-k.l.done
+	if k.l.kr == nil {
+		return noKeyring{}
+	}
+	return k.l.kr
+}
+
+func (k lookupKeyring) Get(name string) (keyring.Token, error) { return k.store().Get(name) }
+func (k lookupKeyring) Put(t keyring.Token) error              { return k.store().Put(t) }
+func (k lookupKeyring) Delete(name string) error               { return k.store().Delete(name) }
+func (k lookupKeyring) List() ([]keyring.Token, error)         { return k.store().List() }
+func (k lookupKeyring) Close() error                           { return nil } // the plan's, closed by exec
 
 // noKeyring stands for a keyring that did not open: the broker refuses
 // every request with the reason.

@@ -6,6 +6,7 @@
 package launch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -84,6 +85,50 @@ type Plan struct {
 	// App: Token is its first token. A jailed session renews it and
 	// revokes it at the end; nil for a PAT.
 	App *apptoken.Session
+
+	// The token lookup, while it runs (see awaitToken), and what Env is
+	// made of once it has.
+	lookup    *tokenLookup
+	awaited   bool
+	callerEnv []string
+	setup     session.Setup
+}
+
+// tokenLookup is the session's token lookup: Prepare waits for it, and a
+// jailed launch lets it run while bubblewrap sets the jail up. Its start
+// lines wait in out, so that they come out whole and in order.
+type tokenLookup struct {
+	done chan struct{}
+	out  bytes.Buffer
+	host string
+	tok  keyring.Token
+	kr   keyring.Keyring
+	app  *apptoken.Session
+}
+
+// awaitToken waits for the token lookup, writes its start lines to
+// stderr, and completes the plan with its token and the session's
+// environment. Calls after the first do nothing.
+func (p *Plan) awaitToken(stderr io.Writer) {
+	if p.awaited || p.Nested {
+		return
+	}
+	p.awaited = true
+	if l := p.lookup; l != nil {
+		<-l.done
+		l.out.WriteTo(stderr)
+		p.TokenHost, p.Token, p.Keyring, p.App = l.host, l.tok, l.kr, l.app
+	}
+	p.setup.TokenHost, p.setup.Token = p.TokenHost, p.Token.Secret
+	p.Env = session.Environ(p.callerEnv, p.setup)
+}
+
+// tokenlessEnviron is the session's environment without its token, all
+// that a jail's set-up needs to know of it before the lookup ends.
+func (p *Plan) tokenlessEnviron() []string {
+	setup := p.setup
+	setup.Token = ""
+	return session.Environ(p.callerEnv, setup)
 }
 
 // Run runs the plan's program with env.Exec and returns its exit status.
@@ -114,6 +159,16 @@ func IsAgent(name string) bool { return installHints[name] != "" }
 // jailrun's data, is an error; other problems are warnings on the start
 // line and the program starts without a token.
 func Prepare(env *Env, tag, program string, args []string) (*Plan, error) {
+	plan, err := prepare(env, tag, program, args)
+	if err != nil {
+		return nil, err
+	}
+	plan.awaitToken(env.Stderr)
+	return plan, nil
+}
+
+// prepare is Prepare with the token lookup still running; see awaitToken.
+func prepare(env *Env, tag, program string, args []string) (*Plan, error) {
 	shimDir := session.ShimDir(env.Getenv)
 	argv := append([]string{program}, args...)
 	if session.InSession(env.Getenv) || InJail(env.Getenv) {
@@ -171,11 +226,15 @@ func Prepare(env *Env, tag, program string, args []string) (*Plan, error) {
 		setup.Hosts = cfg.Hosts
 		warnNetrc(w, env.Getenv, cfg.Hosts)
 		plan.Config = cfg
-		plan.TokenHost, plan.Token, plan.Keyring, plan.App = sessionToken(env, opened, w, cfg)
-		setup.TokenHost, setup.Token = plan.TokenHost, plan.Token.Secret
+		l := &tokenLookup{done: make(chan struct{})}
+		go func() {
+			defer close(l.done)
+			l.host, l.tok, l.kr, l.app = sessionToken(env, opened, &starter{out: &l.out, tag: tag}, cfg)
+		}()
+		plan.lookup = l
 	}
 	plan.Path = viaShim(path, program, setup.ShimDir)
-	plan.Env = session.Environ(env.Environ(), setup)
+	plan.callerEnv, plan.setup = env.Environ(), setup
 	return plan, nil
 }
 
