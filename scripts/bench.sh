@@ -288,7 +288,7 @@ src=/usr/share/doc/git/contrib/credential/libsecret
 # A short root keeps the bus socket paths under the 108-byte limit.
 work=$(mktemp -d /tmp/jrbench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-for cmd in jailrun git-credential-jailrun; do # as install.sh builds them
+for cmd in jailrun git-credential-jailrun jailrun-init; do # as install.sh builds them
 	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/$cmd" "./cmd/$cmd"
 done
 # Fills a keyring with items of other applications: random secrets of no

@@ -80,8 +80,9 @@ type Broker struct {
 
 	// keyringMu serialises keyring calls: keyring.Store does not promise
 	// concurrent use (the macOS keychain), and the Secret Service answers
-	// one call at a time anyway.
+	// one call at a time anyway. It guards recent too.
 	keyringMu sync.Mutex
+	recent    map[routeKey]routed
 
 	slots chan struct{} // one per connection being served
 	wg    sync.WaitGroup
@@ -335,12 +336,46 @@ func (b *Broker) gh(req request) (response, record) {
 	return b.serve("https", req.Host, rec)
 }
 
+// RecentFor is how long the broker answers a host and owner from what it
+// last read for them: a burst of git's requests (a fetch with submodules,
+// a push to several remotes) reads the keyring once, and a token rotated
+// or deleted outside is served at most this much longer.
+const RecentFor = time.Second
+
+// maxRecent bounds the answers the broker remembers.
+const maxRecent = 64
+
+type routeKey struct{ protocol, host, owner string }
+
+type routed struct {
+	tok keyring.Token
+	d   routing.Decision
+	at  time.Time
+}
+
+// routed is the route's answer for host and owner, read from the keyring
+// unless a token was read for them less than RecentFor ago.
+func (b *Broker) routed(protocol, host, owner string) (keyring.Token, routing.Decision, error) {
+	b.keyringMu.Lock()
+	defer b.keyringMu.Unlock()
+	key, now := routeKey{protocol, host, owner}, b.now()
+	if r, ok := b.recent[key]; ok && !now.Before(r.at) && now.Sub(r.at) < RecentFor {
+		return r.tok, r.d, nil
+	}
+	tok, d, err := b.route(b.kr, b.cfg, protocol, host, owner)
+	if err == nil && tok.Secret != "" && tok.Name == d.Token {
+		if b.recent == nil || len(b.recent) >= maxRecent {
+			b.recent = map[routeKey]routed{} // requests for many owners: start afresh
+		}
+		b.recent[key] = routed{tok, d, now}
+	}
+	return tok, d, err
+}
+
 // serve reads the token routing picks for rec's host and owner and answers
 // with it, unless it is missing, empty or expired.
 func (b *Broker) serve(protocol, host string, rec record) (response, record) {
-	b.keyringMu.Lock()
-	tok, d, err := b.route(b.kr, b.cfg, protocol, host, rec.Owner)
-	b.keyringMu.Unlock()
+	tok, d, err := b.routed(protocol, host, rec.Owner)
 	rec.Token = d.Token
 	switch exp := tok.Meta.Expires; {
 	case err != nil:

@@ -685,3 +685,42 @@ func TestVaultKeepsTokensOutside(t *testing.T) {
 		t.Errorf("another token got the same placeholder (%v)", err)
 	}
 }
+
+// TestRecentAnswers: requests for one owner within RecentFor read the
+// keyring once; after it, a token rotated outside is what they get.
+func TestRecentAnswers(t *testing.T) {
+	var clock, reads atomic.Int64
+	clock.Store(now.UnixNano())
+	w := startWorld(t, func(o *Options) {
+		o.Now = func() time.Time { return time.Unix(0, clock.Load()) }
+		o.Route = func(kr keyring.Store, cfg config.Config, protocol, host, owner string) (keyring.Token, routing.Decision, error) {
+			reads.Add(1)
+			return listRoute(kr, cfg, protocol, host, owner)
+		}
+	})
+	c := w.dial(t)
+	get := func() string {
+		t.Helper()
+		a, err := c.Get("https", "github.com", "myorg/app.git")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return name(a.Token.Secret)
+	}
+	if got := get() + " " + get(); got != "myorg myorg" || reads.Load() != 1 {
+		t.Errorf("two requests at once: %s, %d keyring reads, want myorg twice from one", got, reads.Load())
+	}
+	w.store.mu.Lock()
+	tok := w.store.tokens["github:fine-grained-myorg"]
+	tok.Secret = other
+	w.store.tokens[tok.Name] = tok
+	w.store.mu.Unlock()
+	clock.Add(int64(RecentFor - time.Millisecond))
+	if got := get(); got != "myorg" || reads.Load() != 1 {
+		t.Errorf("within RecentFor: %s, %d keyring reads", got, reads.Load())
+	}
+	clock.Add(int64(time.Millisecond))
+	if got := get(); got != "other" || reads.Load() != 2 {
+		t.Errorf("after RecentFor: %s, %d keyring reads, want the rotated token from a second read", got, reads.Load())
+	}
+}
