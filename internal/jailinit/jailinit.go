@@ -28,24 +28,33 @@ const Command = "_jail-init"
 // Binary is the name of the init's own binary, installed next to jailrun.
 const Binary = "jailrun-init"
 
+// GateVersion is what the init says first on the gate: the version of
+// what follows, so that a jailrun-init of another release of jailrun is
+// refused instead of misread.
+const GateVersion = 2
+
 // MaxEnv bounds the environment the supervisor hands the init.
 const MaxEnv = 16 << 20
 
 // openGate tells the supervisor on the gate it passed (descriptor
-// jail.InitFD) that the jail runs, and waits until it may start the agent:
-// the supervisor then sends the agent's environment, which is not the
-// init's own (bubblewrap starts the init with none, so that nothing of
-// the session's sits in its /proc/1/environ), as its length in four bytes,
-// big-endian, and the entries, each ended by a NUL. The gate is closed
-// then: the agent does not inherit it.
+// jail.InitFD) that the jail runs, with GateVersion, and waits until it
+// may start the agent: the supervisor then sends the agent's environment
+// (see EncodeEnv), which is not the init's own: bubblewrap starts the
+// init with none, so that nothing of the session's sits in its
+// /proc/1/environ. The gate is closed then: the agent does not inherit it.
 func openGate() ([]string, error) {
 	gate := os.NewFile(jail.InitFD, "jailrun-init-gate")
 	defer gate.Close()
-	if _, err := gate.Write([]byte{1}); err != nil {
+	if _, err := gate.Write([]byte{GateVersion}); err != nil {
 		return nil, fmt.Errorf("the jail's supervisor is gone: %v", err)
 	}
+	return readEnv(gate)
+}
+
+// readEnv reads an environment EncodeEnv wrote.
+func readEnv(r io.Reader) ([]string, error) {
 	var size [4]byte
-	if _, err := io.ReadFull(gate, size[:]); err != nil {
+	if _, err := io.ReadFull(r, size[:]); err != nil {
 		return nil, fmt.Errorf("the jail's supervisor is gone: %v", err)
 	}
 	n := binary.BigEndian.Uint32(size[:])
@@ -53,14 +62,15 @@ func openGate() ([]string, error) {
 		return nil, fmt.Errorf("the agent's environment is over %d MB", MaxEnv>>20)
 	}
 	data := make([]byte, n)
-	if _, err := io.ReadFull(gate, data); err != nil {
+	if _, err := io.ReadFull(r, data); err != nil {
 		return nil, fmt.Errorf("the jail's supervisor is gone: %v", err)
 	}
 	env := strings.Split(string(data), "\x00")
 	return env[:len(env)-1], nil // the last entry's NUL ends the list
 }
 
-// EncodeEnv is env as openGate reads it.
+// EncodeEnv is env as the init reads it: its length in four bytes,
+// big-endian, then each entry ended by a NUL.
 func EncodeEnv(env []string) ([]byte, error) {
 	var b []byte
 	for _, kv := range env {

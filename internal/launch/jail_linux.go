@@ -193,14 +193,18 @@ func gatePair() (supervisor net.Conn, init *os.File, err error) {
 	return supervisor, os.NewFile(uintptr(fds[1]), "jailrun-init-gate"), nil
 }
 
-// awaitInit waits for the init to say on gate that it runs; bubblewrap
-// failing to set the jail up closes the gate instead.
+// awaitInit waits for the init to say on gate that it runs, in the gate's
+// version; bubblewrap failing to set the jail up closes the gate instead.
 func awaitInit(gate net.Conn) error {
 	if err := gate.SetReadDeadline(time.Now().Add(startTimeout)); err != nil {
 		return err
 	}
-	if _, err := gate.Read(make([]byte, 1)); err != nil {
+	b := make([]byte, 1)
+	if _, err := gate.Read(b); err != nil {
 		return fmt.Errorf("the jail's init did not start: %v", err)
+	}
+	if b[0] != jailinit.GateVersion {
+		return fmt.Errorf("%s next to jailrun is from another release of jailrun; install both again with ./install.sh", jailinit.Binary)
 	}
 	return nil
 }
