@@ -2,16 +2,20 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 
 	"github.com/jailrun/jailrun/apptoken"
 	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/github"
+	"github.com/jailrun/jailrun/helper"
 	"github.com/jailrun/jailrun/internal/saferead"
 	"github.com/jailrun/jailrun/keyring"
+	"github.com/jailrun/jailrun/session"
 )
 
 type appCmd struct {
@@ -157,4 +161,37 @@ func (c *appDeleteCmd) Run(env *Env) error {
 	}
 	fmt.Fprintf(env.Stdout, "Deleted %s\n", name)
 	return nil
+}
+
+// mintInProcess mints an App's token for the helper when jailrun itself
+// is the helper (macOS).
+func mintInProcess(ctx context.Context, app keyring.Token, cfg config.Config, owner, repo string) (keyring.Token, error) {
+	ctx, cancel := context.WithTimeout(ctx, apptoken.Timeout)
+	defer cancel()
+	return apptoken.Serve(ctx, app, cfg, session.StateDir(os.Getenv), os.Getenv, owner, repo)
+}
+
+// mintForHelper is helper.MintCommand: it mints the token the helper asks
+// for on stdin and writes it to stdout, so that the helper starts without
+// an HTTP client of its own.
+func mintForHelper(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	var req helper.MintRequest
+	if err := json.NewDecoder(io.LimitReader(stdin, 1<<20)).Decode(&req); err != nil {
+		fmt.Fprintf(stderr, "jailrun: %s is git-credential-jailrun's, which writes its request on stdin: %v\n", helper.MintCommand, err)
+		return 2
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "jailrun: %v\n", err)
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), apptoken.Timeout)
+	defer cancel()
+	tok, err := apptoken.Serve(ctx, keyring.Token{Name: req.App, Secret: req.Item}, cfg, session.StateDir(getenv), getenv, req.Owner, req.Repo)
+	if err != nil {
+		fmt.Fprintf(stderr, "jailrun: %v\n", err)
+		return 1
+	}
+	json.NewEncoder(stdout).Encode(helper.MintAnswer{Name: tok.Name, Secret: tok.Secret, Kind: tok.Meta.Kind, Expires: tok.Meta.Expires})
+	return 0
 }

@@ -44,14 +44,19 @@ func OSEnv() *Env {
 // the gh shim; called as git-credential-jailrun (install.sh links it on
 // macOS, so the keychain trusts one program), it is the credential helper.
 func Main() int {
-	if len(os.Args) > 1 && os.Args[1] == jailinit.Command {
-		return jailinit.Main(os.Args[2:], os.Stderr)
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case jailinit.Command:
+			return jailinit.Main(os.Args[2:], os.Stderr)
+		case helper.MintCommand:
+			return mintForHelper(os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+		}
 	}
 	switch filepath.Base(os.Args[0]) {
 	case ShimName:
 		return Shim(os.Args[1:], OSEnv())
 	case helper.Program:
-		return helper.Main()
+		return helper.MainWith(mintInProcess)
 	}
 	if status, ok := launchDirect(os.Args[1:], OSEnv()); ok {
 		return status

@@ -36,7 +36,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/jailrun/jailrun/apptoken"
 	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/credential"
 	"github.com/jailrun/jailrun/internal/broker"
@@ -85,11 +84,16 @@ type Env struct {
 	Getenv      func(string) string
 	OpenKeyring func() (keyring.Keyring, error)
 	Now         func() time.Time
+	MintApp     MintFunc // mints the token of a route that names an App
 }
 
 // Main runs the helper on the process's arguments, standard streams,
 // environment and OS keychain, and returns the exit status.
-func Main() int {
+func Main() int { return MainWith(execMint) }
+
+// MainWith is Main with mint for App routes: jailrun, which is the helper
+// on macOS, mints in its own process.
+func MainWith(mint MintFunc) int {
 	return Run(Env{
 		Args:        os.Args[1:],
 		Stdin:       os.Stdin,
@@ -98,6 +102,7 @@ func Main() int {
 		Getenv:      os.Getenv,
 		OpenKeyring: platform.Open,
 		Now:         time.Now,
+		MintApp:     mint,
 	})
 }
 
@@ -238,10 +243,8 @@ func (h *helper) getToken(kr keyring.Keyring, req *credential.Request) (picked b
 	if token.Secret == "" {
 		return true, fmt.Errorf("token %s is empty; store it again: jailrun token rotate --name %s", d.Token, d.Token)
 	}
-	if apptoken.Is(token.Name) { // never the App's key: a token it mints for this repository
-		ctx, cancel := context.WithTimeout(context.Background(), apptoken.Timeout)
-		defer cancel()
-		if token, err = apptoken.Serve(ctx, token, h.cfg, session.StateDir(h.env.Getenv), h.env.Getenv, owner, repoFromPath(req.Path)); err != nil {
+	if strings.HasPrefix(token.Name, config.AppNamespace) { // never the App's key: a token it mints for this repository
+		if token, err = h.mintApp(token, owner, repoFromPath(req.Path)); err != nil {
 			fmt.Fprintf(h.env.Stderr, "%s: %v\n", Program, err)
 			return true, nil
 		}
@@ -252,6 +255,14 @@ func (h *helper) getToken(kr keyring.Keyring, req *credential.Request) (picked b
 		return true, nil
 	}
 	return true, h.respond(req, token)
+}
+
+// mintApp mints the token of the App whose item is app for owner/repo.
+func (h *helper) mintApp(app keyring.Token, owner, repo string) (keyring.Token, error) {
+	if h.env.MintApp == nil {
+		return keyring.Token{}, fmt.Errorf("%s mints its tokens with jailrun; use the helper jailrun installs", app.Name)
+	}
+	return h.env.MintApp(context.Background(), app, h.cfg, owner, repo)
 }
 
 // repoFromPath returns REPO of "OWNER/REPO[.git]/…", or "".
