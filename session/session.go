@@ -35,10 +35,11 @@ var removed = []string{"GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE
 
 // Environ returns the session environment built from caller's ("KEY=VALUE"
 // entries, as os.Environ returns them): a github.com token in GH_TOKEN and
-// no other token variable nor GH_HOST, git configured for jailrun's helper only, no prompts, no ssh agent, and
-// the gh shim first on PATH. Variables it sets replace the
-// caller's in place; new ones are appended. Its git configuration follows
-// any GIT_CONFIG_COUNT entries the caller had, so it overrides them.
+// no other token variable nor GH_HOST, git configured for jailrun's helper
+// only, no prompts, no ssh agent, and the gh shim first on PATH. Variables
+// it sets replace the caller's in place; new ones are appended. Its git
+// configuration follows any GIT_CONFIG_COUNT entries the caller had, so it
+// overrides them.
 func Environ(caller []string, s Setup) []string {
 	env := newEnvList(caller)
 	// gh sends GH_ENTERPRISE_TOKEN to whatever host other than github.com

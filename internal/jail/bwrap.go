@@ -23,13 +23,14 @@ const (
 // them: bwrap takes it only from its own argv, after "--", as Flatpak
 // passes it.
 //
-// The namespaces: always a user namespace of its own with every
-// capability dropped, so that the jail of a user started as root confines
-// as much as anyone's (as root, bwrap keeps every capability unless told
-// otherwise, and with them the agent could unmount a mask); a new pid namespace in which the policy's command runs
-// as pid 1 (--as-pid-1: it reaps, and its host pid is in --info-fd), ipc
-// and uts namespaces of its own, and, unless p.ShareNet, a network
-// namespace with only a loopback (which also cuts abstract unix sockets).
+// The namespaces: always a user namespace of its own with every capability
+// dropped, so that the jail of a user started as root confines as much as
+// anyone's (as root, bwrap keeps every capability unless told otherwise,
+// and with them the agent could unmount a mask); a new pid namespace in
+// which the policy's command runs as pid 1 (--as-pid-1: it reaps, and its
+// host pid is in --info-fd), ipc and uts namespaces of its own, and,
+// unless p.ShareNet, a network namespace with only a loopback (which also
+// cuts abstract unix sockets).
 // --die-with-parent ends it with the supervisor. No --new-session: the
 // agent keeps the terminal's job control; the seccomp filter forbids
 // TIOCSTI instead, as Flatpak does.

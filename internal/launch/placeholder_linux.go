@@ -27,8 +27,9 @@ import (
 // git directory itself, which is what git assumes without one), or an
 // empty file (config.worktree, gitdir: git reads neither in a main git
 // directory). So does an agent's missing settings file (an empty JSON
-// object, or an empty TOML file), which defines commands for later runs. The jail binds each read-only, and a mount point can be
-// neither replaced nor removed, so the name stays what it was. Outside,
+// object, or an empty TOML file), which defines commands for later runs.
+// The jail binds each read-only, and a mount point can be neither
+// replaced nor removed, so the name stays what it was. Outside,
 // git reads the same as without it. Each is recorded in a manifest in
 // jailrun's state directory before the agent starts and removed when the
 // session ends, or by the next launch after a crash — only while it is
