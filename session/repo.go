@@ -87,7 +87,7 @@ func Locate(dir string) (Location, error) {
 			if err != nil {
 				return Location{}, err
 			}
-			if err := trustGitFile(dir, dotGit, gitDir); err != nil {
+			if gitDir, err = trustGitFile(dir, dotGit, gitDir); err != nil {
 				return Location{}, err
 			}
 			return located(dir, gitDir)
@@ -134,28 +134,46 @@ func readGitFile(path string) (string, error) {
 // trustGitFile checks that the git directory gitDir, which the .git file
 // dotGit of the work tree top names, belongs to it: a linked worktree's
 // git directory names dotGit back in its gitdir file, and a submodule's
-// lies under an enclosing repository's .git/modules.
-func trustGitFile(top, dotGit, gitDir string) error {
+// lies under an enclosing repository's .git/modules. It returns gitDir
+// with every link resolved: the path the jail is to make writable.
+func trustGitFile(top, dotGit, gitDir string) (string, error) {
 	gitDir = filepath.Clean(gitDir)
-	if data, err := saferead.ReadFile(filepath.Join(gitDir, "gitdir"), maxGitFileSize); err == nil {
+	refused := func(why string) (string, error) {
+		return "", fmt.Errorf("%s points to %s, which %s, and jailrun will not make it writable: "+
+			"if you did not make this .git file, remove it", dotGit, gitDir, why)
+	}
+	real, err := filepath.EvalSymlinks(gitDir)
+	if err != nil {
+		return refused("cannot be resolved (" + fserr.WithoutPath(err).Error() + ")")
+	}
+	if data, err := saferead.ReadFile(filepath.Join(real, "gitdir"), maxGitFileSize); err == nil {
 		back := strings.TrimSpace(string(data))
 		if !filepath.IsAbs(back) {
-			back = filepath.Join(gitDir, back)
+			back = filepath.Join(real, back)
 		}
 		if filepath.Clean(back) == dotGit {
-			return nil
+			return real, nil
 		}
 	}
+	// A submodule's git directory lies under an enclosing repository's
+	// .git/modules, itself and all the way there no link: a link planted
+	// there could lead anywhere.
 	for dir := filepath.Dir(top); ; dir = filepath.Dir(dir) {
-		if strings.HasPrefix(gitDir, filepath.Join(dir, ".git", "modules")+string(filepath.Separator)) {
-			return nil
+		modules := filepath.Join(dir, ".git", "modules")
+		if rel, err := filepath.Rel(modules, gitDir); err == nil && filepath.IsLocal(rel) {
+			dotGitDir, err := os.Lstat(filepath.Join(dir, ".git"))
+			realModules, rerr := filepath.EvalSymlinks(modules)
+			head, herr := os.Lstat(filepath.Join(real, "HEAD"))
+			if err != nil || rerr != nil || herr != nil || !dotGitDir.IsDir() || real != filepath.Join(realModules, rel) || !head.Mode().IsRegular() {
+				return refused("is a link, lies beneath one, or is not a git directory")
+			}
+			return real, nil
 		}
 		if filepath.Dir(dir) == dir {
 			break
 		}
 	}
-	return fmt.Errorf("%s points to %s, which is neither a linked worktree's git directory nor a submodule's, and jailrun will not make it writable: "+
-		"if you did not make this .git file, remove it", dotGit, gitDir)
+	return refused("is neither a linked worktree's git directory nor a submodule's")
 }
 
 // located completes the Location of the work tree top whose git directory

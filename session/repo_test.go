@@ -186,6 +186,21 @@ func TestLocateTrustsOnlyTheRepository(t *testing.T) {
 			path := filepath.Join(dir, ".git")
 			return path, os.WriteFile(path, []byte("gitdir: "+elsewhere+"\n"), 0o644)
 		},
+		"a submodule's git directory that is a link": func() (string, error) {
+			mkdir(t, filepath.Join(super, ".git", "modules"))
+			if err := os.Symlink(filepath.Join(main, ".git"), filepath.Join(super, ".git", "modules", "linked")); err != nil {
+				return "", err
+			}
+			path := filepath.Join(mkdir(t, filepath.Join(super, "linked")), ".git")
+			return path, os.WriteFile(path, []byte("gitdir: ../.git/modules/linked\n"), 0o644)
+		},
+		"a submodule's git directory beneath a link": func() (string, error) {
+			if err := os.Symlink(root, filepath.Join(super, ".git", "modules", "up")); err != nil {
+				return "", err
+			}
+			path := filepath.Join(mkdir(t, filepath.Join(super, "under")), ".git")
+			return path, os.WriteFile(path, []byte("gitdir: ../.git/modules/up/main/.git\n"), 0o644)
+		},
 		"a .git link": func() (string, error) {
 			dir := mkdir(t, filepath.Join(planted, "d"))
 			path := filepath.Join(dir, ".git")

@@ -93,3 +93,26 @@ func TestWithoutHome(t *testing.T) {
 		}
 	}
 }
+
+// TestJailWritesResolvesLinks: a directory that is a link to HOME, or a
+// home that is a link, is judged as the jail binds it: HOME, never made
+// writable.
+func TestJailWritesResolvesLinks(t *testing.T) {
+	root := t.TempDir()
+	home := filepath.Join(root, "home")
+	os.Mkdir(home, 0o700)
+	if err := os.Symlink(home, filepath.Join(root, "to-home")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ cwd, home string }{
+		{filepath.Join(root, "to-home"), home},
+		{home, filepath.Join(root, "to-home")},
+	} {
+		env := &Env{Getwd: func() (string, error) { return tc.cwd, nil },
+			Getenv: func(k string) string { return map[string]string{"HOME": tc.home}[k] }}
+		_, _, write, homeInside, err := jailWrites(env)
+		if err != nil || len(write) != 0 || homeInside != home {
+			t.Errorf("in %s with HOME %s: writes %q, home inside %q, %v; want none and %s", tc.cwd, tc.home, write, homeInside, err, home)
+		}
+	}
+}

@@ -195,8 +195,22 @@ func jailWrites(env *Env) (cwd string, loc session.Location, write []string, hom
 	if loc.Toplevel != "" {
 		write = []string{loc.Toplevel, loc.GitDir, loc.CommonDir}
 	}
-	write, homeInside = withoutHome(write, env.Getenv("HOME"))
+	// Judged as the jail will bind them, with every link resolved: a
+	// link to HOME is HOME.
+	for i, p := range write {
+		write[i] = resolved(p)
+	}
+	write, homeInside = withoutHome(write, resolved(env.Getenv("HOME")))
 	return cwd, loc, write, homeInside, nil
+}
+
+// resolved is path with every link resolved, or path itself where that
+// fails (a path that does not exist is dropped from the jail anyway).
+func resolved(path string) string {
+	if r, err := filepath.EvalSymlinks(path); err == nil {
+		return r
+	}
+	return path
 }
 
 // withoutHome returns the write paths less any that is home or holds it:
