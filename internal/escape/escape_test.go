@@ -597,6 +597,12 @@ func (w *world) attacks() []attack {
 		// that directory (a prompt's git status), obeys its config.
 		attack{name: "git dir: a nested repository in the work tree", script: `git init -q nested && git -C nested config core.fsmonitor "touch $PWD/.escaped"`,
 			worked: w.gitOutside(filepath.Join(w.repos["myorg"], "nested")), undo: w.undoInRepo("rm", "-rf", "nested", ".escaped")},
+		attack{name: "git dir: a nested repository's config.worktree", script: `git init -q nested && git -C nested config extensions.worktreeConfig true && ` +
+			`git -C nested config core.repositoryformatversion 1 && git -C nested config --worktree core.fsmonitor "touch $PWD/.escaped"`,
+			worked: w.gitOutside(filepath.Join(w.repos["myorg"], "nested")), undo: w.undoInRepo("rm", "-rf", "nested", ".escaped")},
+		attack{name: "git dir: a nested .git that is a link", script: `git init -q nested && git -C nested config core.fsmonitor "touch $PWD/.escaped" && ` +
+			`mv nested/.git .evil && ln -s ../.evil nested/.git`,
+			worked: w.gitOutside(filepath.Join(w.repos["myorg"], "nested")), undo: w.undoInRepo("rm", "-rf", "nested", ".evil", ".escaped")},
 		attack{name: "git dir: a submodule's commondir", script: `echo "$PWD/.evil" > .git/modules/sub/commondir`,
 			undo: w.undoInRepo("rm", "-f", ".git/modules/sub/commondir")},
 		attack{name: "git dir: .git/info/exclude hides a file from git status", script: `echo agent-hidden >> .git/info/exclude`,

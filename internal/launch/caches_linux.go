@@ -2,6 +2,7 @@ package launch
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/jailrun/jailrun/internal/jail"
@@ -71,10 +72,5 @@ func prepareCaches(stateDir, home string, allowWrite []string) (caches []jail.Ca
 
 // shared reports whether path is, or lies in, one of dirs.
 func shared(path string, dirs []string) bool {
-	for _, d := range dirs {
-		if rel, err := filepath.Rel(d, path); err == nil && (rel == "." || filepath.IsLocal(rel)) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(dirs, func(d string) bool { return within(path, d) })
 }

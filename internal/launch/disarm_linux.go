@@ -1,46 +1,53 @@
 package launch
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/jailrun/jailrun/internal/fserr"
 	"github.com/jailrun/jailrun/internal/safedir"
 	"github.com/jailrun/jailrun/internal/saferead"
 	"github.com/jailrun/jailrun/session"
 )
 
-// runsPrograms are the git config keys (as git config --get-regexp names
-// them: section and key lower-cased) whose values git runs, or that pull in
-// more config: what a git directory the jail created must not keep.
-var runsPrograms = []string{
-	"core.fsmonitor", "core.hookspath", "core.sshcommand", "core.pager", "core.editor",
-	"core.askpass", "core.gitproxy", "sequence.editor", "diff.external", "gpg.program", "gpg.*.program",
-	"diff.*.textconv", "diff.*.command", "merge.*.driver", "filter.*.clean", "filter.*.smudge",
-	"filter.*.process", "credential.helper", "credential.*.helper", "include.path", "includeif.*.path",
-	"pager.*", "uploadpack.packobjectshook",
+// inertConfig are the git config keys (as git config --list names them:
+// section and key lower-cased) that a git directory the jail created may
+// keep: what git init, git clone and git submodule write, none of which
+// runs a program, pulls in more config or sends git elsewhere. Every
+// other key is moved aside: a list of what runs programs would miss some
+// (gpg.ssh.defaultkeycommand, core.alternaterefscommand, …).
+var inertConfig = []string{
+	"core.repositoryformatversion", "core.filemode", "core.bare", "core.logallrefupdates",
+	"core.ignorecase", "core.precomposeunicode", "core.symlinks", "core.worktree",
+	"extensions.objectformat", "remote.*.url", "remote.*.fetch", "branch.*.remote", "branch.*.merge",
+	"submodule.*.url", "submodule.*.active", "user.name", "user.email",
 }
 
 // disarmNewGitDirs finds the git directories in the work tree of loc that
-// the session (which started at since) created or whose config or hooks it
-// changed — a nested .git directory or file, a new or changed entry under
-// .git/modules or .git/worktrees — and moves what in them runs a program
-// (runsPrograms, "!" aliases, hooks) into a directory of its own under
-// stateDir/disarmed. It returns the git directories disarmed.
+// the session (which started at since) created or changed — a nested .git
+// directory, file or link, a new or changed entry under .git/modules or
+// .git/worktrees — and moves what in them would have git run a program
+// or look elsewhere (see disarm) into a directory of its own under
+// stateDir/disarmed. It returns what it disarmed, and the directories it
+// could not look into, where a git directory may hide.
 func disarmNewGitDirs(loc session.Location, since time.Time, stateDir string) []disarmed {
-	var gitDirs []string
+	var found, done []disarmed
 	_ = filepath.WalkDir(loc.Toplevel, func(p string, d fs.DirEntry, err error) error {
 		switch {
 		case err != nil:
+			if d != nil && d.IsDir() || p == loc.Toplevel {
+				done = append(done, disarmed{gitDir: p, unread: fserr.WithoutPath(err).Error()})
+			}
 			return nil
 		case p == loc.GitDir || p == loc.CommonDir:
 			return filepath.SkipDir
@@ -48,7 +55,7 @@ func disarmNewGitDirs(loc session.Location, since time.Time, stateDir string) []
 			return nil
 		}
 		dir := p
-		if !d.IsDir() {
+		if d.Type().IsRegular() {
 			data, err := saferead.ReadFile(p, maxGitFile)
 			target, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "gitdir:")
 			if err != nil || !ok {
@@ -57,8 +64,13 @@ func disarmNewGitDirs(loc session.Location, since time.Time, stateDir string) []
 			if dir = strings.TrimSpace(target); !filepath.IsAbs(dir) {
 				dir = filepath.Join(filepath.Dir(p), dir)
 			}
+			// Only the jail's writable places can hold what the agent
+			// wrote; a git directory elsewhere is someone else's.
+			if real := resolved(dir); !within(real, resolved(loc.Toplevel)) && !within(real, resolved(loc.CommonDir)) {
+				return nil
+			}
 		}
-		gitDirs = append(gitDirs, filepath.Clean(dir))
+		found = append(found, disarmed{gitDir: filepath.Clean(dir)})
 		if d.IsDir() {
 			return filepath.SkipDir
 		}
@@ -67,75 +79,121 @@ func disarmNewGitDirs(loc session.Location, since time.Time, stateDir string) []
 	for _, sub := range []string{"modules", "worktrees"} {
 		entries, _ := os.ReadDir(filepath.Join(loc.CommonDir, sub))
 		for _, e := range entries {
-			if e.IsDir() {
-				gitDirs = append(gitDirs, filepath.Join(loc.CommonDir, sub, e.Name()))
-			}
+			found = append(found, disarmed{gitDir: filepath.Join(loc.CommonDir, sub, e.Name()), worktree: sub == "worktrees"})
 		}
 	}
-	var done []disarmed
-	for _, dir := range gitDirs {
-		if !changedSince(dir, since) {
+	for _, d := range found {
+		if len(done) >= maxDisarmed {
+			break
+		}
+		if !changedSince(d.gitDir, since) {
 			continue
 		}
-		if aside := disarm(dir, stateDir); aside != "" {
-			done = append(done, disarmed{gitDir: dir, aside: aside})
+		if d.aside = disarm(d.gitDir, loc.CommonDir, d.worktree, stateDir); d.aside != "" {
+			done = append(done, d)
 		}
 	}
 	return done
 }
 
-// disarmed is a git directory whose program-running settings were moved
-// aside, and where to.
-type disarmed struct{ gitDir, aside string }
+// maxDisarmed bounds the git directories disarmed at a session's end.
+const maxDisarmed = 1000
+
+// disarmed is a git directory whose settings that run programs were moved
+// aside, and where to; or a directory the walk could not read (unread).
+type disarmed struct {
+	gitDir, aside string
+	worktree      bool // an entry of .git/worktrees
+	unread        string
+}
 
 func (d disarmed) line() string {
+	if d.unread != "" {
+		return fmt.Sprintf("could not look into %s for git directories the agent made (%s): check it before you run git there", d.gitDir, d.unread)
+	}
 	return fmt.Sprintf("the agent made or changed the git directory %s; what in it would run a program outside (hooks, core.fsmonitor, aliases…) is now in %s: read it before you put any back", d.gitDir, d.aside)
 }
 
-// maxGitFile bounds a .git file.
+// maxGitFile bounds a .git file or a commondir.
 const maxGitFile = 64 << 10
 
-// changedSince reports whether dir, its config or its hooks directory was
-// created or changed at or after since (ctime and birth time, which no
-// program can set back).
+// maxGitConfig bounds a git config file disarm reads.
+const maxGitConfig = 1 << 20
+
+// changedSince reports whether dir or a file in it that disarm looks at
+// was created or changed at or after since (ctime and birth time, which
+// no program can set back).
 func changedSince(dir string, since time.Time) bool {
-	for _, p := range []string{dir, filepath.Join(dir, "config"), filepath.Join(dir, "hooks")} {
+	for _, name := range []string{"", "config", "config.worktree", "commondir", "hooks"} {
 		var st unix.Statx_t
-		if unix.Statx(unix.AT_FDCWD, p, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_CTIME|unix.STATX_BTIME, &st) != nil {
+		if unix.Statx(unix.AT_FDCWD, filepath.Join(dir, name), unix.AT_SYMLINK_NOFOLLOW, unix.STATX_CTIME|unix.STATX_BTIME, &st) != nil {
 			continue
 		}
 		born := time.Unix(st.Btime.Sec, int64(st.Btime.Nsec))
 		changed := time.Unix(st.Ctime.Sec, int64(st.Ctime.Nsec))
-		if p == dir && st.Mask&unix.STATX_BTIME != 0 && !born.Before(since) || p != dir && !changed.Before(since) {
+		if name == "" && st.Mask&unix.STATX_BTIME != 0 && !born.Before(since) || name != "" && !changed.Before(since) {
 			return true
 		}
 	}
 	return false
 }
 
-// disarm moves what in the git directory dir runs a program into a new
-// directory under stateDir/disarmed, returned; "" when there was nothing.
-func disarm(dir, stateDir string) string {
-	var keep []string // key=value lines moved aside
-	out, _ := gitConfig(dir, "--get-regexp", ".")
-	for line := range strings.Lines(out) {
-		key, value, _ := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
-		if !runsProgram(key, value) {
-			continue
+// disarm moves aside, into a new directory under stateDir/disarmed that it
+// returns ("" when there was nothing), what in the git directory dir would
+// have git outside run a program or read its settings elsewhere: dir
+// itself when it is a link; config and config.worktree, each replaced by
+// its inertConfig entries (a link, or a file that is not a regular one,
+// goes whole); a commondir that names anything but dir itself or, for an
+// entry of .git/worktrees, the repository's common dir; and hooks: the
+// hooks in it, or the whole of it when it is a link. It follows no link
+// and runs git only on copies of its own.
+func disarm(dir, commonDir string, worktree bool, stateDir string) string {
+	type move struct{ from, name string }
+	var moves []move
+	rewrite := map[string][]byte{}
+	if fi, err := os.Lstat(dir); err != nil {
+		return ""
+	} else if !fi.IsDir() {
+		moves = append(moves, move{dir, "git-dir"})
+	} else {
+		for _, name := range []string{"config", "config.worktree"} {
+			p := filepath.Join(dir, name)
+			fi, err := os.Lstat(p)
+			if err != nil {
+				continue
+			}
+			data, rerr := saferead.ReadFile(p, maxGitConfig)
+			kept, inert, ferr := inertOnly(data)
+			switch {
+			case !fi.Mode().IsRegular() || rerr != nil || ferr != nil:
+				moves = append(moves, move{p, name})
+			case !inert:
+				moves = append(moves, move{p, name})
+				rewrite[p] = kept
+			}
 		}
-		keep = append(keep, key+" = "+value)
-		_, _ = gitConfig(dir, "--unset-all", key)
-	}
-	hooks := filepath.Join(dir, "hooks")
-	var hookNames []string
-	if entries, err := os.ReadDir(hooks); err == nil {
-		for _, e := range entries {
-			if !strings.HasSuffix(e.Name(), ".sample") {
-				hookNames = append(hookNames, e.Name())
+		if p := filepath.Join(dir, "commondir"); exists(p) {
+			data, err := saferead.ReadFile(p, maxGitFile)
+			target := strings.TrimSpace(string(data))
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(dir, target)
+			}
+			if err != nil || filepath.Clean(target) != dir && !(worktree && filepath.Clean(target) == filepath.Clean(commonDir)) {
+				moves = append(moves, move{p, "commondir"})
+			}
+		}
+		hooks := filepath.Join(dir, "hooks")
+		if fi, err := os.Lstat(hooks); err == nil && !fi.IsDir() {
+			moves = append(moves, move{hooks, "hooks"})
+		} else if entries, err := os.ReadDir(hooks); err == nil {
+			for _, e := range entries {
+				if !strings.HasSuffix(e.Name(), ".sample") {
+					moves = append(moves, move{filepath.Join(hooks, e.Name()), "hook-" + e.Name()})
+				}
 			}
 		}
 	}
-	if len(keep) == 0 && len(hookNames) == 0 {
+	if len(moves) == 0 {
 		return ""
 	}
 	state, err := safedir.Open(filepath.Join(stateDir, "disarmed"), 0o700)
@@ -148,45 +206,82 @@ func disarm(dir, stateDir string) string {
 		return ""
 	}
 	_ = os.WriteFile(filepath.Join(aside, "where"), []byte(dir+"\n"), 0o600)
-	_ = os.WriteFile(filepath.Join(aside, "config"), []byte(strings.Join(keep, "\n")+"\n"), 0o600)
-	for _, name := range hookNames {
-		if err := os.Rename(filepath.Join(hooks, name), filepath.Join(aside, "hook-"+name)); err != nil {
-			// Another file system: a name git never looks up disarms it too.
-			_ = os.Rename(filepath.Join(hooks, name), filepath.Join(hooks, name+".disarmed-by-jailrun"))
+	for _, m := range moves {
+		// A rename moves a link, not what it leads to. On another file
+		// system, a name git never looks up disarms it too.
+		if err := os.Rename(m.from, filepath.Join(aside, m.name)); err != nil {
+			_ = os.Rename(m.from, m.from+".disarmed-by-jailrun")
+		}
+		if kept, ok := rewrite[m.from]; ok {
+			if f, err := os.OpenFile(m.from, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o644); err == nil {
+				_, _ = f.Write(kept)
+				f.Close()
+			}
 		}
 	}
 	return aside
 }
 
-// runsProgram reports whether the config entry key (as git config
-// --get-regexp names it) makes git run a program or read more config.
-func runsProgram(key, value string) bool {
-	if strings.HasPrefix(key, "alias.") {
-		return strings.HasPrefix(strings.TrimSpace(value), "!")
+// exists reports whether path names anything, a link included.
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// inertOnly returns the inertConfig entries of the git config text data,
+// as a config file, and whether that is all it holds.
+func inertOnly(data []byte) (kept []byte, inert bool, err error) {
+	out, err := gitConfigList(data)
+	if err != nil {
+		return nil, false, err
 	}
-	for _, pattern := range runsPrograms {
-		if ok, _ := path.Match(pattern, key); ok {
-			return true
+	inert = true
+	var b strings.Builder
+	for _, entry := range strings.Split(strings.TrimSuffix(out, "\x00"), "\x00") {
+		key, value, _ := strings.Cut(entry, "\n")
+		if key == "" {
+			continue
 		}
-		// A subsection may hold dots (includeif.gitdir:~/a.b.path).
-		if before, after, ok := strings.Cut(pattern, ".*."); ok && strings.HasPrefix(key, before+".") && strings.HasSuffix(key, "."+after) {
+		if !isInert(key) {
+			inert = false
+			continue
+		}
+		section, name := key[:strings.IndexByte(key, '.')], key[strings.LastIndexByte(key, '.')+1:]
+		if sub := key[len(section) : len(key)-len(name)]; sub != "." {
+			fmt.Fprintf(&b, "[%s %s]\n", section, quoted(sub[1:len(sub)-1]))
+		} else {
+			fmt.Fprintf(&b, "[%s]\n", section)
+		}
+		fmt.Fprintf(&b, "\t%s = %s\n", name, quoted(value))
+	}
+	return []byte(b.String()), inert, nil
+}
+
+// isInert reports whether the config key (as git config --list names it)
+// is one of inertConfig.
+func isInert(key string) bool {
+	for _, pattern := range inertConfig {
+		before, after, sub := strings.Cut(pattern, ".*.")
+		if !sub && key == pattern || sub && strings.HasPrefix(key, before+".") && strings.HasSuffix(key, "."+after) && len(key) > len(before)+len(after)+2 {
 			return true
 		}
 	}
 	return false
 }
 
-// gitConfig runs git config on the config file of the git directory dir,
-// which reads no include and runs nothing.
-func gitConfig(dir string, args ...string) (string, error) {
+// quoted is s as a quoted git config value or subsection name.
+func quoted(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`).Replace(s) + `"`
+}
+
+// gitConfigList is git config --list -z of the config text data, read
+// from standard input: no file of the agent's is opened, no include read.
+func gitConfigList(data []byte) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), gitTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "git", append([]string{"config", "--file", filepath.Join(dir, "config")}, args...)...)
+	cmd := exec.CommandContext(ctx, "git", "config", "--file", "-", "--list", "-z")
 	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null")
+	cmd.Stdin = bytes.NewReader(data)
 	out, err := cmd.Output()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) && exit.ExitCode() == 1 {
-		err = nil // nothing matched
-	}
 	return string(out), err
 }

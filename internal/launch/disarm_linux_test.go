@@ -3,33 +3,100 @@ package launch
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jailrun/jailrun/internal/gittest"
 	"github.com/jailrun/jailrun/session"
 )
 
-func TestRunsProgram(t *testing.T) {
-	for key, want := range map[string]bool{
-		"core.fsmonitor":                       true,
-		"core.hookspath":                       true,
-		"filter.lfs.smudge":                    true,
-		"diff.my.driver.textconv":              true,
-		"includeif.gitdir:~/a.b/.path":         true,
-		"credential.https://x.example.helper":  true,
-		"pager.log":                            true,
-		"user.email":                           false,
-		"core.autocrlf":                        false,
-		"remote.origin.url":                    false,
-		"credential.https://x.example.usehttp": false,
-	} {
-		if got := runsProgram(key, "x"); got != want {
-			t.Errorf("runsProgram(%s) = %v, want %v", key, got, want)
+func TestInertOnly(t *testing.T) {
+	kept, inert, err := inertOnly([]byte("[core]\n\tbare = false\n\tfsmonitor = evil\n[remote \"o\\\"r\"]\n\turl = \"a b\"\n" +
+		"[alias]\n\tst = status\n[gpg \"ssh\"]\n\tdefaultKeyCommand = evil\n[core]\n\talternateRefsCommand = evil\n"))
+	if err != nil || inert {
+		t.Fatalf("inert %v, %v", inert, err)
+	}
+	out, err := gitConfigList(kept)
+	if want := "core.bare\nfalse\x00remote.o\"r.url\na b\x00"; out != want || err != nil {
+		t.Errorf("kept %q, which git reads as %q (%v); want %q", kept, out, err, want)
+	}
+	if _, inert, err := inertOnly([]byte("[core]\n\tbare = false\n[submodule \"x\"]\n\tactive = true\n")); !inert || err != nil {
+		t.Errorf("git init's and submodule's keys: inert %v, %v", inert, err)
+	}
+}
+
+// TestDisarm: what the red team planted in git directories that a
+// session made — a link for config or hooks into the user's files, a
+// config.worktree, a commondir to a config of the agent's, a .git link, a
+// FIFO — is moved aside without following a link or hanging, and git
+// outside runs none of it; the user's files stay as they were.
+func TestDisarm(t *testing.T) {
+	since := time.Now().Add(-time.Second)
+	top, home := t.TempDir(), t.TempDir()
+	gittest.Git(t, top, "init", "--quiet")
+	secret := filepath.Join(home, ".ssh", "id_ed25519")
+	os.MkdirAll(filepath.Dir(secret), 0o700)
+	os.WriteFile(secret, []byte("key"), 0o600)
+	gitconfig := filepath.Join(home, ".gitconfig")
+	os.WriteFile(gitconfig, []byte("[alias]\n\tx = !true\n"), 0o644)
+	marker := filepath.Join(top, "ran")
+	fsmonitor := "touch " + marker + "; false"
+	nested := func(name string) string {
+		dir := filepath.Join(top, name)
+		gittest.Git(t, top, "init", "--quiet", name)
+		return filepath.Join(dir, ".git")
+	}
+	g := nested("links")
+	os.Remove(filepath.Join(g, "config"))
+	os.Symlink(gitconfig, filepath.Join(g, "config"))
+	os.RemoveAll(filepath.Join(g, "hooks"))
+	os.Symlink(filepath.Dir(secret), filepath.Join(g, "hooks"))
+	g = nested("worktree-config")
+	gittest.Git(t, filepath.Dir(g), "config", "extensions.worktreeConfig", "true")
+	gittest.Git(t, filepath.Dir(g), "config", "core.repositoryformatversion", "1")
+	os.WriteFile(filepath.Join(g, "config.worktree"), []byte("[core]\n\tfsmonitor = \""+fsmonitor+"\"\n"), 0o644)
+	g = nested("commondir")
+	evil := filepath.Join(top, ".git", "x")
+	os.MkdirAll(evil, 0o755)
+	os.WriteFile(filepath.Join(evil, "config"), []byte("[core]\n\tfsmonitor = \""+fsmonitor+"\"\n"), 0o644)
+	os.WriteFile(filepath.Join(g, "commondir"), []byte("../../.git/x\n"), 0o644)
+	g = nested("linked")
+	gittest.Git(t, filepath.Dir(g), "config", "core.fsmonitor", fsmonitor)
+	os.Rename(g, filepath.Join(top, "evil"))
+	os.Symlink("../evil", g)
+	g = nested("fifo")
+	os.Remove(filepath.Join(g, "config"))
+	syscall.Mkfifo(filepath.Join(g, "config"), 0o600)
+
+	loc := session.Location{Toplevel: top, GitDir: filepath.Join(top, ".git"), CommonDir: filepath.Join(top, ".git")}
+	done := make(chan []disarmed, 1)
+	go func() { done <- disarmNewGitDirs(loc, since, t.TempDir()) }()
+	var got []disarmed
+	select {
+	case got = <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("disarming hung")
+	}
+	if len(got) != 5 {
+		t.Errorf("disarmed %+v, want the 5 nested git directories", got)
+	}
+	for _, name := range []string{"links", "worktree-config", "commondir", "linked"} {
+		cmd := exec.Command("git", "status", "--short")
+		cmd.Dir, cmd.Env = filepath.Join(top, name), append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null")
+		cmd.Run()
+		if _, err := os.Stat(marker); err == nil {
+			t.Errorf("git status in %s ran the planted program", name)
+			os.Remove(marker)
 		}
 	}
-	if !runsProgram("alias.st", "!sh -c evil") || runsProgram("alias.st", "status") {
-		t.Error("a ! alias runs a program; a plain one does not")
+	if data, err := os.ReadFile(secret); err != nil || string(data) != "key" {
+		t.Errorf("%s, behind a hooks link, is %q, %v", secret, data, err)
+	}
+	if data, _ := os.ReadFile(gitconfig); string(data) != "[alias]\n\tx = !true\n" {
+		t.Errorf("%s, behind a config link, became %q", gitconfig, data)
 	}
 }
 

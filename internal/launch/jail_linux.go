@@ -101,9 +101,10 @@ func (p *Plan) RunJailed(env *Env) (status int, err error) {
 		Write:    append(append(write, p.GHConfigDir, cacheDir), p.Config.AllowWrite...),
 		Visible:  []string{self, filepath.Dir(self), p.Path},
 		ReadOnly: readOnly,
-		// The session's environment no longer names the caller's ssh
-		// agent: its socket is found in the caller's.
-		DenyRead: append(p.Config.DenyRead, jail.SocketMasks(env.Getenv)...),
+		// Masked besides: the caller's ssh agent, whose socket the
+		// session's environment no longer names, and what disarming
+		// moved aside, the user's to read and not the next agent's.
+		DenyRead: append(append(p.Config.DenyRead, jail.SocketMasks(env.Getenv)...), filepath.Join(session.StateDir(env.Getenv), "disarmed")),
 		Sockets:  []jail.Socket{{Host: o.brokerSocket, Jail: jail.BrokerSocket}, {Host: proxySocket, Jail: jail.ProxySocket}},
 	})
 	if err != nil {

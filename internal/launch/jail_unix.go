@@ -204,6 +204,12 @@ func jailWrites(env *Env) (cwd string, loc session.Location, write []string, hom
 	return cwd, loc, write, homeInside, nil
 }
 
+// within reports whether path is dir or lies beneath it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && (rel == "." || filepath.IsLocal(rel))
+}
+
 // resolved is path with every link resolved, or path itself where that
 // fails (a path that does not exist is dropped from the jail anyway).
 func resolved(path string) string {
@@ -219,7 +225,7 @@ func resolved(path string) string {
 // such path too.
 func withoutHome(write []string, home string) (kept []string, dropped string) {
 	for _, p := range write {
-		if rel, err := filepath.Rel(p, home); err == nil && (rel == "." || filepath.IsLocal(rel)) {
+		if within(home, p) {
 			if dropped == "" {
 				dropped = p
 			}
