@@ -36,16 +36,28 @@ var jailCaches = []jailCache{
 // link followed, and returns the binds over the user's caches, the
 // variables that point at them and the directory to make writable. A
 // cache the user shares with the jail (JAILRUN_ALLOW_WRITE names it or a
-// directory holding it) stays the user's.
-func prepareCaches(stateDir, home string, allowWrite []string) (caches []jail.Cache, setenv []string, write string, err error) {
+// directory holding it) stays the user's. What an earlier jail did to the
+// caches' directories is undone first (see safedir.Reclaim): moved lists
+// what was moved aside.
+func prepareCaches(stateDir, home string, allowWrite []string) (caches []jail.Cache, setenv []string, write string, moved []string, err error) {
 	state, err := safedir.Open(stateDir, 0o700)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", nil, err
 	}
 	defer state.Close()
-	root, err := state.Sub("cache", 0o700)
+	reclaimed := func(d *safedir.Dir, name string) (*safedir.Dir, error) {
+		aside, err := d.Reclaim(name, 0o700)
+		if err != nil {
+			return nil, err
+		}
+		if aside != "" {
+			moved = append(moved, aside)
+		}
+		return d.Sub(name, 0o700)
+	}
+	root, err := reclaimed(state, "cache")
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, "", nil, err
 	}
 	defer root.Close()
 	for _, c := range jailCaches {
@@ -53,9 +65,9 @@ func prepareCaches(stateDir, home string, allowWrite []string) (caches []jail.Ca
 		if c.path != "" && shared(user, allowWrite) {
 			continue
 		}
-		d, err := root.Sub(c.name, 0o700)
+		d, err := reclaimed(root, c.name)
 		if err != nil {
-			return nil, nil, "", err
+			return nil, nil, "", nil, err
 		}
 		d.Close()
 		dir := filepath.Join(root.Path, c.name)
@@ -67,7 +79,7 @@ func prepareCaches(stateDir, home string, allowWrite []string) (caches []jail.Ca
 			setenv = append(setenv, key+"="+filepath.Join(dir, sub))
 		}
 	}
-	return caches, setenv, root.Path, nil
+	return caches, setenv, root.Path, moved, nil
 }
 
 // shared reports whether path is, or lies in, one of dirs.

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -118,5 +119,33 @@ func BenchmarkDisarmWalk(b *testing.B) {
 		if got := disarmNewGitDirs(loc, since, b.TempDir()); len(got) != 0 {
 			b.Fatal(got)
 		}
+	}
+}
+
+// TestCachesReclaimed: caches an earlier jail opened to others or
+// replaced with a link are jailrun's again at the next launch, which
+// neither fails (in auto mode, the program would then run unjailed) nor
+// follows the link.
+func TestCachesReclaimed(t *testing.T) {
+	state, home := t.TempDir(), t.TempDir()
+	if _, _, _, _, err := prepareCaches(state, home, nil); err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(state, "cache")
+	os.Chmod(cache, 0o777)
+	os.Chmod(filepath.Join(cache, "go"), 0o777)
+	os.Remove(filepath.Join(cache, "npm"))
+	os.Symlink(home, filepath.Join(cache, "npm"))
+	_, _, _, moved, err := prepareCaches(state, home, nil)
+	if err != nil || len(moved) != 1 || !strings.HasPrefix(moved[0], filepath.Join(cache, "npm.moved-aside-")) {
+		t.Fatalf("moved %q, %v; want the npm link moved aside", moved, err)
+	}
+	for _, dir := range []string{cache, filepath.Join(cache, "go"), filepath.Join(cache, "npm")} {
+		if fi, err := os.Lstat(dir); err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+			t.Errorf("%s: %v, %v; want a directory of mode 0700", dir, fi, err)
+		}
+	}
+	if target, err := os.Readlink(moved[0]); err != nil || target != home {
+		t.Errorf("the link moved aside leads to %q, %v", target, err)
 	}
 }

@@ -75,9 +75,14 @@ func (p *Plan) RunJailed(env *Env) (status int, err error) {
 		return notStarted(err)
 	}
 	defer ph.remove()
-	caches, cacheEnv, cacheDir, err := prepareCaches(session.StateDir(env.Getenv), home, p.Config.AllowWrite)
+	caches, cacheEnv, cacheDir, moved, err := prepareCaches(session.StateDir(env.Getenv), home, p.Config.AllowWrite)
 	if err != nil {
-		return notStarted(fmt.Errorf("cannot prepare the jail's caches: %v", err))
+		// An earlier jail could write there: its doing must never
+		// have the program run unjailed.
+		return 0, fmt.Errorf("cannot prepare the jail's caches: %v", err)
+	}
+	for _, m := range moved {
+		w.warn("a jail's cache was not a directory; it is now %s: look at it before you remove it", m)
 	}
 	// The tokens stay outside: the jail trusts the session CA the proxy
 	// terminates GitHub's TLS with, and holds placeholders.

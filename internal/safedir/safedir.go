@@ -179,3 +179,30 @@ func (d *Dir) ReadFile(name string, limit int64) ([]byte, error) {
 
 // Remove removes the file name in d; a link is removed, not followed.
 func (d *Dir) Remove(name string) error { return d.root.Remove(name) }
+
+// Reclaim makes name in d, a directory of jailrun's that a jail could
+// write in, jailrun's again before Sub opens it: opened up to others, it
+// is closed to perm; anything else at the name (a link, a file) is moved
+// aside to NAME.moved-aside-RANDOM in d, neither followed nor removed, and
+// its new name returned ("" when nothing was moved).
+func (d *Dir) Reclaim(name string, perm fs.FileMode) (movedTo string, err error) {
+	fi, err := d.root.Lstat(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("cannot inspect %s: %w", filepath.Join(d.Path, name), fserr.WithoutPath(err))
+	case fi.IsDir():
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) == os.Geteuid() && fi.Mode().Perm() != perm {
+			if err := d.root.Chmod(name, perm); err != nil {
+				return "", fmt.Errorf("cannot restore the mode of %s: %w", filepath.Join(d.Path, name), fserr.WithoutPath(err))
+			}
+		}
+		return "", nil
+	}
+	movedTo = name + ".moved-aside-" + rand.Text()[:10]
+	if err := d.root.Rename(name, movedTo); err != nil {
+		return "", fmt.Errorf("cannot move %s aside: %w", filepath.Join(d.Path, name), fserr.WithoutPath(err))
+	}
+	return filepath.Join(d.Path, movedTo), nil
+}
