@@ -93,7 +93,11 @@ func BodyRef(method, path string, body []byte) (ref string, needed bool, err err
 		if fields.Branch == "" {
 			return "", true, nil
 		}
-		return "refs/heads/" + strings.TrimPrefix(fields.Branch, "refs/heads/"), true, nil
+		branch := strings.TrimPrefix(fields.Branch, "refs/heads/")
+		if ambiguousRef(branch) {
+			return "", true, fmt.Errorf("its branch %q may name another ref (heads/main is main); name the branch alone", fields.Branch)
+		}
+		return "refs/heads/" + branch, true, nil
 	case len(seg) == 5 && seg[3] == "git" && seg[4] == "refs" && method == http.MethodPost:
 		if err := json.Unmarshal(body, &fields); err != nil || !strings.HasPrefix(fields.Ref, "refs/") {
 			return "", true, fmt.Errorf("its body names no ref")
@@ -101,6 +105,18 @@ func BodyRef(method, path string, body []byte) (ref string, needed bool, err err
 		return fields.Ref, true, nil
 	}
 	return "", false, nil
+}
+
+// ambiguousRef reports whether the branch name b, as a contents write
+// names it, may resolve to another ref than refs/heads/b, as git's own
+// rules resolve heads/main to main.
+func ambiguousRef(b string) bool {
+	for _, p := range []string{"refs/", "heads/", "tags/", "remotes/"} {
+		if strings.HasPrefix(b, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // strictKeys refuses a JSON object that names one of keys twice, or in
@@ -223,8 +239,11 @@ func (p API) DecideREST(w RESTWrite, defaultRef string) (ok bool, reason string)
 			continue
 		}
 		ref := w.Ref
-		if strings.HasPrefix(rest, "/git/refs/") {
-			ref = "refs/" + strings.TrimPrefix(rest, "/git/refs/")
+		if named, ok := strings.CutPrefix(rest, "/git/refs/"); ok {
+			if strings.HasPrefix(named, "refs/") {
+				return false, "its path names refs/ twice, which may mean " + ShortRef(named) + "; name the ref as heads/NAME or tags/NAME"
+			}
+			ref = "refs/" + named
 		}
 		if ref == "" {
 			ref = defaultRef

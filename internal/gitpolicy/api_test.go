@@ -25,6 +25,7 @@ func TestDecideREST(t *testing.T) {
 		{"PATCH", "/repos/myorg/app/git/refs/heads/main", "", false, "main is protected"},
 		{"DELETE", "/repos/myorg/app/git/refs/tags/v1", "", false, "v1 is protected"},
 		{"PATCH", "/repos/myorg/app/git/refs/heads/feature", "", true, ""},
+		{"PATCH", "/repos/myorg/app/git/refs/refs/heads/main", "", false, "names refs/ twice"},
 		{"PUT", "/repos/myorg/app/contents/README.md", "", false, "main is protected"},
 		{"PUT", "/repos/myorg/app/contents/README.md", "refs/heads/main", false, "main is protected"},
 		{"PUT", "/repos/myorg/app/contents/a/b.go", "refs/heads/feature", true, ""},
@@ -94,6 +95,8 @@ func TestBodyRef(t *testing.T) {
 		{"POST", "/repos/o/r/git/refs", `{"sha":"1"}`, "", true, true},
 		{"POST", "/repos/o/r/pulls", `{}`, "", false, false},
 		{"PUT", "/repos/o/r/contents/a", `{"branch":"main","Branch":"feature"}`, "", true, true},
+		{"PUT", "/repos/o/r/contents/a", `{"branch":"heads/main"}`, "", true, true},
+		{"PUT", "/repos/o/r/contents/a", `{"branch":"refs/heads/tags/v1"}`, "", true, true},
 		{"POST", "/repos/o/r/git/refs", `{"ref":"refs/tags/v1","REF":"refs/heads/ok"}`, "", true, true},
 	} {
 		ref, needed, err := BodyRef(tc.method, tc.path, []byte(tc.body))

@@ -175,6 +175,14 @@ func plainPath(u *url.URL) bool {
 	return true
 }
 
+// servedAsWritten reports whether u's path is one every server reads
+// alike: plainPath's, or the same with a slash at its end, or "/".
+func servedAsWritten(u *url.URL) bool {
+	v := *u
+	v.Path, v.RawPath = strings.TrimSuffix(u.Path, "/"), strings.TrimSuffix(u.RawPath, "/")
+	return v.Path == "" || plainPath(&v)
+}
+
 // isWrite reports whether method may change something.
 func isWrite(method string) bool {
 	switch method {

@@ -158,6 +158,27 @@ func (s *Server) serveTerminated(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "jailrun proxy: "+r.Method+" is not sent to GitHub", http.StatusMethodNotAllowed)
 		return
 	}
+	// What the policies read must be what GitHub acts on: a path a
+	// server may resolve into another (an empty, "." or ".." segment, an
+	// encoded slash), a method said again in a header or the query.
+	if !servedAsWritten(r.URL) {
+		refuseJSON(w, r, dest, "jailrun: the path has an empty, . or .. segment or an encoded slash, which git and GitHub's clients never send")
+		return
+	}
+	for _, h := range methodOverrides {
+		if r.Header.Get(h) != "" {
+			refuseJSON(w, r, dest, "jailrun: "+h+" is not sent to GitHub; send the method itself")
+			return
+		}
+	}
+	if r.URL.Query().Has("_method") {
+		refuseJSON(w, r, dest, "jailrun: _method is not sent to GitHub; send the method itself")
+		return
+	}
+	if strings.Contains(strings.ToLower(r.URL.Path), "git-receive-pack") && r.Method != http.MethodPost {
+		http.Error(w, "jailrun proxy: git sends receive-pack by POST only", http.StatusMethodNotAllowed)
+		return
+	}
 	// A cookie is a credential too (a web session is all of GitHub's UI),
 	// and no client the jail runs needs one for GitHub.
 	r.Header.Del("Cookie")
@@ -187,6 +208,10 @@ func (s *Server) serveTerminated(w http.ResponseWriter, r *http.Request) {
 	}
 	s.terminated.ServeHTTP(w, r)
 }
+
+// methodOverrides are the headers through which some servers take a
+// request's method from elsewhere than its method.
+var methodOverrides = []string{"X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override"}
 
 // terminatedMethods are the methods sent on to a GitHub host: those of
 // git, the REST API and GraphQL.

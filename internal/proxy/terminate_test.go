@@ -467,3 +467,53 @@ func TestTraceIsNotSentToGitHub(t *testing.T) {
 		t.Errorf("%d requests reached the server", n)
 	}
 }
+
+// TestAmbiguousRequestsAreNotSent: what a server may read otherwise than
+// the policies do — a path with an empty, "." or ".." segment (GitHub
+// Enterprise Server's API under //api or /x/../api escaped the API
+// policy), a method overridden in a header or the query, receive-pack by
+// another method than POST — never reaches GitHub; plain paths, a slash at
+// the end included, do.
+func TestAmbiguousRequestsAreNotSent(t *testing.T) {
+	g := startGitHubTarget(t, false)
+	p, ca, ph := terminating(t, g, realToken)
+	client := clientVia(t, p, ca, false)
+	send := func(method, path string, header ...string) int {
+		req, _ := http.NewRequest(method, g.srv.URL+"/", strings.NewReader("{}"))
+		req.URL.Opaque = "//" + g.host + path // sent as written, not cleaned
+		req.Header.Set("Authorization", "token "+ph)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tc := range []struct {
+		method, path string
+		header       []string
+	}{
+		{method: "PUT", path: "//api/v3/repos/myorg/app/pulls/1/merge"},
+		{method: "DELETE", path: "/x/../api/v3/repos/myorg/app"},
+		{method: "POST", path: "/./api/graphql"},
+		{method: "GET", path: "/api/v3/repos/myorg%2fapp"},
+		{method: "POST", path: "/api/v3/repos/myorg/app/issues", header: []string{"X-HTTP-Method-Override", "DELETE"}},
+		{method: "GET", path: "/api/v3/repos/myorg/app?_method=DELETE"},
+		{method: "PUT", path: "/myorg/app.git/git-receive-pack"},
+	} {
+		if code := send(tc.method, tc.path, tc.header...); code < 400 {
+			t.Errorf("%s %s %q: %d, want it refused", tc.method, tc.path, tc.header, code)
+		}
+	}
+	if n := len(g.seen()); n != 0 {
+		t.Errorf("%d ambiguous requests reached the server", n)
+	}
+	for _, path := range []string{"/", "/myorg/app/", "/myorg/app.git/info/refs?service=git-receive-pack"} {
+		if code := send("GET", path); code != http.StatusOK {
+			t.Errorf("GET %s: %d, want it sent", path, code)
+		}
+	}
+}
