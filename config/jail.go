@@ -47,7 +47,7 @@ func parseJail(c *Config, settings map[string]setting, getenv func(string) strin
 
 	v, where := value("JAILRUN_ALLOW_HOSTS")
 	for _, e := range strings.Fields(v) {
-		if looksLikeToken(e) {
+		if LooksLikeToken(e) {
 			warn(where, "has an entry that %v; it is ignored", errPastedToken)
 			continue
 		}

@@ -14,7 +14,8 @@ import (
 // pasted secret, which must not be used as a name or repeated in a message.
 var tokenPrefixes = []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}
 
-func looksLikeToken(s string) bool {
+// LooksLikeToken reports whether s holds what starts a GitHub token.
+func LooksLikeToken(s string) bool {
 	return slices.ContainsFunc(tokenPrefixes, func(p string) bool { return strings.Contains(s, p) })
 }
 
@@ -23,7 +24,7 @@ var errPastedToken = errors.New("looks like a token, not a token name; store the
 // shortName validates a token name given short ("fine-grained-myorg") or
 // in full ("github:fine-grained-myorg") and returns the short name.
 func shortName(name string) (string, error) {
-	if looksLikeToken(name) {
+	if LooksLikeToken(name) {
 		return "", errPastedToken
 	}
 	short := strings.TrimPrefix(name, Namespace)
@@ -44,7 +45,7 @@ func shortName(name string) (string, error) {
 func parseHosts(value string) ([]string, error) {
 	var hosts []string
 	for _, h := range strings.Fields(value) {
-		if looksLikeToken(h) {
+		if LooksLikeToken(h) {
 			return nil, errPastedToken
 		}
 		h = LowerASCII(h)
@@ -105,7 +106,7 @@ func ValidOwner(s string) bool {
 func parseRoutes(value string, hosts []string) ([]Route, error) {
 	var routes []Route
 	for entry := range strings.FieldsSeq(value) {
-		if looksLikeToken(entry) {
+		if LooksLikeToken(entry) {
 			return nil, fmt.Errorf("entry %d %v", len(routes)+1, errPastedToken)
 		}
 		r, err := parseRoute(entry, hosts)

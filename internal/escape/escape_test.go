@@ -122,7 +122,7 @@ const planted = "PLANTED"
 // or a directory with a file holding it.
 var (
 	maskedFiles = []string{".git-credentials", ".config/git/credentials", ".netrc", ".npmrc", ".pypirc", ".cargo/credentials.toml"}
-	maskedDirs  = []string{".ssh", ".gnupg", ".aws", ".azure", ".config/gcloud", ".kube", ".docker", ".config/gh",
+	maskedDirs  = []string{".ssh", ".gnupg", ".aws", ".azure", ".config/gcloud", ".kube", ".docker", ".config/gh", ".config/hub", ".config/github-copilot",
 		".password-store", ".local/share/keyrings", ".mozilla", ".config/google-chrome", ".config/chromium", "snap/firefox"}
 )
 

@@ -92,7 +92,7 @@ var SystemBundles = []string{
 func DefaultMasks(home string) []string {
 	inHome := []string{
 		".ssh", ".gnupg", ".aws", ".azure", ".config/gcloud", ".kube", ".docker",
-		".config/gh", ".git-credentials", ".config/git/credentials", ".netrc",
+		".config/gh", ".config/hub", ".config/github-copilot", ".git-credentials", ".config/git/credentials", ".netrc",
 		".npmrc", ".pypirc", ".cargo/credentials*", ".password-store",
 		".local/share/keyrings",
 		// Browser profiles hold session cookies and saved passwords.

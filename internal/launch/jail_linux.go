@@ -138,6 +138,7 @@ func (p *Plan) RunJailed(env *Env) (status int, err error) {
 		if p.Token.Secret != "" {
 			policy.Env = withPlaceholder(policy.Env, p.Token.Secret, o.secrets.vault.For(p.Token.Name, p.TokenHost, p.Token.Secret))
 		}
+		policy.Env = withoutFoundTokens(policy.Env)
 		agentEnv, err := jailinit.EncodeEnv(jail.Environ(policy))
 		if err != nil {
 			return 0, err

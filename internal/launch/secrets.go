@@ -304,3 +304,23 @@ func withPlaceholder(env []string, real, ph string) []string {
 	}
 	return out
 }
+
+// withoutFoundTokens returns the jail's environment env less what holds a
+// GitHub token or an Authorization header, the placeholder being neither:
+// a variable such as GITHUB_PAT or HOMEBREW_GITHUB_API_TOKEN goes, a
+// GIT_CONFIG_VALUE_n is emptied (its GIT_CONFIG_KEY_n stays, which git
+// needs), so that no token the caller had is in the jail.
+func withoutFoundTokens(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		if config.LooksLikeToken(v) || strings.Contains(strings.ToLower(v), "authorization:") {
+			if !strings.HasPrefix(k, "GIT_CONFIG_VALUE_") {
+				continue
+			}
+			kv = k + "="
+		}
+		out = append(out, kv)
+	}
+	return out
+}

@@ -116,3 +116,13 @@ func TestWithPlaceholder(t *testing.T) {
 		t.Errorf("no token changed the environment: %q", got)
 	}
 }
+
+func TestWithoutFoundTokens(t *testing.T) {
+	env := []string{"GH_TOKEN=jrp_PLACEHOLDER", "HOMEBREW_GITHUB_API_TOKEN=ghp_0123456789abcdefghij", "GITHUB_PAT=github_pat_11AB",
+		"GIT_CONFIG_PARAMETERS='http.extraheader'='AUTHORIZATION: basic eC1hY2Nlc3M='", "GIT_CONFIG_COUNT=1",
+		"GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=Authorization: Bearer gho_x", "PATH=/usr/bin"}
+	want := []string{"GH_TOKEN=jrp_PLACEHOLDER", "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=http.extraHeader", "GIT_CONFIG_VALUE_0=", "PATH=/usr/bin"}
+	if got := withoutFoundTokens(env); !slices.Equal(got, want) {
+		t.Errorf("withoutFoundTokens = %q, want %q", got, want)
+	}
+}
