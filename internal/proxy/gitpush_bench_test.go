@@ -47,47 +47,10 @@ func BenchmarkGitPush(b *testing.B) {
 	work := b.TempDir()
 	head, packSize := pushCommit(b, work)
 
-	serverPool := x509.NewCertPool()
-	caPEM, err := os.ReadFile(s.CAFile)
-	if err != nil || !serverPool.AppendCertsFromPEM(caPEM) {
-		b.Fatalf("server certificate %s: %v", s.CAFile, err)
-	}
 	var repos atomic.Int64
 	for _, route := range benchRoutes {
 		b.Run(route, func(b *testing.B) {
-			env := s.Env(b.TempDir())
-			password := benchToken
-			var allowed atomic.Int64
-			switch route {
-			case "tunnelled":
-				p := startPath(b, allowing(b, s.Host), Options{})
-				env = append(env, "https_proxy="+p.proxyURL())
-			case "terminated":
-				ca, err := sessionca.New([]string{s.Host}, time.Now(), time.Hour)
-				if err != nil {
-					b.Fatal(err)
-				}
-				vault := placeholder.New()
-				password = vault.For("github:fine-grained-"+pushOwner, s.Host, benchToken)
-				p := startPath(b, allowing(b, s.Host), Options{Terminate: &Terminate{
-					Hosts: []string{s.Host}, CA: ca, Vault: vault, RootCAs: serverPool,
-					APIBase: func(string) string { return s.URL + "/api/v3" },
-					Push: &PushPolicy{
-						Protect: []string{"@default", "refs/tags/*"},
-						Record: func(p Push) {
-							if p.Reason == "" && len(p.Commands) == 1 {
-								allowed.Add(1)
-							}
-						},
-					},
-				}})
-				bundle := filepath.Join(b.TempDir(), "session-ca.pem")
-				if err := os.WriteFile(bundle, ca.PEM(), 0o644); err != nil {
-					b.Fatal(err)
-				}
-				env = append(env, "https_proxy="+p.proxyURL(), "GIT_SSL_CAINFO="+bundle)
-			}
-			helper := "!f() { echo username=x-access-token; echo password=" + password + "; }; f"
+			env, helper, allowed := gitRoute(b, s, route)
 			b.SetBytes(packSize)
 			b.ResetTimer()
 			cpu := cpuTime(b)
@@ -115,6 +78,88 @@ func BenchmarkGitPush(b *testing.B) {
 			if route == "terminated" && allowed.Load() != int64(b.N) {
 				b.Fatalf("the push policy let %d pushes through, want %d", allowed.Load(), b.N)
 			}
+		})
+	}
+}
+
+// gitRoute returns the environment and credential helper with which git
+// reaches the server s by route: straight, through the proxy's tunnel, or
+// through the proxy terminating TLS with the push policy, whose allowed
+// pushes of one ref it counts.
+func gitRoute(b *testing.B, s *gittest.Server, route string) (env []string, helper string, allowed *atomic.Int64) {
+	serverPool := x509.NewCertPool()
+	caPEM, err := os.ReadFile(s.CAFile)
+	if err != nil || !serverPool.AppendCertsFromPEM(caPEM) {
+		b.Fatalf("server certificate %s: %v", s.CAFile, err)
+	}
+	env = s.Env(b.TempDir())
+	password := benchToken
+	allowed = new(atomic.Int64)
+	switch route {
+	case "tunnelled":
+		p := startPath(b, allowing(b, s.Host), Options{})
+		env = append(env, "https_proxy="+p.proxyURL())
+	case "terminated":
+		ca, err := sessionca.New([]string{s.Host}, time.Now(), time.Hour)
+		if err != nil {
+			b.Fatal(err)
+		}
+		vault := placeholder.New()
+		password = vault.For("github:fine-grained-"+pushOwner, s.Host, benchToken)
+		p := startPath(b, allowing(b, s.Host), Options{Terminate: &Terminate{
+			Hosts: []string{s.Host}, CA: ca, Vault: vault, RootCAs: serverPool,
+			APIBase: func(string) string { return s.URL + "/api/v3" },
+			Push: &PushPolicy{
+				Protect: []string{"@default", "refs/tags/*"},
+				Record: func(p Push) {
+					if p.Reason == "" && len(p.Commands) == 1 {
+						allowed.Add(1)
+					}
+				},
+			},
+		}})
+		bundle := filepath.Join(b.TempDir(), "session-ca.pem")
+		if err := os.WriteFile(bundle, ca.PEM(), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		env = append(env, "https_proxy="+p.proxyURL(), "GIT_SSL_CAINFO="+bundle)
+	}
+	return env, "!f() { echo username=x-access-token; echo password=" + password + "; }; f", allowed
+}
+
+// BenchmarkGitClone clones, with the real git clone, a repository whose
+// pack is the 100 MB of BenchmarkGitPush, by the same three routes (the
+// targets: terminated/direct ≥ 0.7, tunnelled/direct ≥ 0.8 in MB/s).
+func BenchmarkGitClone(b *testing.B) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		b.Skip("git not installed")
+	}
+	s := gittest.NewServer(b)
+	s.RequireToken(pushOwner, benchToken)
+	work := b.TempDir()
+	_, packSize := pushCommit(b, work)
+	url := s.AddRepo(b, pushOwner, "cloned")
+	env, helper, _ := gitRoute(b, s, "direct")
+	push := exec.Command(git, "-c", "credential.helper=", "-c", "credential.helper="+helper, "push", "--quiet", url, "HEAD:refs/heads/main")
+	push.Dir, push.Env = work, env
+	if out, err := push.CombinedOutput(); err != nil {
+		b.Fatalf("git push: %v\n%s", err, out)
+	}
+	for _, route := range benchRoutes {
+		b.Run(route, func(b *testing.B) {
+			env, helper, _ := gitRoute(b, s, route)
+			b.SetBytes(packSize)
+			cpu := cpuTime(b)
+			for b.Loop() {
+				cmd := exec.Command(git, "-c", "credential.helper=", "-c", "credential.helper="+helper,
+					"clone", "--quiet", "--bare", url, filepath.Join(b.TempDir(), "clone"))
+				cmd.Env = env
+				if out, err := cmd.CombinedOutput(); err != nil {
+					b.Fatalf("git clone (%s): %v\n%s", route, err, out)
+				}
+			}
+			reportCPU(b, cpu)
 		})
 	}
 }
