@@ -38,14 +38,7 @@ const pushOwner = "benchorg"
 // whole pack and the policy learns each one's default branch from the
 // server's API. The target: terminated within 1.1× the time of tunnelled.
 func BenchmarkGitPush(b *testing.B) {
-	git, err := exec.LookPath("git")
-	if err != nil {
-		b.Skip("git not installed")
-	}
-	s := gittest.NewServer(b)
-	s.RequireToken(pushOwner, benchToken)
-	work := b.TempDir()
-	head, packSize := pushCommit(b, work)
+	git, s, work, head, packSize := benchRepo(b)
 
 	var repos atomic.Int64
 	for _, route := range benchRoutes {
@@ -131,14 +124,7 @@ func gitRoute(b *testing.B, s *gittest.Server, route string) (env []string, help
 // pack is the 100 MB of BenchmarkGitPush, by the same three routes (the
 // targets: terminated/direct ≥ 0.7, tunnelled/direct ≥ 0.8 in MB/s).
 func BenchmarkGitClone(b *testing.B) {
-	git, err := exec.LookPath("git")
-	if err != nil {
-		b.Skip("git not installed")
-	}
-	s := gittest.NewServer(b)
-	s.RequireToken(pushOwner, benchToken)
-	work := b.TempDir()
-	_, packSize := pushCommit(b, work)
+	git, s, work, _, packSize := benchRepo(b)
 	url := s.AddRepo(b, pushOwner, "cloned")
 	env, helper, _ := gitRoute(b, s, "direct")
 	push := exec.Command(git, "-c", "credential.helper=", "-c", "credential.helper="+helper, "push", "--quiet", url, "HEAD:refs/heads/main")
@@ -162,6 +148,21 @@ func BenchmarkGitClone(b *testing.B) {
 			reportCPU(b, cpu)
 		})
 	}
+}
+
+// benchRepo starts the git server the benchmarks push to and clone from
+// (owner pushOwner, token benchToken) and makes the commit they move
+// (see pushCommit) in a work tree of its own; it returns git's path too.
+func benchRepo(b *testing.B) (git string, s *gittest.Server, work, head string, packSize int64) {
+	git, err := exec.LookPath("git")
+	if err != nil {
+		b.Skip("git not installed")
+	}
+	s = gittest.NewServer(b)
+	s.RequireToken(pushOwner, benchToken)
+	work = b.TempDir()
+	head, packSize = pushCommit(b, work)
+	return git, s, work, head, packSize
 }
 
 // pushCommit makes in dir a repository whose HEAD is a commit of
