@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/jailrun/jailrun/internal/audit"
 	"github.com/jailrun/jailrun/internal/fserr"
 	"github.com/jailrun/jailrun/internal/safedir"
 	"github.com/jailrun/jailrun/internal/saferead"
@@ -112,6 +113,14 @@ func (d disarmed) line() string {
 		return fmt.Sprintf("could not look into %s for git directories the agent made (%s): check it before you run git there", d.gitDir, d.unread)
 	}
 	return fmt.Sprintf("the agent made or changed the git directory %s; what in it would run a program outside (hooks, core.fsmonitor, aliases…) is now in %s: read it before you put any back", d.gitDir, d.aside)
+}
+
+// record is d's audit line.
+func (d disarmed) record() audit.Record {
+	if d.unread != "" {
+		return audit.Record{Op: "disarm", Path: d.gitDir, Result: "unread", Reason: d.unread}
+	}
+	return audit.Record{Op: "disarm", Path: d.gitDir, Result: "disarmed", Reason: "settings that run programs moved to " + d.aside}
 }
 
 // maxGitFile bounds a .git file or a commondir.

@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/jailrun/jailrun/internal/audit"
 	"github.com/jailrun/jailrun/internal/jail"
 	"github.com/jailrun/jailrun/internal/jailinit"
 	"github.com/jailrun/jailrun/internal/supervise"
@@ -164,7 +163,7 @@ func (p *Plan) RunJailed(env *Env) (status int, err error) {
 	if o.ran && loc.Toplevel != "" {
 		for _, d := range disarmNewGitDirs(loc, since, session.StateDir(env.Getenv)) {
 			w.warn("%s", d.line())
-			o.record(env, audit.Record{Op: "disarm", Path: d.gitDir, Result: "disarmed", Reason: "settings that run programs moved to " + d.aside})
+			o.record(env, d.record())
 		}
 	}
 	return status, err
