@@ -43,6 +43,7 @@ var inertConfig = []string{
 // could not look into, where a git directory may hide.
 func disarmNewGitDirs(loc session.Location, since time.Time, stateDir string) []disarmed {
 	var found, done []disarmed
+	top, common := resolved(loc.Toplevel), resolved(loc.CommonDir)
 	_ = filepath.WalkDir(loc.Toplevel, func(p string, d fs.DirEntry, err error) error {
 		switch {
 		case err != nil:
@@ -67,7 +68,7 @@ func disarmNewGitDirs(loc session.Location, since time.Time, stateDir string) []
 			}
 			// Only the jail's writable places can hold what the agent
 			// wrote; a git directory elsewhere is someone else's.
-			if real := resolved(dir); !within(real, resolved(loc.Toplevel)) && !within(real, resolved(loc.CommonDir)) {
+			if real := resolved(dir); !within(real, top) && !within(real, common) {
 				return nil
 			}
 		}
