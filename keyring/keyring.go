@@ -57,6 +57,14 @@ type Store interface {
 	Close() error
 }
 
+// MetaGetter is a Store that reads a token without its secret, which costs
+// the keychain less: on Linux the Secret Service then needs no encrypted
+// transfer.
+type MetaGetter interface {
+	// GetMeta returns what Get does, with an empty Secret.
+	GetMeta(name string) (Token, error)
+}
+
 // Service returns the item service (and label) for a token name.
 func Service(name string) string { return ServicePrefix + name }
 

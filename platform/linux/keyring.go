@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -33,6 +35,11 @@ type Options struct {
 	CallTimeout time.Duration
 	// PromptTimeout bounds waiting for the user to answer an unlock prompt.
 	PromptTimeout time.Duration
+	// SecretsLater opens the encrypted transfer when a secret is first
+	// read or written, not at once: for a caller that may need none
+	// (GetMeta), as the key exchange is most of a lookup's cost to the
+	// service.
+	SecretsLater bool
 }
 
 // Keyring is a connection to the Secret Service; it implements
@@ -50,6 +57,8 @@ type Keyring struct {
 	// agreement is done too: transfer holds the key, or keyErr is set.
 	answered    chan struct{}
 	keyed       chan struct{}
+	open        func()      // opens the transfer, once; Open calls it unless SecretsLater
+	opened      atomic.Bool // open was called: operations wait for the transfer's answer
 	transfer    *transfer
 	transferErr error
 	keyErr      error
@@ -97,16 +106,20 @@ func OpenWith(opts Options) (*Keyring, error) {
 			return nil, err
 		}
 	}
-	// The key pair is computed while the connection is set up.
+	// The key pair is computed while the connection is set up, unless
+	// the transfer waits for a secret.
 	type keyPair struct {
 		kp  dhKeyPair
 		err error
 	}
 	keys := make(chan keyPair, 1)
-	go func() {
+	newKeys := func() {
 		kp, err := newDHKeyPair()
 		keys <- keyPair{kp, err}
-	}()
+	}
+	if !opts.SecretsLater {
+		go newKeys()
+	}
 	conn, closeConn, err := connect(addr, opts.CallTimeout)
 	if err != nil {
 		return nil, err
@@ -120,12 +133,30 @@ func OpenWith(opts Options) (*Keyring, error) {
 		answered:      make(chan struct{}),
 		keyed:         make(chan struct{}),
 	}
+	k.open = sync.OnceFunc(func() {
+		k.opened.Store(true)
+		if opts.SecretsLater {
+			newKeys()
+		}
+		kp := <-keys
+		if kp.err != nil {
+			k.transferErr = kp.err
+			close(k.answered)
+			close(k.keyed)
+			return
+		}
+		k.openTransfer(kp.kp)
+	})
+	if opts.SecretsLater {
+		return k, nil
+	}
 	kp := <-keys
 	if kp.err != nil {
 		closeConn()
 		return nil, kp.err
 	}
-	k.openTransfer(kp.kp)
+	keys <- kp // for open, which sends OpenSession now
+	k.open()
 	return k, nil
 }
 
@@ -185,9 +216,10 @@ func (k *Keyring) transferAnswer(call *dbus.Call) (dbus.ObjectPath, []byte, erro
 	return path, peer, nil
 }
 
-// ready waits for the service's answer to the transfer Open started and
-// returns the transfer's path, which calls that need it name.
+// ready opens the transfer if it is not yet, waits for the service's
+// answer and returns the transfer's path, which calls that need it name.
 func (k *Keyring) ready() (dbus.ObjectPath, error) {
+	k.open()
 	<-k.answered
 	if k.transferErr != nil {
 		return "", k.transferErr
@@ -195,9 +227,10 @@ func (k *Keyring) ready() (dbus.ObjectPath, error) {
 	return k.transfer.path, nil
 }
 
-// agreed waits until the transfer key is agreed, which encrypting and
-// decrypting need.
+// agreed opens the transfer if it is not yet and waits until its key is
+// agreed, which encrypting and decrypting need.
 func (k *Keyring) agreed() (*transfer, error) {
+	k.open()
 	<-k.keyed
 	if k.transferErr != nil {
 		return nil, k.transferErr

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jailrun/jailrun/keyring"
 	"github.com/jailrun/jailrun/keyringtest"
+	"github.com/jailrun/jailrun/platform/linux"
 )
 
 // watchBus becomes a monitor of s's bus and returns every message on it
@@ -162,6 +163,70 @@ func TestSecretsNeverCrossTheBusInPlain(t *testing.T) {
 	for _, want := range []string{"OpenSession", "CreateItem", "SetSecret", "GetSecrets", "token name"} {
 		if seen[want] == 0 {
 			t.Errorf("the monitor saw no %s; saw %v", want, seen)
+		}
+	}
+}
+
+// TestSecretsLaterOpensNoTransferForMetadata watches the bus: a Keyring
+// opened with SecretsLater reads a token's metadata with no OpenSession,
+// and opens the transfer, once, for the first secret it reads.
+func TestSecretsLaterOpensNoTransferForMetadata(t *testing.T) {
+	messages := watchBus(t, keyringtest.Start(t))
+	tok := keyring.Token{Name: "github:later", Secret: newSecret(), Meta: keyring.Meta{Kind: "fine-grained"}}
+	if err := openTest(t).Put(tok); err != nil {
+		t.Fatal(err)
+	}
+	k, err := linux.OpenWith(linux.Options{SecretsLater: true})
+	if err != nil {
+		t.Fatalf("OpenWith: %v", err)
+	}
+	defer k.Close()
+	meta, err := k.GetMeta(tok.Name)
+	if err != nil || meta.Secret != "" || meta.Name != tok.Name || meta.Meta.Kind != "fine-grained" {
+		t.Fatalf("GetMeta = %+v, %v; want the token's name and kind, no secret", meta.Meta, err)
+	}
+	marker := "github:marker-" + rand.Text()
+	if _, err := k.GetMeta(marker); err == nil {
+		t.Fatal("GetMeta of the marker found a token")
+	}
+	for i := range 2 {
+		if got, err := k.Get(tok.Name); err != nil || got.Secret != tok.Secret {
+			t.Fatalf("Get %d after GetMeta: %v", i, err)
+		}
+	}
+	if _, err := k.GetMeta(marker + "-end"); err == nil {
+		t.Fatal("GetMeta of the end marker found a token")
+	}
+
+	opened := map[string]int{} // OpenSession calls by sender
+	var sender string          // the SecretsLater connection, known by its marker
+	timeout := time.After(5 * time.Second)
+	for {
+		var msg *dbus.Message
+		select {
+		case msg = <-messages:
+		case <-timeout:
+			t.Fatalf("the monitor did not see the end marker within 5s (OpenSession by sender: %v)", opened)
+		}
+		if msg.Type != dbus.TypeMethodCall {
+			continue
+		}
+		from, _ := msg.Headers[dbus.FieldSender].Value().(string)
+		member, _ := msg.Headers[dbus.FieldMember].Value().(string)
+		var buf bytes.Buffer
+		msg.EncodeTo(&buf, binary.LittleEndian)
+		switch wire := buf.Bytes(); {
+		case bytes.Contains(wire, []byte(marker+"-end")):
+			if opened[sender] != 1 {
+				t.Fatalf("the SecretsLater connection sent OpenSession %d times; want once, for its first Get", opened[sender])
+			}
+			return
+		case bytes.Contains(wire, []byte(marker)):
+			if sender = from; opened[from] != 0 {
+				t.Fatal("OpenSession went out before any secret was read")
+			}
+		case member == "OpenSession":
+			opened[from]++
 		}
 	}
 }

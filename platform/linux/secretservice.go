@@ -37,17 +37,19 @@ func newestFirst(a, b item) int {
 }
 
 // search returns the items whose attributes include attrs, unlocking the
-// locked ones (which may show a prompt). Every operation starts here, so it
-// also waits for the answer to the transfer Open asked for: a provider that
-// refuses the transfer fails every operation alike. The search goes out
-// first, and the service handles it right after its half of the key
-// exchange.
+// locked ones (which may show a prompt). Every operation starts here, so
+// once the transfer is opened it also waits for the service's answer: a
+// provider that refuses the transfer fails every operation alike. The
+// search goes out first, and the service handles it right after its half
+// of the key exchange.
 func (k *Keyring) search(op string, attrs map[string]string) ([]dbus.ObjectPath, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), k.callTimeout)
 	defer cancel()
 	call := k.service.GoWithContext(ctx, serviceIface+".SearchItems", 0, nil, attrs)
-	if _, err := k.ready(); err != nil {
-		return nil, err
+	if k.opened.Load() {
+		if _, err := k.ready(); err != nil {
+			return nil, err
+		}
 	}
 	var unlocked, locked []dbus.ObjectPath
 	if err := (<-call.Done).Store(&unlocked, &locked); err != nil {

@@ -37,12 +37,22 @@ func notFound(name string) error {
 // Get returns the token called name; if other tools left several items
 // for it, the most recently modified one.
 func (k *Keyring) Get(name string) (keyring.Token, error) {
+	return k.get(name, true)
+}
+
+// GetMeta returns the token Get would, without its secret: the service
+// needs no encrypted transfer for it.
+func (k *Keyring) GetMeta(name string) (keyring.Token, error) {
+	return k.get(name, false)
+}
+
+func (k *Keyring) get(name string, withSecret bool) (keyring.Token, error) {
 	op := "read token " + name
 	paths, err := k.search(op, tokenQuery(name))
 	if err != nil {
 		return keyring.Token{}, err
 	}
-	items, err := k.readItems(op, paths, true)
+	items, err := k.readItems(op, paths, withSecret)
 	if err == nil && len(items) > 1 {
 		items, err = k.loadModified(op, items)
 	}
