@@ -677,7 +677,7 @@ func TestVaultKeepsTokensOutside(t *testing.T) {
 	if err != nil || again.Token.Secret != a.Token.Secret {
 		t.Errorf("gh got another placeholder for the same token (%v)", err)
 	}
-	if real, _, ok := vault.Real(a.Token.Secret, "api.github.com"); !ok || name(real) != "myorg" {
+	if real, _, err := vault.Real(a.Token.Secret, "api.github.com"); err != nil || name(real) != "myorg" {
 		t.Errorf("the vault maps the placeholder to %s, want the myorg token", name(real))
 	}
 	other, err := c.Get("https", "github.com", "someone/else")

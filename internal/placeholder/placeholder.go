@@ -7,6 +7,8 @@ package placeholder
 
 import (
 	"crypto/rand"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -20,16 +22,22 @@ const Prefix = "jrp_"
 // Vault maps the session's placeholders to the tokens they stand for. It
 // is safe for concurrent use.
 type Vault struct {
-	mu     sync.Mutex
-	byName map[key]string    // token name and host → placeholder
-	tokens map[string]secret // placeholder → what it stands for
+	mu      sync.Mutex
+	byName  map[key]string    // token name and host → placeholder
+	tokens  map[string]secret // placeholder → what it stands for
+	reading sync.Mutex        // held while a secret is read (see Later)
 }
 
 type key struct{ name, host string }
 
 type secret struct {
 	name, host, real string
+	read             func() (string, error) // reads real, until it is known
 }
+
+// ErrNotServed says a placeholder is not this vault's, or not for the
+// host it was sent to.
+var ErrNotServed = errors.New("not a placeholder of this session for this host")
 
 // New returns an empty vault.
 func New() *Vault {
@@ -52,17 +60,66 @@ func (v *Vault) For(name, host, real string) string {
 	return p
 }
 
+// Later returns the placeholder For would, for a token whose secret is not
+// read yet: read reads it when Real first needs it, so that a session
+// that never sends the placeholder never reads the secret. A failed read
+// is tried again at the next Real. For replaces read with the secret.
+func (v *Vault) Later(name, host string, read func() (string, error)) string {
+	k := key{name, strings.ToLower(host)}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	p, ok := v.byName[k]
+	if !ok {
+		p = Prefix + rand.Text() + rand.Text()
+		v.byName[k] = p
+	}
+	if s, known := v.tokens[p]; !known || s.real == "" {
+		v.tokens[p] = secret{name: name, host: k.host, read: read}
+	}
+	return p
+}
+
 // Real returns the secret p stands for and its token's name when p is
 // sent to dest (host or host:port, as GH_HOSTS writes it), a host the
-// token is made for (see Serves); ok is false for anything else.
-func (v *Vault) Real(p, dest string) (real, name string, ok bool) {
-	v.mu.Lock()
-	s, found := v.tokens[p]
-	v.mu.Unlock()
-	if !found || !Serves(s.host, dest) {
-		return "", "", false
+// token is made for (see Serves). For anything else the error is
+// ErrNotServed; a secret that Later left to read and that cannot be read
+// is an error that names its token.
+func (v *Vault) Real(p, dest string) (real, name string, err error) {
+	s, found := v.lookup(p)
+	switch {
+	case !found || !Serves(s.host, dest):
+		return "", "", ErrNotServed
+	case s.real != "":
+		return s.real, s.name, nil
 	}
-	return s.real, s.name, true
+	v.reading.Lock()
+	defer v.reading.Unlock()
+	if s, _ = v.lookup(p); s.real != "" { // read meanwhile
+		return s.real, s.name, nil
+	} else if s.read == nil {
+		return "", "", ErrNotServed
+	}
+	real, err = s.read()
+	if err == nil && real == "" {
+		err = errors.New("it is empty")
+	}
+	if err != nil {
+		return "", s.name, fmt.Errorf("cannot read token %s: %w", s.name, err)
+	}
+	v.mu.Lock()
+	if cur := v.tokens[p]; cur.real == "" {
+		v.tokens[p] = secret{name: s.name, host: s.host, real: real}
+	}
+	s = v.tokens[p]
+	v.mu.Unlock()
+	return s.real, s.name, nil
+}
+
+func (v *Vault) lookup(p string) (secret, bool) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s, ok := v.tokens[p]
+	return s, ok
 }
 
 // Is reports whether s looks like a placeholder, of this session or not.

@@ -1,6 +1,7 @@
 package placeholder
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -38,8 +39,8 @@ func TestVault(t *testing.T) {
 		{p + "x", "github.com", ""},
 		{"real-1", "github.com", ""},
 	} {
-		if got, _, ok := v.Real(tc.p, tc.dest); got != tc.want || ok != (tc.want != "") {
-			t.Errorf("Real(…, %s) = %q, %v; want %q", tc.dest, got, ok, tc.want)
+		if got, _, err := v.Real(tc.p, tc.dest); got != tc.want || (err == nil) != (tc.want != "") {
+			t.Errorf("Real(…, %s) = %q, %v; want %q", tc.dest, got, err, tc.want)
 		}
 	}
 	v.For("github:fine-grained-myorg", "github.com", "rotated")
@@ -58,5 +59,46 @@ func TestTokenHosts(t *testing.T) {
 		if got := strings.Join(TokenHosts(host), " "); got != want {
 			t.Errorf("TokenHosts(%s) = %q, want %q", host, got, want)
 		}
+	}
+}
+
+// A secret left to read later is read once, at the first Real for a host
+// it is made for; a failed read is tried again; For replaces it.
+func TestLaterReadsOnFirstUse(t *testing.T) {
+	v := New()
+	reads, fail := 0, true
+	read := func() (string, error) {
+		reads++
+		if fail {
+			return "", errors.New("the keyring is locked")
+		}
+		return "real-later", nil
+	}
+	p := v.Later("github:fine-grained-myorg", "github.com", read)
+	if !Is(p) || reads != 0 {
+		t.Fatalf("Later = %q after %d reads; want a placeholder and no read", p, reads)
+	}
+	if _, _, err := v.Real(p, "example.com"); !errors.Is(err, ErrNotServed) || reads != 0 {
+		t.Fatalf("Real for another host: %v after %d reads; want ErrNotServed and no read", err, reads)
+	}
+	_, name, err := v.Real(p, "api.github.com")
+	if err == nil || !strings.Contains(err.Error(), "github:fine-grained-myorg") || name != "github:fine-grained-myorg" {
+		t.Fatalf("Real with a failing read: %q, %v; want an error naming the token", name, err)
+	}
+	fail = false
+	for range 3 {
+		if got, _, err := v.Real(p, "github.com"); got != "real-later" || err != nil {
+			t.Fatalf("Real = %q, %v; want the secret read", got, err)
+		}
+	}
+	if reads != 2 {
+		t.Errorf("the secret was read %d times; want 2 (the failure, then once)", reads)
+	}
+	if again := v.Later("github:fine-grained-myorg", "github.com", read); again != p {
+		t.Errorf("Later again = %q, want the same placeholder", again)
+	}
+	v.For("github:fine-grained-myorg", "github.com", "rotated")
+	if got, _, _ := v.Real(p, "github.com"); got != "rotated" || reads != 2 {
+		t.Errorf("after For, Real = %q after %d reads; want the new secret, not read again", got, reads)
 	}
 }

@@ -187,7 +187,13 @@ func (s *Server) serveTerminated(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	auth, err := SwapAuthorization(r.Header.Values("Authorization"), dest.Entry(), s.opts.Terminate.Vault)
-	if err != nil {
+	var unread *unreadToken
+	switch {
+	case errors.As(err, &unread):
+		s.refused(&Refusal{Dest: dest, Reason: err.Error(), Fix: "look at the keyring outside the jail (jailrun doctor), then retry"})
+		refuseJSON(w, r, dest, "jailrun: "+err.Error())
+		return
+	case err != nil:
 		s.refused(&Refusal{Dest: dest, Reason: err.Error(), Fix: "jailrun sends only the tokens it routes; see jailrun status outside the jail"})
 		refuseJSON(w, r, dest, "jailrun: "+err.Error()+"; jailrun sends only the tokens it routes for this session")
 		return
@@ -237,6 +243,13 @@ var (
 	errScheme   = errors.New("the request's Authorization is not Basic, Bearer or token")
 )
 
+// unreadToken is SwapAuthorization's error for a placeholder whose token
+// could not be read from the keyring: the request was the session's own.
+type unreadToken struct{ err error }
+
+func (e *unreadToken) Error() string { return e.err.Error() }
+func (e *unreadToken) Unwrap() error { return e.err }
+
 // SwapAuthorization returns the Authorization value to send to dest (host
 // or host:port) in place of values, the request's: "" for none, else the
 // same value with the session's placeholder replaced by the real token it
@@ -258,9 +271,12 @@ func SwapAuthorization(values []string, dest string, vault *placeholder.Vault) (
 		if !placeholder.Is(p) {
 			return "", errForeign
 		}
-		secret, _, ok := vault.Real(p, dest)
-		if !ok {
+		secret, _, err := vault.Real(p, dest)
+		switch {
+		case errors.Is(err, placeholder.ErrNotServed):
 			return "", errElsewise
+		case err != nil:
+			return "", &unreadToken{err}
 		}
 		return secret, nil
 	}

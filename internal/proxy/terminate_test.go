@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -515,5 +516,58 @@ func TestAmbiguousRequestsAreNotSent(t *testing.T) {
 		if code := send("GET", path); code != http.StatusOK {
 			t.Errorf("GET %s: %d, want it sent", path, code)
 		}
+	}
+}
+
+// TestSecretReadOnFirstUse: a placeholder whose secret the launch left
+// unread (placeholder.Vault.Later) is swapped once the proxy has read it;
+// a read that fails is a 403 that names the token and says where to look,
+// and the request never reaches the server.
+func TestSecretReadOnFirstUse(t *testing.T) {
+	g := startGitHubTarget(t, false)
+	ca, err := sessionca.New([]string{g.host}, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refusals []string
+	locked := true
+	vault := placeholder.New()
+	ph := vault.Later("github:fine-grained-myorg", g.host, func() (string, error) {
+		if locked {
+			return "", errors.New("the keyring is locked")
+		}
+		return realToken, nil
+	})
+	p := startPath(t, allowing(t, g.host), Options{
+		Terminate: &Terminate{Hosts: []string{g.host}, CA: ca, Vault: vault, RootCAs: g.pool},
+		Refused:   func(r *Refusal) { refusals = append(refusals, r.Notice()) },
+	})
+	client := clientVia(t, p, ca, false)
+	get := func() (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, g.srv.URL+"/myorg/r.git/info/refs", nil)
+		req.Header.Set("Authorization", "Bearer "+ph)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := get(); code != http.StatusForbidden || !strings.Contains(body, "cannot read token github:fine-grained-myorg: the keyring is locked") {
+		t.Errorf("with the keyring locked: %d %q, want 403 naming the token", code, body)
+	}
+	if len(refusals) != 1 || !strings.Contains(refusals[0], "jailrun doctor") {
+		t.Errorf("refusal lines %q, want one that says where to look", refusals)
+	}
+	if len(g.seen()) != 0 {
+		t.Fatal("a request whose token could not be read reached the server")
+	}
+	locked = false
+	if code, _ := get(); code != http.StatusOK {
+		t.Errorf("once the token can be read: %d, want 200", code)
+	}
+	if got := g.seen(); !slices.Equal(got, []string{"Bearer " + realToken}) {
+		t.Errorf("the server saw %d Authorization headers, want the real token once", len(got))
 	}
 }
