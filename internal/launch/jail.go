@@ -43,12 +43,12 @@ func ParseJailMode(s string) (JailMode, error) {
 // mode says. Only a jail that does not start costs a probe: it says why,
 // and with JailAuto the program then runs unjailed.
 func Launch(env *Env, mode JailMode, tag, program string, args []string) (int, error) {
-	plan, err := prepare(env, tag, program, args)
+	why := jailOffered(mode)
+	plan, err := prepare(env, tag, program, args, tokensStayOutside && mode != JailOff && why == nil)
 	if err != nil {
 		return 0, err
 	}
 	w := &starter{out: env.Stderr, tag: tag}
-	why := jailOffered(mode)
 	switch {
 	case plan.Nested:
 		return plan.Run(env)
@@ -68,6 +68,7 @@ func Launch(env *Env, mode JailMode, tag, program string, args []string) (int, e
 		return status, err
 	}
 	plan.awaitToken(env.Stderr)
+	plan.readSecret(env.Stderr)
 	why = probeJail(context.Background(), mode)
 	if why == nil { // bubblewrap works here, but not with this jail
 		why = fmt.Errorf("%v; bubblewrap said why above: please report it", err)

@@ -37,6 +37,10 @@ func jailOffered(mode JailMode) error {
 	return nil
 }
 
+// tokensStayOutside says the jail holds placeholders, not tokens: not yet
+// on macOS, whose jail holds the session's token.
+const tokensStayOutside = false
+
 // RunJailed runs the plan's program under sandbox-exec with the profile
 // jail.Seatbelt makes of the same policy as Linux's, the broker and the
 // proxy serving it from here, and returns its exit status once it has

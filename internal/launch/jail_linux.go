@@ -20,6 +20,10 @@ import (
 // Linux, where a jail that fails to start is explained by probeJail.
 func jailOffered(JailMode) error { return nil }
 
+// tokensStayOutside says the jail holds placeholders, not tokens: the
+// proxy swaps them for the real ones outside.
+const tokensStayOutside = true
+
 // probeJail says whether bubblewrap can start a jail here, whatever the
 // mode.
 func probeJail(ctx context.Context, _ JailMode) error { return jail.Probe(ctx) }
@@ -98,7 +102,7 @@ func (p *Plan) RunJailed(env *Env) (status int, err error) {
 		Home:     home,
 		Argv:     append(initArgv(self), append([]string{p.Path}, p.Argv...)...),
 		Dir:      cwd,
-		Env:      session.JailEnviron(p.tokenlessEnviron(), jail.BrokerSocket, loc.Toplevel),
+		Env:      session.JailEnviron(p.environWith(""), jail.BrokerSocket, loc.Toplevel),
 		Setenv:   append(cacheEnv, trustEnv...),
 		Files:    trustFiles,
 		Caches:   caches,
@@ -133,12 +137,16 @@ func (p *Plan) RunJailed(env *Env) (status int, err error) {
 	status, err = supervise.Outside(c, func() (int, error) {
 		p.awaitToken(env.Stderr)
 		o.keepTokensOutside(p)
-		policy.Env = session.JailEnviron(p.Env, jail.BrokerSocket, loc.Toplevel)
+		agentEnv := p.Env
+		if p.SecretLater {
+			agentEnv = p.environWith(o.secrets.vault.Later(p.Token.Name, p.TokenHost, p.tokenSecret))
+		}
+		policy.Env = session.JailEnviron(agentEnv, jail.BrokerSocket, loc.Toplevel)
 		if p.Token.Secret != "" {
 			policy.Env = withPlaceholder(policy.Env, p.Token.Secret, o.secrets.vault.For(p.Token.Name, p.TokenHost, p.Token.Secret))
 		}
 		policy.Env = withoutFoundTokens(policy.Env)
-		agentEnv, err := jailinit.EncodeEnv(jail.Environ(policy))
+		encoded, err := jailinit.EncodeEnv(jail.Environ(policy))
 		if err != nil {
 			return 0, err
 		}
@@ -158,7 +166,7 @@ func (p *Plan) RunJailed(env *Env) (status int, err error) {
 				w.note("%s", note)
 			}
 		}
-		return pid, releaseInit(gate, agentEnv)
+		return pid, releaseInit(gate, encoded)
 	})
 	if o.ran && loc.Toplevel != "" {
 		for _, d := range disarmNewGitDirs(loc, since, session.StateDir(env.Getenv)) {

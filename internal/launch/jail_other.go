@@ -18,6 +18,9 @@ func probeJail(context.Context, JailMode) error { return errNoJailHere }
 // jailOffered reports why a launch must not try the jail here: there is none.
 func jailOffered(JailMode) error { return errNoJailHere }
 
+// tokensStayOutside is false: there is no jail here.
+const tokensStayOutside = false
+
 // RunJailed cannot run anything here; Launch then asks probeJail why.
 func (p *Plan) RunJailed(*Env) (int, error) {
 	return 0, fmt.Errorf("%w: %v", supervise.ErrNotStarted, errNoJailHere)

@@ -33,6 +33,10 @@ type Env struct {
 	Now     func() time.Time
 	// OpenKeyring connects to the OS keychain; called at most once a launch.
 	OpenKeyring func() (keyring.Keyring, error)
+	// OpenKeyringLater is OpenKeyring for a launch that keeps the token
+	// outside the jail, and may read only its metadata (see
+	// platform.OpenSecretsLater); nil means OpenKeyring.
+	OpenKeyringLater func() (keyring.Keyring, error)
 	// Exec runs the program at path in place of jailrun, so it returns only
 	// when the program could not start; a test's fake starts nothing and
 	// returns the exit status the program would have.
@@ -48,7 +52,13 @@ func OSEnv(stderr io.Writer) Env {
 		Getwd:       os.Getwd,
 		Now:         time.Now,
 		OpenKeyring: openKeyring,
-		Exec:        execve,
+		OpenKeyringLater: func() (keyring.Keyring, error) {
+			if InJail(os.Getenv) {
+				return openKeyring()
+			}
+			return platform.OpenSecretsLater()
+		},
+		Exec: execve,
 	}
 }
 
@@ -86,6 +96,11 @@ type Plan struct {
 	// revokes it at the end; nil for a PAT.
 	App *apptoken.Session
 
+	// SecretLater says Token.Secret is not read yet: the launch keeps it
+	// outside the jail, where the proxy reads it when the agent first
+	// sends its placeholder (readSecret reads it now).
+	SecretLater bool
+
 	// The token lookup, while it runs (see awaitToken), and what Env is
 	// made of once it has.
 	lookup    *tokenLookup
@@ -98,12 +113,13 @@ type Plan struct {
 // jailed launch lets it run while bubblewrap sets the jail up. Its start
 // lines wait in out, so that they come out whole and in order.
 type tokenLookup struct {
-	done chan struct{}
-	out  bytes.Buffer
-	host string
-	tok  keyring.Token
-	kr   keyring.Keyring
-	app  *apptoken.Session
+	done  chan struct{}
+	out   bytes.Buffer
+	host  string
+	tok   keyring.Token
+	later bool // tok's secret is not read yet
+	kr    keyring.Keyring
+	app   *apptoken.Session
 }
 
 // awaitToken waits for the token lookup, writes its start lines to
@@ -117,18 +133,51 @@ func (p *Plan) awaitToken(stderr io.Writer) {
 	if l := p.lookup; l != nil {
 		<-l.done
 		l.out.WriteTo(stderr)
-		p.TokenHost, p.Token, p.Keyring, p.App = l.host, l.tok, l.kr, l.app
+		p.TokenHost, p.Token, p.SecretLater, p.Keyring, p.App = l.host, l.tok, l.later, l.kr, l.app
 	}
-	p.setup.TokenHost, p.setup.Token = p.TokenHost, p.Token.Secret
-	p.Env = session.Environ(p.callerEnv, p.setup)
+	p.setup.TokenHost = p.TokenHost
+	p.Env = p.environWith(p.Token.Secret)
 }
 
-// tokenlessEnviron is the session's environment without its token, all
-// that a jail's set-up needs to know of it before the lookup ends.
-func (p *Plan) tokenlessEnviron() []string {
+// environWith is the session's environment with token as its token (""
+// for none): tokenless, all that a jail's set-up needs to know of it
+// before the lookup ends.
+func (p *Plan) environWith(token string) []string {
 	setup := p.setup
-	setup.Token = ""
+	setup.Token = token
 	return session.Environ(p.callerEnv, setup)
+}
+
+// readSecret reads the secret of a token the lookup left unread (see
+// SecretLater), for a program that is to hold it after all: a jail that
+// did not start. A token that cannot be read is a warning, and none.
+func (p *Plan) readSecret(stderr io.Writer) {
+	if !p.SecretLater {
+		return
+	}
+	p.SecretLater = false
+	secret, err := p.tokenSecret()
+	if err != nil {
+		(&starter{out: stderr, tag: p.Tag}).warn("GitHub PAT not available: %v", err)
+		p.Token = keyring.Token{}
+	}
+	p.Token.Secret = secret
+	p.Env = p.environWith(secret)
+}
+
+// tokenSecret reads the secret of the plan's token from the keyring.
+func (p *Plan) tokenSecret() (string, error) {
+	if p.Keyring == nil {
+		return "", errors.New("the keyring is not open")
+	}
+	tok, err := p.Keyring.Get(p.Token.Name)
+	if err != nil {
+		return "", err
+	}
+	if tok.Secret == "" {
+		return "", fmt.Errorf("token %s is empty; store it again: jailrun token rotate --name %s", tok.Name, tok.Name)
+	}
+	return tok.Secret, nil
 }
 
 // Run runs the plan's program with env.Exec and returns its exit status.
@@ -159,7 +208,7 @@ func IsAgent(name string) bool { return installHints[name] != "" }
 // jailrun's data, is an error; other problems are warnings on the start
 // line and the program starts without a token.
 func Prepare(env *Env, tag, program string, args []string) (*Plan, error) {
-	plan, err := prepare(env, tag, program, args)
+	plan, err := prepare(env, tag, program, args, false)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +217,10 @@ func Prepare(env *Env, tag, program string, args []string) (*Plan, error) {
 }
 
 // prepare is Prepare with the token lookup still running; see awaitToken.
-func prepare(env *Env, tag, program string, args []string) (*Plan, error) {
+// With secretLater, for a launch that keeps the token outside the jail,
+// the lookup reads the token's metadata where it can, not its secret
+// (see Plan.SecretLater).
+func prepare(env *Env, tag, program string, args []string, secretLater bool) (*Plan, error) {
 	shimDir := session.ShimDir(env.Getenv)
 	argv := append([]string{program}, args...)
 	if session.InSession(env.Getenv) || InJail(env.Getenv) {
@@ -182,9 +234,13 @@ func prepare(env *Env, tag, program string, args []string) (*Plan, error) {
 	// than the rest of the setup, so they start first and run meanwhile.
 	// The connection is never closed: the exec closes it, and the service
 	// then ends the encrypted transfer.
+	open := env.OpenKeyring
+	if secretLater && env.OpenKeyringLater != nil {
+		open = env.OpenKeyringLater
+	}
 	opened := make(chan openedKeyring, 1)
 	go func() {
-		kr, err := env.OpenKeyring()
+		kr, err := open()
 		opened <- openedKeyring{kr, err}
 	}()
 	path, err := findAgent(program, env.Getenv("PATH"), shimDir)
@@ -229,7 +285,7 @@ func prepare(env *Env, tag, program string, args []string) (*Plan, error) {
 		l := &tokenLookup{done: make(chan struct{})}
 		go func() {
 			defer close(l.done)
-			l.host, l.tok, l.kr, l.app = sessionToken(env, opened, &starter{out: &l.out, tag: tag}, cfg)
+			l.host, l.tok, l.later, l.kr, l.app = sessionToken(env, opened, &starter{out: &l.out, tag: tag}, cfg, secretLater)
 		}()
 		plan.lookup = l
 	}
@@ -260,10 +316,11 @@ type openedKeyring struct {
 // sessionToken finds the token for the current repository's owner, else
 // the active one, in the keyring that opened delivers, and writes the
 // start line about it. It returns the token's host, the token (zero for
-// none), the open keyring and, when a route names a GitHub App, the
-// session that keeps the App's token fresh. Problems are warnings: the
-// agent starts without a token.
-func sessionToken(env *Env, opened <-chan openedKeyring, w *starter, cfg config.Config) (string, keyring.Token, keyring.Keyring, *apptoken.Session) {
+// none), whether its secret is left unread (with secretLater, where the
+// keyring can read a token without it), the open keyring and, when a
+// route names a GitHub App, the session that keeps the App's token fresh.
+// Problems are warnings: the agent starts without a token.
+func sessionToken(env *Env, opened <-chan openedKeyring, w *starter, cfg config.Config, secretLater bool) (string, keyring.Token, bool, keyring.Keyring, *apptoken.Session) {
 	host, owner, name := config.DefaultHost, "", ""
 	if cwd, err := env.Getwd(); err == nil {
 		repo, ok, err := RepoOf(cfg, cwd)
@@ -277,37 +334,63 @@ func sessionToken(env *Env, opened <-chan openedKeyring, w *starter, cfg config.
 	o := <-opened
 	if o.err != nil {
 		w.warn("GitHub PAT not available: %v", o.err)
-		return host, keyring.Token{}, nil, nil
+		return host, keyring.Token{}, false, nil, nil
 	}
-	tok, d, err := routing.Token(o.kr, cfg, "https", host, owner)
+	var store keyring.Store = o.kr
+	meta, later := o.kr.(keyring.MetaGetter)
+	later = later && secretLater
+	if later {
+		store = metaStore{o.kr, meta}
+	}
+	tok, d, err := routing.Token(store, cfg, "https", host, owner)
+	if later {
+		switch {
+		case err != nil, tok.Name == "", tok.Secret != "": // none, or read by List
+			later = false
+		case apptoken.Is(tok.Name) || tok.Meta.Kind == "":
+			// An App mints with its key; a token another tool stored has
+			// its kind, for the start line, only in its secret.
+			later = false
+			tok, err = o.kr.Get(tok.Name)
+		}
+	}
+	found := tok.Secret != "" || later
 	switch {
-	case err == nil && tok.Secret == "" && owner == "" && cfg.TokenName == config.DefaultTokenName:
+	case err == nil && !found && owner == "" && cfg.TokenName == config.DefaultTokenName:
 		// No GitHub repository here and no token asked for by name: an
 		// npm or go run needs none, and a nag would steer toward the
 		// broad classic token.
 	case err != nil:
 		w.warn("GitHub PAT not available: %v", err)
-	case tok.Secret == "" && d.Warning != "":
+	case !found && d.Warning != "":
 		w.warn("GitHub PAT not configured: %s", d.Warning)
-	case tok.Secret == "" && owner != "":
+	case !found && owner != "":
 		w.warn("GitHub PAT not configured: no token for %s/%s; add one: jailrun token add --name %s%s (or route %s in GH_TOKEN_ROUTES)",
 			host, owner, routing.ConventionPrefix, owner, host)
-	case tok.Secret == "":
+	case !found:
 		w.warn("GitHub PAT not configured: no token for %s; route it in GH_TOKEN_ROUTES (%s=NAME)", host, host)
 	case apptoken.Is(tok.Name):
 		app, err := startApp(env, cfg, tok, host, owner, name)
 		if err != nil {
 			w.warn("GitHub App token not available: %v", err)
-			return host, keyring.Token{}, o.kr, nil
+			return host, keyring.Token{}, false, o.kr, nil
 		}
 		w.startedApp(app, env.Now())
-		return host, app.Token(), o.kr, app
+		return host, app.Token(), false, o.kr, app
 	default:
 		w.started(tok, cfg.ExpiryWarnDays, env.Now())
-		return host, tok, o.kr, nil
+		return host, tok, later, o.kr, nil
 	}
-	return host, keyring.Token{}, o.kr, nil
+	return host, keyring.Token{}, false, o.kr, nil
 }
+
+// metaStore is a keyring whose Get reads no secret (keyring.MetaGetter).
+type metaStore struct {
+	keyring.Store
+	meta keyring.MetaGetter
+}
+
+func (s metaStore) Get(name string) (keyring.Token, error) { return s.meta.GetMeta(name) }
 
 // startApp mints the session's token from the App tok for OWNER/NAME on
 // host, and keeps it fresh.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -169,5 +170,56 @@ func TestPrepareShimWithoutGH(t *testing.T) {
 	}
 	if _, err := launch.PrepareShim(env, nil); !errors.Is(err, launch.ErrGHNotInstalled) {
 		t.Errorf("PrepareShim without gh = %v, want ErrGHNotInstalled", err)
+	}
+}
+
+// metaKeyring is a Fake that also reads tokens without their secrets, as
+// the Secret Service does (keyring.MetaGetter), counting those reads.
+type metaKeyring struct {
+	*keyringtest.Fake
+	metas int
+}
+
+func (k *metaKeyring) GetMeta(name string) (keyring.Token, error) {
+	k.metas++
+	for _, t := range k.Tokens {
+		if t.Name == name {
+			t.Secret = ""
+			t.Meta.Kind = "fine-grained"
+			return t, nil
+		}
+	}
+	return keyring.Token{}, keyring.ErrNotFound
+}
+
+// TestJailFallbackReadsTheSecret: a launch that would jail reads its
+// token without the secret, which stays for the proxy outside to read;
+// when the jail does not start (no bubblewrap here), the program runs
+// unjailed, and the secret is read for it first.
+func TestJailFallbackReadsTheSecret(t *testing.T) {
+	env, run, kr, stderr := testEnv(t, map[string]string{})
+	counted := &metaKeyring{Fake: kr}
+	env.OpenKeyring = func() (keyring.Keyring, error) { return counted, nil }
+	bin := t.TempDir() // git, and no bwrap
+	git, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("git is not installed")
+	}
+	if err := os.Symlink(git, filepath.Join(bin, "git")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin)
+	status, err := launch.Launch(env, launch.JailAuto, "claude", "claude", nil)
+	if err != nil || status != run.exitStatus {
+		t.Fatalf("Launch = %d, %v; want the fake's %d; stderr:\n%s", status, err, run.exitStatus, stderr)
+	}
+	if counted.metas != 1 || kr.Gets != 1 {
+		t.Errorf("the launch read the token %d times without its secret and %d with it; want once each", counted.metas, kr.Gets)
+	}
+	if !slices.Contains(run.env, "GH_TOKEN="+myorgSecret) {
+		t.Error("the program that ran unjailed did not get the token")
+	}
+	if got := stderr.String(); !strings.Contains(got, "NOT jailed") || !strings.Contains(got, "real token in the session") {
+		t.Errorf("stderr = %q, want a NOT jailed line that says the real token is in the session", got)
 	}
 }
