@@ -3,10 +3,9 @@
 package launch
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,6 +45,37 @@ type secrets struct {
 // newSecrets makes the vault and the CA for the GitHub hosts of cfg
 // (github.com's when the config did not load).
 func newSecrets(cfg config.Config, now time.Time) (*secrets, error) {
+	return newSecretsWith(tokenplaceholder.New(), cfg, now)
+}
+
+// pendingSecrets are a session's secrets while they are made: the vault
+// at once, the rest (see newSecrets) by made, which waits for them.
+type pendingSecrets struct {
+	vault *tokenplaceholder.Vault
+	made  func() (*secrets, error)
+}
+
+// secretsMeanwhile starts making the session's secrets: the CA's key and
+// signature take a share of the launch that the rest of the set-up can
+// spend on other work.
+func secretsMeanwhile(cfg config.Config, now time.Time) *pendingSecrets {
+	vault := tokenplaceholder.New()
+	type result struct {
+		s   *secrets
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, err := newSecretsWith(vault, cfg, now)
+		done <- result{s, err}
+	}()
+	return &pendingSecrets{vault: vault, made: sync.OnceValues(func() (*secrets, error) {
+		r := <-done
+		return r.s, r.err
+	})}
+}
+
+func newSecretsWith(vault *tokenplaceholder.Vault, cfg config.Config, now time.Time) (*secrets, error) {
 	ghHosts := cfg.Hosts
 	if len(ghHosts) == 0 {
 		ghHosts = []string{config.DefaultHost}
@@ -62,7 +92,7 @@ func newSecrets(cfg config.Config, now time.Time) (*secrets, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &secrets{vault: tokenplaceholder.New(), ca: ca, hosts: hosts}, nil
+	return &secrets{vault: vault, ca: ca, hosts: hosts}, nil
 }
 
 // terminate is the proxy's part, with the push and API policies.
@@ -205,24 +235,24 @@ var trustVars = []struct {
 // main bundle also lies over the system's, for clients that read it
 // without a variable.
 func (s *secrets) trust(dir string, getenv func(string) string) ([]jail.File, []string, error) {
-	roots, rootsPath, err := readRoots(getenv("SSL_CERT_FILE"))
+	rootsPath, err := systemRoots(getenv("SSL_CERT_FILE"))
 	if err != nil {
 		return nil, nil, err
 	}
 	ca := s.ca.PEM()
 	var files []jail.File
-	write := func(name, jailPath string, data []byte) error {
+	write := func(name, jailPath, roots string) error {
 		host := filepath.Join(dir, name)
-		if err := os.WriteFile(host, data, 0o444); err != nil {
-			return fmt.Errorf("cannot write the jail's CA bundle: %v", err)
+		if err := writeBundle(host, roots, ca); err != nil {
+			return err
 		}
 		files = append(files, jail.File{Host: host, Jail: jailPath})
 		return nil
 	}
-	if err := write("ca-bundle.pem", jailBundle, bundle(roots, ca)); err != nil {
+	if err := write("ca-bundle.pem", jailBundle, rootsPath); err != nil {
 		return nil, nil, err
 	}
-	if err := write("session-ca.pem", jailCA, ca); err != nil {
+	if err := write("session-ca.pem", jailCA, ""); err != nil {
 		return nil, nil, err
 	}
 	main := files[0].Host
@@ -243,12 +273,8 @@ func (s *secrets) trust(dir string, getenv func(string) string) ([]jail.File, []
 		case written[filepath.Clean(user)] != "":
 			env = append(env, v.name+"="+written[filepath.Clean(user)])
 		default:
-			own, _, err := readRoots(user)
-			if err != nil {
-				return nil, nil, err
-			}
 			name := strings.ToLower(v.name) + ".pem"
-			if err := write(name, jail.SocketDir+"/"+name, bundle(own, ca)); err != nil {
+			if err := write(name, jail.SocketDir+"/"+name, user); err != nil {
 				return nil, nil, err
 			}
 			written[filepath.Clean(user)] = jail.SocketDir + "/" + name
@@ -258,35 +284,66 @@ func (s *secrets) trust(dir string, getenv func(string) string) ([]jail.File, []
 	return files, env, nil
 }
 
-// readRoots reads the CA bundle at path, or the system's first one when
-// path is "", and returns it and the path it read.
-func readRoots(path string) ([]byte, string, error) {
-	candidates := jail.SystemBundles
+// systemRoots returns path, the CA bundle SSL_CERT_FILE names, or when
+// it is "" the system's first that exists.
+func systemRoots(path string) (string, error) {
 	if path != "" {
-		candidates = []string{path}
+		return path, nil
 	}
-	for _, p := range candidates {
-		data, err := saferead.ReadUserFile(p, maxBundle)
-		switch {
-		case err == nil:
-			return data, p, nil
-		case path == "" && errors.Is(err, fs.ErrNotExist):
-			continue
+	for _, p := range jail.SystemBundles {
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
 		}
-		return nil, "", fmt.Errorf("cannot read the CA bundle for the jail: %v", err)
 	}
-	return nil, "", errors.New("cannot find the system's CA bundle for the jail; install ca-certificates or set SSL_CERT_FILE")
+	return "", errors.New("cannot find the system's CA bundle for the jail; install ca-certificates or set SSL_CERT_FILE")
 }
 
-// bundle is roots followed by ca, on a line of their own.
-func bundle(roots, ca []byte) []byte {
-	var b bytes.Buffer
-	b.Write(roots)
-	if len(roots) > 0 && !bytes.HasSuffix(roots, []byte("\n")) {
-		b.WriteByte('\n')
+// writeBundle writes the CA bundle at roots (none for "") followed by ca,
+// on a line of its own, to a new file at host. The roots are copied by
+// the kernel, never read into memory: a bundle is hundreds of kilobytes.
+func writeBundle(host, roots string, ca []byte) error {
+	out, err := os.OpenFile(host, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o444)
+	if err != nil {
+		return fmt.Errorf("cannot write the jail's CA bundle: %v", err)
 	}
-	b.Write(ca)
-	return b.Bytes()
+	defer out.Close()
+	if roots != "" {
+		if err := copyRoots(out, roots); err != nil {
+			return err
+		}
+	}
+	if _, err := out.Write(ca); err != nil {
+		return fmt.Errorf("cannot write the jail's CA bundle: %v", err)
+	}
+	return out.Close()
+}
+
+// copyRoots appends the CA bundle at path to out, ending it with a
+// newline if it has none. Like every file jailrun reads from the user's
+// places, it must be a regular file, at most maxBundle long.
+func copyRoots(out *os.File, path string) error {
+	in, err := saferead.OpenUserFile(path)
+	if err != nil {
+		return fmt.Errorf("cannot read the CA bundle for the jail: %v", err)
+	}
+	defer in.Close()
+	n, err := out.ReadFrom(io.LimitReader(in, maxBundle+1))
+	switch {
+	case err != nil:
+		return fmt.Errorf("cannot copy the CA bundle %s for the jail: %v", path, err)
+	case n > maxBundle:
+		return fmt.Errorf("cannot read the CA bundle for the jail: %s is larger than %d bytes", path, maxBundle)
+	case n == 0:
+		return nil
+	}
+	last := make([]byte, 1)
+	if _, err := in.ReadAt(last, n-1); err != nil {
+		return fmt.Errorf("cannot read the CA bundle %s for the jail: %v", path, err)
+	}
+	if last[0] != '\n' {
+		_, err = out.Write([]byte{'\n'})
+	}
+	return err
 }
 
 // withPlaceholder returns env with every variable whose value is the

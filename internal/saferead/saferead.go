@@ -68,6 +68,12 @@ func Open(path string) (*os.File, error) {
 	return open(path, syscall.O_NOFOLLOW)
 }
 
+// OpenUserFile opens a file as ReadUserFile reads it: links are followed,
+// and anything but a regular file is refused.
+func OpenUserFile(path string) (*os.File, error) {
+	return open(path, 0)
+}
+
 func open(path string, flags int) (*os.File, error) {
 	fd, err := syscall.Open(path, flags|syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC|syscall.O_NOCTTY, 0)
 	if err != nil {
