@@ -179,13 +179,15 @@ func Init(path string, argv, env []string) (int, error) {
 		signal.Notify(sigs, r)
 	}
 	defer signal.Stop(sigs)
-	agent, err := os.StartProcess(path, argv, &os.ProcAttr{Env: env, Files: []*os.File{os.Stdin, os.Stdout, os.Stderr}})
+	// syscall's start, not os's: the agent is reaped by pid below, and
+	// os's pidfd set-up would only delay its start.
+	agent, err := syscall.ForkExec(path, argv, &syscall.ProcAttr{Env: env, Files: []uintptr{0, 1, 2}})
 	if err != nil {
 		return 0, fmt.Errorf("cannot start %s: %v", path, err)
 	}
 	signal.Ignore(terminalSignals...)
 	ended := make(chan syscall.WaitStatus, 1)
-	go func() { ended <- reap(agent.Pid) }()
+	go func() { ended <- reap(agent) }()
 	for {
 		select {
 		case sig := <-sigs:
@@ -194,7 +196,7 @@ func Init(path string, argv, env []string) (int, error) {
 					sig = orig
 				}
 			}
-			_ = agent.Signal(sig)
+			_ = syscall.Kill(agent, sig.(syscall.Signal))
 		case ws := <-ended:
 			return Status(ws), nil
 		}
