@@ -2,6 +2,7 @@ package jail
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,6 +43,7 @@ func Resolve(r Request) (Policy, error) {
 		return Policy{}, fmt.Errorf("jail: home %q is not an absolute path; set HOME", r.Home)
 	}
 	env := envLookup(r.Env)
+	existing := resolver{}.existing
 	p := Policy{
 		Argv:     r.Argv,
 		Env:      r.Env,
@@ -91,20 +93,34 @@ func Resolve(r Request) (Policy, error) {
 	return p, nil
 }
 
+// resolver resolves paths as filepath.EvalSymlinks does, remembering the
+// directories it has resolved: a policy names scores of paths under a few
+// directories, and resolving each alone would read every one of their
+// components again.
+type resolver map[string]resolved
+
+type resolved struct {
+	real string
+	err  error
+}
+
 // existing expands the globs among paths and returns the canonical paths
 // of those that exist, each once; relative entries are dropped.
-func existing(paths []string) []string {
+func (r resolver) existing(paths []string) []string {
 	var out []string
 	for _, pattern := range paths {
 		if !filepath.IsAbs(pattern) {
 			continue
 		}
-		matches, err := filepath.Glob(pattern)
-		if err != nil {
-			continue // a malformed pattern matches nothing
+		matches := []string{pattern}
+		if strings.ContainsAny(pattern, `*?[\`) {
+			var err error
+			if matches, err = filepath.Glob(pattern); err != nil {
+				continue // a malformed pattern matches nothing
+			}
 		}
 		for _, m := range matches {
-			real, err := filepath.EvalSymlinks(m)
+			real, err := r.eval(m)
 			if err != nil {
 				continue
 			}
@@ -114,6 +130,37 @@ func existing(paths []string) []string {
 		}
 	}
 	return out
+}
+
+// eval returns filepath.EvalSymlinks(path) for an absolute path: its
+// directory resolved (once for all the paths in it), then its last
+// component, followed if it is a link.
+func (r resolver) eval(path string) (string, error) {
+	if !filepath.IsAbs(path) || slices.Contains(strings.Split(path, "/"), "..") {
+		return filepath.EvalSymlinks(path) // ".." after a link is not the lexical parent
+	}
+	path = filepath.Clean(path)
+	if path == "/" {
+		return path, nil
+	}
+	dir, base := filepath.Split(path)
+	d, ok := r[dir]
+	if !ok {
+		d.real, d.err = r.eval(dir)
+		r[dir] = d
+	}
+	if d.err != nil {
+		return "", d.err
+	}
+	joined := filepath.Join(d.real, base)
+	info, err := os.Lstat(joined)
+	switch {
+	case err != nil:
+		return "", err
+	case info.Mode()&fs.ModeSymlink != 0:
+		return filepath.EvalSymlinks(joined)
+	}
+	return joined, nil
 }
 
 // envLookup returns a getenv over a KEY=VALUE list; the last entry wins,

@@ -32,3 +32,52 @@ func TestGitProtectedSubmodules(t *testing.T) {
 		t.Errorf("GitProtected names paths in objects: %q", got)
 	}
 }
+
+// TestResolverAgreesWithEvalSymlinks: the resolver, which remembers the
+// directories it has resolved, answers as filepath.EvalSymlinks does for
+// links to directories and files, relative and absolute, chained,
+// dangling and looping, and for ".." after a link.
+func TestResolverAgreesWithEvalSymlinks(t *testing.T) {
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"real/sub", "other"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(root, "real/sub/file"), nil, 0o644)
+	for link, target := range map[string]string{
+		"dirlink":       "real",
+		"abslink":       filepath.Join(root, "real/sub"),
+		"real/sub/up":   "../../other",
+		"filelink":      "real/sub/file",
+		"chain":         "dirlink",
+		"dangling":      "nowhere",
+		"loop":          "loop",
+		"other/back":    "../dirlink/sub",
+		"real/sub/self": ".",
+	} {
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := resolver{}
+	for _, p := range []string{
+		"real", "real/sub/file", "dirlink", "dirlink/sub", "dirlink/sub/file", "abslink/file",
+		"real/sub/up", "dirlink/sub/up/back/file", "filelink", "chain/sub/file", "dangling", "loop",
+		"missing/x", "dirlink/..", "dirlink/sub/../sub/file", "real/sub/self/self/file", "filelink/x",
+		"real//sub/./file", "",
+	} {
+		path := filepath.Join(root, p)
+		if p == "real//sub/./file" {
+			path = root + "/" + p
+		}
+		want, wantErr := filepath.EvalSymlinks(path)
+		got, err := r.eval(path)
+		if got != want || (err == nil) != (wantErr == nil) {
+			t.Errorf("eval(%s) = %q, %v; EvalSymlinks = %q, %v", p, got, err, want, wantErr)
+		}
+	}
+}
