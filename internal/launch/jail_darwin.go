@@ -62,7 +62,7 @@ func (p *Plan) RunJailed(env *Env) (status int, err error) {
 	p.awaitToken(env.Stderr)
 	w := &starter{out: env.Stderr, tag: p.Tag}
 	password := rand.Text()
-	o, err := p.serveOutside(env, func(string) (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }, password, false)
+	o, err := p.serveOutside(env, func(string) (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }, password, nil)
 	if err != nil {
 		return 0, err
 	}

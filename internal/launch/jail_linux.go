@@ -40,16 +40,8 @@ func (p *Plan) RunJailed(env *Env) (status int, err error) {
 	if err != nil {
 		return notStarted(fmt.Errorf("cannot locate the jailrun executable for the jail: %v", err))
 	}
-	var proxySocket string
-	o, err := p.serveOutside(env, func(dir string) (net.Listener, error) {
-		proxySocket = filepath.Join(dir, "proxy.sock")
-		return net.Listen("unix", proxySocket)
-	}, "", true)
-	if err != nil {
-		return notStarted(err)
-	}
-	defer func() { o.close(env, !errors.Is(err, supervise.ErrNotStarted)) }()
-
+	// The session CA is made while the rest is set up.
+	pending := secretsMeanwhile(p.Config, env.Now())
 	cwd, loc, write, homeInside, err := jailWrites(env)
 	if err != nil {
 		// Not a jail that cannot start but a repository that a jail may
@@ -87,6 +79,16 @@ func (p *Plan) RunJailed(env *Env) (status int, err error) {
 	for _, m := range moved {
 		w.warn("a jail's cache was not a directory; it is now %s: look at it before you remove it", m)
 	}
+	var proxySocket string
+	o, err := p.serveOutside(env, func(dir string) (net.Listener, error) {
+		proxySocket = filepath.Join(dir, "proxy.sock")
+		return net.Listen("unix", proxySocket)
+	}, "", pending)
+	if err != nil {
+		return notStarted(err)
+	}
+	defer func() { o.close(env, !errors.Is(err, supervise.ErrNotStarted)) }()
+
 	// The tokens stay outside: the jail trusts the session CA the proxy
 	// terminates GitHub's TLS with, and holds placeholders.
 	trustFiles, trustEnv, err := o.secrets.trust(o.dir, env.Getenv)

@@ -50,10 +50,10 @@ type outside struct {
 
 // serveOutside creates the session's directory and starts the broker and
 // the proxy, which listens where listen says (given the directory), and
-// asks a request for password when it is not empty. With keepOutside the
-// broker hands out placeholders and the proxy puts the tokens back (see
-// secrets). Call close when the jail has ended.
-func (p *Plan) serveOutside(env *Env, listen func(dir string) (net.Listener, error), password string, keepOutside bool) (*outside, error) {
+// asks a request for password when it is not empty. With pending secrets
+// the broker hands out placeholders and the proxy puts the tokens back
+// (see secrets). Call close when the jail has ended.
+func (p *Plan) serveOutside(env *Env, listen func(dir string) (net.Listener, error), password string, pending *pendingSecrets) (*outside, error) {
 	dir, err := os.MkdirTemp("", "jailrun-")
 	if err != nil {
 		return nil, fmt.Errorf("cannot create the jail's socket directory: %v", err)
@@ -78,12 +78,8 @@ func (p *Plan) serveOutside(env *Env, listen func(dir string) (net.Listener, err
 	}
 	opts := broker.Options{Keyring: kr, Config: p.Config, Route: p.appRoute, Audit: auditWriter(o.log),
 		Agent: p.Tag, Session: o.sess.ID, Now: env.Now}
-	if keepOutside {
-		if o.secrets, err = newSecrets(p.Config, env.Now()); err != nil {
-			o.close(env, false)
-			return nil, err
-		}
-		opts.Vault = o.secrets.vault
+	if pending != nil {
+		opts.Vault = pending.vault
 	}
 	o.broker = broker.New(opts)
 	o.brokerSocket = filepath.Join(o.dir, "broker.sock")
@@ -98,7 +94,12 @@ func (p *Plan) serveOutside(env *Env, listen func(dir string) (net.Listener, err
 		return nil, fmt.Errorf("cannot start the jail's proxy: %v", err)
 	}
 	var terminate *proxy.Terminate
-	if o.secrets != nil {
+	if pending != nil {
+		if o.secrets, err = pending.made(); err != nil {
+			l.Close()
+			o.close(env, false)
+			return nil, err
+		}
 		write := func(rec audit.Record) { o.record(env, rec) }
 		var repos []string
 		if cwd, err := env.Getwd(); err == nil {
