@@ -99,7 +99,10 @@ if [ "${1:-}" = --inside ]; then
 	secret() { head -c 30 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 36; }
 
 	pids=() gh_note=""
-	trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null' EXIT
+	# A command that fails stops the script (set -e): say which, from
+	# hyperfine's log, not nothing.
+	trap 'status=$?; kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null
+		[ "$status" = 0 ] || echo "bench: failed (exit $status): $(tail -n 3 hyperfine.log 2>/dev/null)" >&2' EXIT
 	echo "bench: starting two private keyrings and filling them" >&2
 	start_keyring small
 	start_keyring big
