@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -63,6 +64,42 @@ func (r Rule) matches(method, path string) bool {
 type RESTWrite struct {
 	Method, Path string
 	Ref          string // refs/… a git/refs or contents write changes; "" for the default branch (contents without a branch)
+	Event        string // the event a review names (APPROVE, COMMENT, REQUEST_CHANGES), read by BodyEvent
+}
+
+// approveWhy says why an approval is refused: a review that approves is
+// what a protected branch waits for before a merge.
+const approveWhy = "approving a pull request is for a person; the agent may comment or request changes"
+
+// BodyEvent reads the event a review's JSON body names, for the endpoints
+// that create or submit a review (POST pulls/N/reviews and
+// pulls/N/reviews/ID/events). It reports whether the endpoint is one of
+// those.
+func BodyEvent(method, path string, body []byte) (event string, needed bool, err error) {
+	seg := strings.Split(strings.Trim(path, "/"), "/")
+	if len(seg) < 6 || seg[0] != "repos" || seg[3] != "pulls" || seg[5] != "reviews" || method != http.MethodPost ||
+		!(len(seg) == 6 || len(seg) == 8 && seg[7] == "events") {
+		return "", false, nil
+	}
+	if len(body) == 0 {
+		return "", true, nil
+	}
+	if err := strictKeys(body, "event"); err != nil {
+		return "", true, err
+	}
+	var fields struct {
+		Event any `json:"event"`
+	}
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return "", true, fmt.Errorf("its body is not JSON")
+	}
+	switch e := fields.Event.(type) {
+	case nil:
+		return "", true, nil
+	case string:
+		return e, true, nil
+	}
+	return "", true, fmt.Errorf("its event is not a string")
 }
 
 // BodyRef reads the ref a write's JSON body names, for the endpoints whose
@@ -226,6 +263,9 @@ func (p API) DecideREST(w RESTWrite, defaultRef string) (ok bool, reason string)
 		return false, fmt.Sprintf("%s is not one of the session's repositories (%s); add it to JAILRUN_REPOS", repo, strings.Join(p.Repos, ", "))
 	}
 	rest := "/" + strings.Join(seg[3:], "/")
+	if strings.EqualFold(w.Event, "APPROVE") {
+		return false, approveWhy
+	}
 	for _, n := range named {
 		if n.rule.Method != "*" && n.rule.Method != method {
 			continue
@@ -281,16 +321,22 @@ var Mutations = []string{
 // maxGraphQLTokens bounds the document a GraphQL request may carry.
 const maxGraphQLTokens = 50000
 
+// reviewMutations are the mutations whose input's event may approve.
+var reviewMutations = []string{"addPullRequestReview", "submitPullRequestReview"}
+
 // DecideGraphQL says whether a GraphQL request (its JSON body) may go on,
 // and whether it writes: queries pass, mutations only when every field
-// they select is one of Mutations, subscriptions never. GitHub's
-// mutations name what they change by node id, not by repository, so the
-// session's repositories do not narrow them; the token does.
+// they select is one of Mutations, and no review approves (its event read
+// from the document, its variables or their defaults), subscriptions
+// never. GitHub's mutations name what they change by node id, not by
+// repository, so the session's repositories do not narrow them; the
+// token does.
 func (p API) DecideGraphQL(body []byte) (write, ok bool, reason string) {
 	var req struct {
-		Query string `json:"query"`
+		Query     string         `json:"query"`
+		Variables map[string]any `json:"variables"`
 	}
-	if err := strictKeys(body, "query"); err != nil {
+	if err := strictKeys(body, "query", "variables"); err != nil {
 		return true, false, "the GraphQL request " + err.Error()
 	}
 	if err := json.Unmarshal(body, &req); err != nil || req.Query == "" {
@@ -308,36 +354,68 @@ func (p API) DecideGraphQL(body []byte) (write, ok bool, reason string) {
 			return true, false, "GraphQL subscriptions are not everyday work"
 		}
 		write = true
-		for _, name := range topFields(op.SelectionSet, doc.Fragments, 0) {
-			if !slices.Contains(Mutations, name) {
-				return true, false, fmt.Sprintf("the mutation %.80s is not everyday work", name)
+		for _, f := range topFields(op.SelectionSet, doc.Fragments, 0) {
+			if !slices.Contains(Mutations, f.Name) {
+				return true, false, fmt.Sprintf("the mutation %.80s is not everyday work", f.Name)
+			}
+			if slices.Contains(reviewMutations, f.Name) && approves(f, op, req.Variables) {
+				return true, false, approveWhy
 			}
 		}
 	}
 	return write, true, ""
 }
 
-// topFields returns the names of the fields a selection set selects at its
-// own level, through fragments; a fragment it cannot find, or nested too
-// deep, yields a name that no list allows.
-func topFields(set ast.SelectionSet, fragments ast.FragmentDefinitionList, depth int) []string {
-	if depth > 10 {
-		return []string{"(fragments nested too deep)"}
+// approves reports whether the review mutation f names the event APPROVE
+// in its input, as a literal, through a variable or a variable's default.
+// An input that does not read as an object approves nothing: GitHub
+// refuses it.
+func approves(f *ast.Field, op *ast.OperationDefinition, vars map[string]any) bool {
+	arg := f.Arguments.ForName("input")
+	if arg == nil {
+		return false
 	}
-	var names []string
+	all := maps.Clone(vars)
+	if all == nil {
+		all = map[string]any{}
+	}
+	for _, def := range op.VariableDefinitions {
+		if _, given := all[def.Variable]; !given && def.DefaultValue != nil {
+			if v, err := def.DefaultValue.Value(nil); err == nil {
+				all[def.Variable] = v
+			}
+		}
+	}
+	input, err := arg.Value.Value(all)
+	if err != nil {
+		return false
+	}
+	fields, _ := input.(map[string]any)
+	event, _ := fields["event"].(string)
+	return strings.EqualFold(event, "APPROVE")
+}
+
+// topFields returns the fields a selection set selects at its own level,
+// through fragments; a fragment it cannot find, or nested too deep, yields
+// a field whose name no list allows.
+func topFields(set ast.SelectionSet, fragments ast.FragmentDefinitionList, depth int) []*ast.Field {
+	if depth > 10 {
+		return []*ast.Field{{Name: "(fragments nested too deep)"}}
+	}
+	var fields []*ast.Field
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
-			names = append(names, s.Name)
+			fields = append(fields, s)
 		case *ast.InlineFragment:
-			names = append(names, topFields(s.SelectionSet, fragments, depth+1)...)
+			fields = append(fields, topFields(s.SelectionSet, fragments, depth+1)...)
 		case *ast.FragmentSpread:
 			f := fragments.ForName(s.Name)
 			if f == nil {
-				return append(names, "(a missing fragment)")
+				return append(fields, &ast.Field{Name: "(a missing fragment)"})
 			}
-			names = append(names, topFields(f.SelectionSet, fragments, depth+1)...)
+			fields = append(fields, topFields(f.SelectionSet, fragments, depth+1)...)
 		}
 	}
-	return names
+	return fields
 }

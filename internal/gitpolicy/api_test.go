@@ -52,6 +52,38 @@ func TestDecideREST(t *testing.T) {
 	if ok, _ := session.DecideREST(RESTWrite{Method: "PUT", Path: "/repos/myorg/app/contents/x"}, ""); ok {
 		t.Errorf("a contents write to an unknown default branch passed")
 	}
+	for event, want := range map[string]bool{"COMMENT": true, "REQUEST_CHANGES": true, "": true, "APPROVE": false, "approve": false} {
+		for _, path := range []string{"/repos/myorg/app/pulls/3/reviews", "/repos/myorg/app/pulls/3/reviews/9/events"} {
+			ok, why := session.DecideREST(RESTWrite{Method: "POST", Path: path, Event: event}, "refs/heads/main")
+			if ok != want || !want && !strings.Contains(why, "approving a pull request is for a person") {
+				t.Errorf("POST %s with event %q = %v %q, want %v", path, event, ok, why, want)
+			}
+		}
+	}
+}
+
+func TestBodyEvent(t *testing.T) {
+	for _, tc := range []struct {
+		method, path, body, event string
+		needed, fails             bool
+	}{
+		{"POST", "/repos/o/r/pulls/3/reviews", `{"body":"ok","event":"APPROVE"}`, "APPROVE", true, false},
+		{"POST", "/repos/o/r/pulls/3/reviews/9/events", `{"event":"COMMENT","body":"x"}`, "COMMENT", true, false},
+		{"POST", "/repos/o/r/pulls/3/reviews", `{"body":"pending"}`, "", true, false},
+		{"POST", "/repos/o/r/pulls/3/reviews", ``, "", true, false},
+		{"POST", "/repos/o/r/pulls/3/reviews", `{"event":"COMMENT","Event":"APPROVE"}`, "", true, true},
+		{"POST", "/repos/o/r/pulls/3/reviews", `{"event":"COMMENT","event":"APPROVE"}`, "", true, true},
+		{"POST", "/repos/o/r/pulls/3/reviews", `{"event":["APPROVE"]}`, "", true, true},
+		{"POST", "/repos/o/r/pulls/3/reviews", `not json`, "", true, true},
+		{"PUT", "/repos/o/r/pulls/3/reviews/9", `{"body":"x"}`, "", false, false},
+		{"POST", "/repos/o/r/pulls/3/comments", `{"event":"APPROVE"}`, "", false, false},
+		{"POST", "/repos/o/r/pulls/3/reviews/9/dismissals", `{"message":"x"}`, "", false, false},
+	} {
+		event, needed, err := BodyEvent(tc.method, tc.path, []byte(tc.body))
+		if event != tc.event || needed != tc.needed || (err != nil) != tc.fails {
+			t.Errorf("BodyEvent(%s %s %s) = %q %v %v", tc.method, tc.path, tc.body, event, needed, err)
+		}
+	}
 }
 
 func TestAllowRules(t *testing.T) {
@@ -128,6 +160,21 @@ func TestDecideGraphQL(t *testing.T) {
 		{`{}`, true, false, "not one JSON object"},
 		{`{"query":"mutation { mergePullRequest(input:{}) { clientMutationId } }","Query":"{ viewer { login } }"}`, true, false, "twice or in another case"},
 		{`{"query":"{ a }","query":"mutation { deleteRef(input:{}) { clientMutationId } }"}`, true, false, "twice or in another case"},
+		// A review may comment or ask for changes, not approve: as a
+		// literal, in a variable, in a variable's default, through a
+		// fragment or under an alias.
+		{`{"query":"mutation { addPullRequestReview(input:{pullRequestId:\"x\", event: COMMENT}) { clientMutationId } }"}`, true, true, ""},
+		{`{"query":"mutation { addPullRequestReview(input:{pullRequestId:\"x\"}) { clientMutationId } }"}`, true, true, ""},
+		{`{"query":"mutation($i: AddPullRequestReviewInput!) { addPullRequestReview(input: $i) { clientMutationId } }","variables":{"i":{"pullRequestId":"x","event":"REQUEST_CHANGES"}}}`, true, true, ""},
+		{`{"query":"mutation { addPullRequestReview(input:{pullRequestId:\"x\", event: APPROVE}) { clientMutationId } }"}`, true, false, "approving"},
+		{`{"query":"mutation { submitPullRequestReview(input:{pullRequestReviewId:\"x\", event: APPROVE}) { clientMutationId } }"}`, true, false, "approving"},
+		{`{"query":"mutation($i: AddPullRequestReviewInput!) { addPullRequestReview(input: $i) { clientMutationId } }","variables":{"i":{"pullRequestId":"x","event":"APPROVE"}}}`, true, false, "approving"},
+		{`{"query":"mutation($e: PullRequestReviewEvent) { ok: addComment(input:{}) { clientMutationId } r: submitPullRequestReview(input:{pullRequestReviewId:\"x\", event: $e}) { clientMutationId } }","variables":{"e":"APPROVE"}}`, true, false, "approving"},
+		{`{"query":"mutation($e: PullRequestReviewEvent = APPROVE) { submitPullRequestReview(input:{event: $e}) { clientMutationId } }"}`, true, false, "approving"},
+		{`{"query":"mutation($i: AddPullRequestReviewInput = {event: APPROVE}) { addPullRequestReview(input: $i) { clientMutationId } }"}`, true, false, "approving"},
+		{`{"query":"mutation { ...R } fragment R on Mutation { addPullRequestReview(input:{event: APPROVE}) { clientMutationId } }"}`, true, false, "approving"},
+		{`{"query":"mutation($e: PullRequestReviewEvent) { submitPullRequestReview(input:{event: $e}) { clientMutationId } }","variables":{"e":"APPROVE"},"Variables":{"e":"COMMENT"}}`, true, false, "twice or in another case"},
+		{`{"query":"mutation { submitPullRequestReview(input:{event: APPROVE}) { clientMutationId } }","variables":"{}"}`, true, false, "not one JSON object"},
 	} {
 		write, ok, why := session.DecideGraphQL([]byte(tc.body))
 		if write != tc.write || ok != tc.ok || !strings.Contains(why, tc.says) {

@@ -100,11 +100,13 @@ func (s *Server) checkAPI(w http.ResponseWriter, r *http.Request, dest Destinati
 		return refuse("jailrun reads GraphQL requests from POST bodies only, with no query string")
 	}
 	var body []byte
-	_, needsBody, _ := gitpolicy.BodyRef(r.Method, rest, nil)
+	_, needsRef, _ := gitpolicy.BodyRef(r.Method, rest, nil)
+	_, needsEvent, _ := gitpolicy.BodyEvent(r.Method, rest, nil)
+	needsBody := needsRef || needsEvent
 	if needsBody && r.URL.RawQuery != "" {
-		// A server may read the branch from the query as well as from the
-		// body, where the policy reads it.
-		return refuse(fmt.Sprintf("%s %s names its branch in the JSON body only; drop the query string", r.Method, rest))
+		// A server may read the branch or the review's event from the
+		// query as well as from the body, where the policy reads it.
+		return refuse(fmt.Sprintf("%s %s names its branch or event in the JSON body only; drop the query string", r.Method, rest))
 	}
 	if graphql || needsBody {
 		var err error
@@ -131,12 +133,19 @@ func (s *Server) checkAPI(w http.ResponseWriter, r *http.Request, dest Destinati
 		return true
 	}
 	req := gitpolicy.RESTWrite{Method: r.Method, Path: rest}
-	if needsBody {
+	if needsRef {
 		ref, _, err := gitpolicy.BodyRef(r.Method, rest, body)
 		if err != nil {
 			return refuse(fmt.Sprintf("%s %s: %v", r.Method, rest, err))
 		}
 		req.Ref = ref
+	}
+	if needsEvent {
+		event, _, err := gitpolicy.BodyEvent(r.Method, rest, body)
+		if err != nil {
+			return refuse(fmt.Sprintf("%s %s: %v", r.Method, rest, err))
+		}
+		req.Event = event
 	}
 	var defaultRef string
 	if gitpolicy.ChangesRef(r.Method, rest) {

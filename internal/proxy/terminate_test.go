@@ -571,3 +571,54 @@ func TestSecretReadOnFirstUse(t *testing.T) {
 		t.Errorf("the server saw %d Authorization headers, want the real token once", len(got))
 	}
 }
+
+// TestApprovalsAreNotSent: a review may comment or request changes, but
+// one that approves, by REST or GraphQL, never reaches GitHub: an approval
+// is what a protected branch waits for before a merge.
+func TestApprovalsAreNotSent(t *testing.T) {
+	g := startGitHubTarget(t, false)
+	ca, err := sessionca.New([]string{g.host}, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vault := placeholder.New()
+	ph := vault.For("github:fine-grained-myorg", g.host, realToken)
+	p := startPath(t, allowing(t, g.host), Options{Terminate: &Terminate{
+		Hosts: []string{g.host}, CA: ca, Vault: vault, RootCAs: g.pool,
+		API: &APIPolicy{Policy: gitpolicy.API{Repos: []string{"myorg/app"}}},
+	}})
+	client := clientVia(t, p, ca, false)
+	send := func(path, body string) int {
+		req, _ := http.NewRequest(http.MethodPost, g.srv.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "token "+ph)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	const review = "/api/v3/repos/myorg/app/pulls/3/reviews"
+	for _, tc := range []struct{ path, body string }{
+		{review, `{"body":"lgtm","event":"APPROVE"}`},
+		{review + "/9/events", `{"event":"APPROVE"}`},
+		{review + "?event=APPROVE", `{"body":"lgtm"}`},
+		{"/api/graphql", `{"query":"mutation($e: PullRequestReviewEvent) { submitPullRequestReview(input:{pullRequestReviewId:\"x\", event: $e}) { clientMutationId } }","variables":{"e":"APPROVE"}}`},
+	} {
+		if code := send(tc.path, tc.body); code != http.StatusForbidden {
+			t.Errorf("POST %s %s: %d, want 403", tc.path, tc.body, code)
+		}
+	}
+	if n := len(g.seen()); n != 0 {
+		t.Fatalf("%d approvals reached the server", n)
+	}
+	for _, tc := range []struct{ path, body string }{
+		{review, `{"body":"please rename","event":"REQUEST_CHANGES"}`},
+		{review + "/9/events", `{"event":"COMMENT","body":"x"}`},
+		{"/api/graphql", `{"query":"mutation { addPullRequestReview(input:{pullRequestId:\"x\", event: COMMENT}) { clientMutationId } }"}`},
+	} {
+		if code := send(tc.path, tc.body); code != http.StatusOK {
+			t.Errorf("POST %s %s: %d, want it sent", tc.path, tc.body, code)
+		}
+	}
+}
