@@ -189,6 +189,7 @@ func FuzzDecideGraphQL(f *testing.F) {
 	f.Add([]byte(`{"query":"mutation { createPullRequest(input:{}) { pullRequest { url } } }"}`))
 	f.Add([]byte(`{"query":"mutation { ...F } fragment F on Mutation { ...F }"}`))
 	f.Add([]byte(`{"query":"{ viewer { login } }"}`))
+	f.Add([]byte(`{"query":"mutation($i: AddPullRequestReviewInput = {event: APPROVE}) { addPullRequestReview(input: $i) { clientMutationId } }","variables":{"i":{"event":"COMMENT"}}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		session.DecideGraphQL(body)
 	})
