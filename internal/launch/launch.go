@@ -156,7 +156,7 @@ func (p *Plan) readSecret(stderr io.Writer) {
 		return
 	}
 	p.SecretLater = false
-	secret, err := p.tokenSecret()
+	secret, err := readSecret(p.Keyring, p.Token.Name)()
 	if err != nil {
 		(&starter{out: stderr, tag: p.Tag}).warn("GitHub PAT not available: %v", err)
 		p.Token = keyring.Token{}
@@ -165,19 +165,22 @@ func (p *Plan) readSecret(stderr io.Writer) {
 	p.Env = p.environWith(secret)
 }
 
-// tokenSecret reads the secret of the plan's token from the keyring.
-func (p *Plan) tokenSecret() (string, error) {
-	if p.Keyring == nil {
-		return "", errors.New("the keyring is not open")
+// readSecret returns a reader of the secret of the token called name in
+// kr, for now or for the proxy later.
+func readSecret(kr keyring.Keyring, name string) func() (string, error) {
+	return func() (string, error) {
+		if kr == nil {
+			return "", errors.New("the keyring is not open")
+		}
+		tok, err := kr.Get(name)
+		if err != nil {
+			return "", err
+		}
+		if tok.Secret == "" {
+			return "", fmt.Errorf("token %s is empty; store it again: jailrun token rotate --name %s", name, name)
+		}
+		return tok.Secret, nil
 	}
-	tok, err := p.Keyring.Get(p.Token.Name)
-	if err != nil {
-		return "", err
-	}
-	if tok.Secret == "" {
-		return "", fmt.Errorf("token %s is empty; store it again: jailrun token rotate --name %s", tok.Name, tok.Name)
-	}
-	return tok.Secret, nil
 }
 
 // Run runs the plan's program with env.Exec and returns its exit status.
