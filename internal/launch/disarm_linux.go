@@ -3,6 +3,7 @@ package launch
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -39,13 +40,24 @@ var inertConfig = []string{
 // directory, file or link, a new or changed entry under .git/modules or
 // .git/worktrees — and moves what in them would have git run a program
 // or look elsewhere (see disarm) into a directory of its own under
-// stateDir/disarmed. It returns what it disarmed, and the directories it
-// could not look into, where a git directory may hide.
+// stateDir/disarmed. A directory the session made that its owner may not
+// read is opened to the owner first (see reopen): an agent could hide a
+// git directory in one. It returns what it disarmed and reopened, and the
+// directories it could not look into, where a git directory may hide.
 func disarmNewGitDirs(loc session.Location, since time.Time, stateDir string) []disarmed {
 	var found, done []disarmed
 	top, common := resolved(loc.Toplevel), resolved(loc.CommonDir)
-	_ = filepath.WalkDir(loc.Toplevel, func(p string, d fs.DirEntry, err error) error {
+	reopened := map[string]bool{}
+	var visit fs.WalkDirFunc
+	visit = func(p string, d fs.DirEntry, err error) error {
 		switch {
+		case err != nil && d != nil && d.IsDir() && errors.Is(err, fs.ErrPermission) && !reopened[p] && len(reopened) < maxDisarmed:
+			if before, ok := reopen(p, since); ok {
+				reopened[p] = true
+				done = append(done, disarmed{gitDir: p, reopened: before})
+				return filepath.WalkDir(p, visit)
+			}
+			fallthrough
 		case err != nil:
 			if d != nil && d.IsDir() || p == loc.Toplevel {
 				done = append(done, disarmed{gitDir: p, unread: fserr.WithoutPath(err).Error()})
@@ -77,7 +89,8 @@ func disarmNewGitDirs(loc session.Location, since time.Time, stateDir string) []
 			return filepath.SkipDir
 		}
 		return nil
-	})
+	}
+	_ = filepath.WalkDir(loc.Toplevel, visit)
 	for _, sub := range []string{"modules", "worktrees"} {
 		entries, _ := os.ReadDir(filepath.Join(loc.CommonDir, sub))
 		for _, e := range entries {
@@ -102,26 +115,56 @@ func disarmNewGitDirs(loc session.Location, since time.Time, stateDir string) []
 const maxDisarmed = 1000
 
 // disarmed is a git directory whose settings that run programs were moved
-// aside, and where to; or a directory the walk could not read (unread).
+// aside, and where to; or a directory the walk could not read (unread),
+// or opened to read it (reopened, with its mode before).
 type disarmed struct {
 	gitDir, aside string
 	worktree      bool // an entry of .git/worktrees
 	unread        string
+	reopened      fs.FileMode
 }
 
 func (d disarmed) line() string {
-	if d.unread != "" {
+	switch {
+	case d.unread != "":
 		return fmt.Sprintf("could not look into %s for git directories the agent made (%s): check it before you run git there", d.gitDir, d.unread)
+	case d.reopened != 0 || d.aside == "":
+		return fmt.Sprintf("the agent made %s unreadable (mode %04o), which could hide a git directory; it is open to you again (%04o) and was looked into", d.gitDir, d.reopened, d.reopened|0o500)
 	}
 	return fmt.Sprintf("the agent made or changed the git directory %s; what in it would run a program outside (hooks, core.fsmonitor, aliases…) is now in %s: read it before you put any back", d.gitDir, d.aside)
 }
 
 // record is d's audit line.
 func (d disarmed) record() audit.Record {
-	if d.unread != "" {
+	switch {
+	case d.unread != "":
 		return audit.Record{Op: "disarm", Path: d.gitDir, Result: "unread", Reason: d.unread}
+	case d.reopened != 0 || d.aside == "":
+		return audit.Record{Op: "disarm", Path: d.gitDir, Result: "reopened", Reason: fmt.Sprintf("mode %04o, which its owner may not read, made %04o", d.reopened, d.reopened|0o500)}
 	}
 	return audit.Record{Op: "disarm", Path: d.gitDir, Result: "disarmed", Reason: "settings that run programs moved to " + d.aside}
+}
+
+// reopen gives the owner read and search permission on the directory at p
+// when the session made or changed it (its ctime is since or later) and
+// it is the caller's, never following a link; it returns the mode p had.
+func reopen(p string, since time.Time) (fs.FileMode, bool) {
+	fd, err := unix.Open(p, unix.O_PATH|unix.O_NOFOLLOW|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, false
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || int(st.Uid) != os.Getuid() || time.Unix(st.Ctim.Unix()).Before(since) {
+		return 0, false
+	}
+	mode := st.Mode & 0o7777
+	// The descriptor's own name: chmod on it changes the directory opened,
+	// whatever p names by now.
+	if unix.Chmod(fmt.Sprintf("/proc/self/fd/%d", fd), mode|0o500) != nil {
+		return 0, false
+	}
+	return fs.FileMode(mode), true
 }
 
 // maxGitFile bounds a .git file or a commondir.

@@ -5,10 +5,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/jailrun/jailrun/internal/gittest"
 	"github.com/jailrun/jailrun/session"
@@ -99,6 +102,89 @@ func TestDisarm(t *testing.T) {
 	if data, _ := os.ReadFile(gitconfig); string(data) != "[alias]\n\tx = !true\n" {
 		t.Errorf("%s, behind a config link, became %q", gitconfig, data)
 	}
+}
+
+// TestDisarmLooksIntoHiddenDirectories: a nested repository in a
+// directory the agent made unreadable to its owner (mode 0311) was out of
+// the walk's sight; now the directory is opened to the owner, the nested
+// repository disarmed, and git outside runs nothing of it. A directory the
+// session did not make stays as it is, reported. Run by root, the walk
+// drops the capabilities that let root read any directory.
+func TestDisarmLooksIntoHiddenDirectories(t *testing.T) {
+	top := t.TempDir()
+	gittest.Git(t, top, "init", "--quiet")
+	old := filepath.Join(top, "old")
+	os.Mkdir(old, 0o700)
+	os.Chmod(old, 0o311)
+	time.Sleep(20 * time.Millisecond) // its ctime before since
+	since := time.Now()
+	time.Sleep(20 * time.Millisecond)
+	marker := filepath.Join(top, "ran")
+	hidden := filepath.Join(top, "hide", "deeper")
+	gittest.Git(t, top, "init", "--quiet", filepath.Join("hide", "deeper", "n"))
+	gittest.Git(t, filepath.Join(hidden, "n"), "config", "core.fsmonitor", "touch "+marker+"; false")
+	for _, d := range []string{hidden, filepath.Join(top, "hide")} {
+		if err := os.Chmod(d, 0o311); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { os.Chmod(old, 0o700) })
+	loc := session.Location{Toplevel: top, GitDir: filepath.Join(top, ".git"), CommonDir: filepath.Join(top, ".git")}
+	state := t.TempDir()
+	done := make(chan []disarmed, 1)
+	go func() {
+		// Not unlocked: the thread, whose capabilities may be fewer, ends
+		// with the goroutine.
+		runtime.LockOSThread()
+		if os.Geteuid() == 0 {
+			if err := dropDACCapabilities(); err != nil {
+				t.Error(err)
+				done <- nil
+				return
+			}
+		}
+		done <- disarmNewGitDirs(loc, since, state)
+	}()
+	got := <-done
+	var lines []string
+	for _, d := range got {
+		lines = append(lines, d.line())
+	}
+	text := strings.Join(lines, "\n")
+	for _, want := range []string{
+		"the agent made " + filepath.Join(top, "hide") + " unreadable (mode 0311)",
+		"the agent made " + hidden + " unreadable (mode 0311)",
+		"the git directory " + filepath.Join(hidden, "n", ".git"),
+		"could not look into " + old,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the walk said:\n%s\nwant a line with %q", text, want)
+		}
+	}
+	if fi, err := os.Stat(hidden); err != nil || fi.Mode().Perm() != 0o711 {
+		t.Errorf("%s is %v, %v; want it opened to its owner (0711)", hidden, fi.Mode(), err)
+	}
+	if fi, _ := os.Lstat(old); fi.Mode().Perm() != 0o311 {
+		t.Errorf("%s, which the session did not make, is %v now", old, fi.Mode())
+	}
+	cmd := exec.Command("git", "status", "--short")
+	cmd.Dir, cmd.Env = filepath.Join(hidden, "n"), append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null")
+	cmd.Run()
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("git status in the hidden repository ran the planted program")
+	}
+}
+
+// dropDACCapabilities takes CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH out of
+// the calling thread's effective set, as an ordinary user has neither.
+func dropDACCapabilities() error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return err
+	}
+	data[0].Effective &^= 1<<unix.CAP_DAC_OVERRIDE | 1<<unix.CAP_DAC_READ_SEARCH
+	return unix.Capset(&hdr, &data[0])
 }
 
 // BenchmarkDisarmWalk times the walk at a session's end over a work tree
