@@ -48,16 +48,23 @@ func New() *Vault {
 // routed for host (a GH_HOSTS entry): the same one for the whole session.
 // A rotated secret behind the same name replaces the old one.
 func (v *Vault) For(name, host, real string) string {
-	k := key{name, strings.ToLower(host)}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	p, k := v.placeholder(name, host)
+	v.tokens[p] = secret{name: name, host: k.host, real: real}
+	return p
+}
+
+// placeholder returns the placeholder for the token name and host, made
+// on first use, and their key; v.mu is held.
+func (v *Vault) placeholder(name, host string) (string, key) {
+	k := key{name, strings.ToLower(host)}
 	p, ok := v.byName[k]
 	if !ok {
 		p = Prefix + rand.Text() + rand.Text()
 		v.byName[k] = p
 	}
-	v.tokens[p] = secret{name: name, host: k.host, real: real}
-	return p
+	return p, k
 }
 
 // Later returns the placeholder For would, for a token whose secret is not
@@ -65,14 +72,9 @@ func (v *Vault) For(name, host, real string) string {
 // that never sends the placeholder never reads the secret. A failed read
 // is tried again at the next Real. For replaces read with the secret.
 func (v *Vault) Later(name, host string, read func() (string, error)) string {
-	k := key{name, strings.ToLower(host)}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	p, ok := v.byName[k]
-	if !ok {
-		p = Prefix + rand.Text() + rand.Text()
-		v.byName[k] = p
-	}
+	p, k := v.placeholder(name, host)
 	if s, known := v.tokens[p]; !known || s.real == "" {
 		v.tokens[p] = secret{name: name, host: k.host, read: read}
 	}

@@ -397,8 +397,11 @@ const (
 // TestAPIPolicyReadsPlainPaths: a write is decided on the path GitHub
 // would act on, so a path a server could resolve elsewhere is refused,
 // and GraphQL is read from POST bodies only.
-func TestAPIPolicyReadsPlainPaths(t *testing.T) {
-	g := startGitHubTarget(t, false)
+// withAPIPolicy starts a proxy path that terminates TLS for g's host,
+// with the API policy of a session in myorg/app, and returns a client
+// through it and the placeholder of the session's token.
+func withAPIPolicy(t *testing.T, g *gitHubTarget) (*http.Client, string) {
+	t.Helper()
 	ca, err := sessionca.New([]string{g.host}, time.Now(), time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -409,7 +412,12 @@ func TestAPIPolicyReadsPlainPaths(t *testing.T) {
 		Hosts: []string{g.host}, CA: ca, Vault: vault, RootCAs: g.pool,
 		API: &APIPolicy{Policy: gitpolicy.API{Repos: []string{"myorg/app"}}},
 	}})
-	client := clientVia(t, p, ca, false)
+	return clientVia(t, p, ca, false), ph
+}
+
+func TestAPIPolicyReadsPlainPaths(t *testing.T) {
+	g := startGitHubTarget(t, false)
+	client, ph := withAPIPolicy(t, g)
 	for _, tc := range []struct{ method, path string }{
 		// Allowed as written (a contents write to a feature branch of
 		// myorg/app), a write to someone/else's once resolved.
@@ -577,17 +585,7 @@ func TestSecretReadOnFirstUse(t *testing.T) {
 // is what a protected branch waits for before a merge.
 func TestApprovalsAreNotSent(t *testing.T) {
 	g := startGitHubTarget(t, false)
-	ca, err := sessionca.New([]string{g.host}, time.Now(), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vault := placeholder.New()
-	ph := vault.For("github:fine-grained-myorg", g.host, realToken)
-	p := startPath(t, allowing(t, g.host), Options{Terminate: &Terminate{
-		Hosts: []string{g.host}, CA: ca, Vault: vault, RootCAs: g.pool,
-		API: &APIPolicy{Policy: gitpolicy.API{Repos: []string{"myorg/app"}}},
-	}})
-	client := clientVia(t, p, ca, false)
+	client, ph := withAPIPolicy(t, g)
 	send := func(path, body string) int {
 		req, _ := http.NewRequest(http.MethodPost, g.srv.URL+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "token "+ph)
