@@ -141,7 +141,7 @@ func (p *Plan) RunJailed(env *Env) (status int, err error) {
 		o.keepTokensOutside(p)
 		agentEnv := p.Env
 		if p.SecretLater {
-			agentEnv = p.environWith(o.secrets.vault.Later(p.Token.Name, p.TokenHost, readSecret(p.Keyring, p.Token.Name)))
+			agentEnv = p.environWith(o.secrets.vault.Later(p.Token.Name, p.TokenHost, secretReader(p.Keyring, p.Token.Name)))
 		}
 		policy.Env = session.JailEnviron(agentEnv, jail.BrokerSocket, loc.Toplevel)
 		if p.Token.Secret != "" {

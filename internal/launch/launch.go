@@ -139,9 +139,9 @@ func (p *Plan) awaitToken(stderr io.Writer) {
 	p.Env = p.environWith(p.Token.Secret)
 }
 
-// environWith is the session's environment with token as its token (""
-// for none): tokenless, all that a jail's set-up needs to know of it
-// before the lookup ends.
+// environWith is the session's environment with token as its token; with
+// "" (none) it is all that a jail's set-up needs to know of it before the
+// lookup ends.
 func (p *Plan) environWith(token string) []string {
 	setup := p.setup
 	setup.Token = token
@@ -156,7 +156,7 @@ func (p *Plan) readSecret(stderr io.Writer) {
 		return
 	}
 	p.SecretLater = false
-	secret, err := readSecret(p.Keyring, p.Token.Name)()
+	secret, err := secretReader(p.Keyring, p.Token.Name)()
 	if err != nil {
 		(&starter{out: stderr, tag: p.Tag}).warn("GitHub PAT not available: %v", err)
 		p.Token = keyring.Token{}
@@ -165,9 +165,9 @@ func (p *Plan) readSecret(stderr io.Writer) {
 	p.Env = p.environWith(secret)
 }
 
-// readSecret returns a reader of the secret of the token called name in
+// secretReader returns a reader of the secret of the token called name in
 // kr, for now or for the proxy later.
-func readSecret(kr keyring.Keyring, name string) func() (string, error) {
+func secretReader(kr keyring.Keyring, name string) func() (string, error) {
 	return func() (string, error) {
 		if kr == nil {
 			return "", errors.New("the keyring is not open")
