@@ -42,12 +42,6 @@ type secrets struct {
 	hosts []string // the hosts terminated: GH_HOSTS, their API and upload hosts, github.com's content hosts
 }
 
-// newSecrets makes the vault and the CA for the GitHub hosts of cfg
-// (github.com's when the config did not load).
-func newSecrets(cfg config.Config, now time.Time) (*secrets, error) {
-	return newSecretsWith(tokenplaceholder.New(), cfg, now)
-}
-
 // pendingSecrets are a session's secrets while they are made: the vault
 // at once, the rest (see newSecrets) by made, which waits for them.
 type pendingSecrets struct {
@@ -66,7 +60,7 @@ func secretsMeanwhile(cfg config.Config, now time.Time) *pendingSecrets {
 	}
 	done := make(chan result, 1)
 	go func() {
-		s, err := newSecretsWith(vault, cfg, now)
+		s, err := newSecrets(vault, cfg, now)
 		done <- result{s, err}
 	}()
 	return &pendingSecrets{vault: vault, made: sync.OnceValues(func() (*secrets, error) {
@@ -75,7 +69,9 @@ func secretsMeanwhile(cfg config.Config, now time.Time) *pendingSecrets {
 	})}
 }
 
-func newSecretsWith(vault *tokenplaceholder.Vault, cfg config.Config, now time.Time) (*secrets, error) {
+// newSecrets makes the CA for the GitHub hosts of cfg (github.com's when
+// the config did not load), and the session's secrets with vault.
+func newSecrets(vault *tokenplaceholder.Vault, cfg config.Config, now time.Time) (*secrets, error) {
 	ghHosts := cfg.Hosts
 	if len(ghHosts) == 0 {
 		ghHosts = []string{config.DefaultHost}

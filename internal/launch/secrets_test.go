@@ -13,10 +13,11 @@ import (
 
 	"github.com/jailrun/jailrun/config"
 	"github.com/jailrun/jailrun/internal/jail"
+	tokenplaceholder "github.com/jailrun/jailrun/internal/placeholder"
 )
 
 func TestTrustBundles(t *testing.T) {
-	s, err := newSecrets(config.Config{Hosts: []string{"github.com", "ghe.example:8443"}}, time.Now())
+	s, err := newSecrets(tokenplaceholder.New(), config.Config{Hosts: []string{"github.com", "ghe.example:8443"}}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestTrustBundles(t *testing.T) {
 // TestTrustReadsSafely: a FIFO named by SSL_CERT_FILE is an error, never
 // a hang.
 func TestTrustReadsSafely(t *testing.T) {
-	s, err := newSecrets(config.Config{}, time.Now())
+	s, err := newSecrets(tokenplaceholder.New(), config.Config{}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
