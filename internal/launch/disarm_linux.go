@@ -52,7 +52,7 @@ func disarmNewGitDirs(loc session.Location, since time.Time, stateDir string) []
 	visit = func(p string, d fs.DirEntry, err error) error {
 		switch {
 		case err != nil && d != nil && d.IsDir() && errors.Is(err, fs.ErrPermission) && !reopened[p] && len(reopened) < maxDisarmed:
-			if before, ok := reopen(p, since); ok {
+			if before, ok := reopen(p, since, 0o500); ok {
 				reopened[p] = true
 				done = append(done, disarmed{gitDir: p, reopened: before})
 				return filepath.WalkDir(p, visit)
@@ -104,7 +104,7 @@ func disarmNewGitDirs(loc session.Location, since time.Time, stateDir string) []
 		if !changedSince(d.gitDir, since) {
 			continue
 		}
-		if d.aside = disarm(d.gitDir, loc.CommonDir, d.worktree, stateDir); d.aside != "" {
+		if d.aside = disarm(d.gitDir, loc.CommonDir, d.worktree, stateDir, since); d.aside != "" {
 			done = append(done, d)
 		}
 	}
@@ -145,10 +145,11 @@ func (d disarmed) record() audit.Record {
 	return audit.Record{Op: "disarm", Path: d.gitDir, Result: "disarmed", Reason: "settings that run programs moved to " + d.aside}
 }
 
-// reopen gives the owner read and search permission on the directory at p
-// when the session made or changed it (its ctime is since or later) and
-// it is the caller's, never following a link; it returns the mode p had.
-func reopen(p string, since time.Time) (fs.FileMode, bool) {
+// reopen adds the owner permission bits to the directory at p when it
+// lacks any of them, the session made or changed it (its ctime is since
+// or later) and it is the caller's, never following a link; it returns
+// the mode p had.
+func reopen(p string, since time.Time, bits uint32) (fs.FileMode, bool) {
 	fd, err := unix.Open(p, unix.O_PATH|unix.O_NOFOLLOW|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, false
@@ -159,9 +160,12 @@ func reopen(p string, since time.Time) (fs.FileMode, bool) {
 		return 0, false
 	}
 	mode := st.Mode & 0o7777
+	if mode&bits == bits {
+		return 0, false
+	}
 	// The descriptor's own name: chmod on it changes the directory opened,
 	// whatever p names by now.
-	if unix.Chmod(fmt.Sprintf("/proc/self/fd/%d", fd), mode|0o500) != nil {
+	if unix.Chmod(fmt.Sprintf("/proc/self/fd/%d", fd), mode|bits) != nil {
 		return 0, false
 	}
 	return fs.FileMode(mode), true
@@ -198,12 +202,20 @@ func changedSince(dir string, since time.Time) bool {
 // its inertConfig entries (a link, or a file that is not a regular one,
 // goes whole); a commondir that names anything but dir itself or, for an
 // entry of .git/worktrees, the repository's common dir; and hooks: the
-// hooks in it, or the whole of it when it is a link. It follows no link
-// and runs git only on copies of its own.
-func disarm(dir, commonDir string, worktree bool, stateDir string) string {
+// hooks in it, or the whole of it when it is a link or cannot be read. A
+// git or hooks directory the session closed to its owner is opened again
+// first (see reopen). It follows no link and runs git only on copies of
+// its own.
+func disarm(dir, commonDir string, worktree bool, stateDir string, since time.Time) string {
 	type move struct{ from, name string }
 	var moves []move
 	rewrite := map[string][]byte{}
+	// A git directory or hooks directory the agent closed to its owner
+	// still works for git (a hook needs only search permission): opened
+	// again, its contents can be read and moved.
+	for _, d := range []string{dir, filepath.Join(dir, "hooks")} {
+		reopen(d, since, 0o700)
+	}
 	if fi, err := os.Lstat(dir); err != nil {
 		return ""
 	} else if !fi.IsDir() {
@@ -244,6 +256,8 @@ func disarm(dir, commonDir string, worktree bool, stateDir string) string {
 					moves = append(moves, move{filepath.Join(hooks, e.Name()), "hook-" + e.Name()})
 				}
 			}
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			moves = append(moves, move{hooks, "hooks"}) // unread: whole
 		}
 	}
 	if len(moves) == 0 {

@@ -123,8 +123,15 @@ func TestDisarmLooksIntoHiddenDirectories(t *testing.T) {
 	hidden := filepath.Join(top, "hide", "deeper")
 	gittest.Git(t, top, "init", "--quiet", filepath.Join("hide", "deeper", "n"))
 	gittest.Git(t, filepath.Join(hidden, "n"), "config", "core.fsmonitor", "touch "+marker+"; false")
-	for _, d := range []string{hidden, filepath.Join(top, "hide")} {
-		if err := os.Chmod(d, 0o311); err != nil {
+	// A hook in a hooks directory closed to its owner (git needs only
+	// search permission to run it), and a git directory closed whole.
+	gittest.Git(t, top, "init", "--quiet", "hooked")
+	hooks := filepath.Join(top, "hooked", ".git", "hooks")
+	os.WriteFile(filepath.Join(hooks, "pre-commit"), []byte("#!/bin/sh\ntouch "+marker+"\n"), 0o755)
+	gittest.Git(t, top, "init", "--quiet", "closed")
+	gittest.Git(t, filepath.Join(top, "closed"), "config", "core.fsmonitor", "touch "+marker+"; false")
+	for d, mode := range map[string]os.FileMode{hidden: 0o311, filepath.Join(top, "hide"): 0o311, hooks: 0o311, filepath.Join(top, "closed", ".git"): 0} {
+		if err := os.Chmod(d, mode); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -167,11 +174,19 @@ func TestDisarmLooksIntoHiddenDirectories(t *testing.T) {
 	if fi, _ := os.Lstat(old); fi.Mode().Perm() != 0o311 {
 		t.Errorf("%s, which the session did not make, is %v now", old, fi.Mode())
 	}
-	cmd := exec.Command("git", "status", "--short")
-	cmd.Dir, cmd.Env = filepath.Join(hidden, "n"), append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null")
-	cmd.Run()
-	if _, err := os.Stat(marker); err == nil {
-		t.Error("git status in the hidden repository ran the planted program")
+	for _, dir := range []string{filepath.Join(hidden, "n"), filepath.Join(top, "hooked"), filepath.Join(top, "closed")} {
+		// git as an ordinary user runs it: without root's capabilities.
+		args := []string{"git", "-c", "user.name=a", "-c", "user.email=a@example.com", "commit", "--quiet", "--allow-empty", "-m", "x"}
+		if os.Geteuid() == 0 {
+			args = append([]string{"setpriv", "--inh-caps=-all", "--bounding-set=-all"}, args...)
+		}
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Dir, cmd.Env = dir, append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null")
+		cmd.Run()
+		if _, err := os.Stat(marker); err == nil {
+			t.Errorf("git commit in %s ran the planted program", dir)
+			os.Remove(marker)
+		}
 	}
 }
 
