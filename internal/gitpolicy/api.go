@@ -67,9 +67,19 @@ type RESTWrite struct {
 	Event        string // the event a review names (APPROVE, COMMENT, REQUEST_CHANGES), read by BodyEvent
 }
 
-// approveWhy says why an approval is refused: a review that approves is
-// what a protected branch waits for before a merge.
-const approveWhy = "approving a pull request is for a person; the agent may comment or request changes"
+// approveWhy says why a review is refused that does not only comment or
+// request changes: one that approves is what a protected branch waits for
+// before a merge, and one that dismisses lifts another's request.
+const approveWhy = "approving a pull request is for a person; the agent may comment or request changes (event COMMENT or REQUEST_CHANGES)"
+
+// reviewEvents are the events a review may name; naming none leaves it
+// pending. Anything else is refused, not only APPROVE: a server may read
+// a value the policy does not expect as one.
+var reviewEvents = []string{"", "COMMENT", "REQUEST_CHANGES"}
+
+func everydayReview(event string) bool {
+	return slices.ContainsFunc(reviewEvents, func(e string) bool { return strings.EqualFold(e, event) })
+}
 
 // BodyEvent reads the event a review's JSON body names, for the endpoints
 // that create or submit a review (POST pulls/N/reviews and
@@ -263,7 +273,7 @@ func (p API) DecideREST(w RESTWrite, defaultRef string) (ok bool, reason string)
 		return false, fmt.Sprintf("%s is not one of the session's repositories (%s); add it to JAILRUN_REPOS", repo, strings.Join(p.Repos, ", "))
 	}
 	rest := "/" + strings.Join(seg[3:], "/")
-	if strings.EqualFold(w.Event, "APPROVE") {
+	if !everydayReview(w.Event) {
 		return false, approveWhy
 	}
 	for _, n := range named {
@@ -346,6 +356,11 @@ func (p API) DecideGraphQL(body []byte) (write, ok bool, reason string) {
 	if err != nil {
 		return true, false, "the GraphQL document does not parse: " + oneLine(err.Error())
 	}
+	for i, f := range doc.Fragments {
+		if slices.ContainsFunc(doc.Fragments[:i], func(g *ast.FragmentDefinition) bool { return g.Name == f.Name }) {
+			return true, false, fmt.Sprintf("the GraphQL document defines the fragment %.80s twice", f.Name)
+		}
+	}
 	for _, op := range doc.Operations {
 		switch op.Operation {
 		case ast.Query:
@@ -358,22 +373,41 @@ func (p API) DecideGraphQL(body []byte) (write, ok bool, reason string) {
 			if !slices.Contains(Mutations, f.Name) {
 				return true, false, fmt.Sprintf("the mutation %.80s is not everyday work", f.Name)
 			}
-			if slices.Contains(reviewMutations, f.Name) && approves(f, op, req.Variables) {
-				return true, false, approveWhy
+			if slices.Contains(reviewMutations, f.Name) {
+				if why := reviewInput(f, op, req.Variables); why != "" {
+					return true, false, why
+				}
 			}
 		}
 	}
 	return write, true, ""
 }
 
-// approves reports whether the review mutation f names the event APPROVE
-// in its input, as a literal, through a variable or a variable's default.
-// An input that does not read as an object approves nothing: GitHub
-// refuses it.
-func approves(f *ast.Field, op *ast.OperationDefinition, vars map[string]any) bool {
-	arg := f.Arguments.ForName("input")
-	if arg == nil {
-		return false
+// reviewInput says why the review mutation f may not go on ("" when it
+// may): its input names an event other than reviewEvents' (as a literal,
+// through a variable or a variable's default), or cannot be read for
+// certain — given twice, with a field twice, or a value the parser cannot
+// evaluate. An input that is not an object at all GitHub refuses.
+func reviewInput(f *ast.Field, op *ast.OperationDefinition, vars map[string]any) string {
+	var input *ast.Argument
+	for _, a := range f.Arguments {
+		if a.Name != "input" {
+			continue
+		}
+		if input != nil {
+			return "the review names its input twice"
+		}
+		input = a
+	}
+	if input == nil {
+		return ""
+	}
+	if input.Value.Kind == ast.ObjectValue {
+		for i, c := range input.Value.Children {
+			if slices.ContainsFunc(input.Value.Children[:i], func(d *ast.ChildValue) bool { return d.Name == c.Name }) {
+				return "the review's input names " + c.Name + " twice"
+			}
+		}
 	}
 	all := maps.Clone(vars)
 	if all == nil {
@@ -381,18 +415,28 @@ func approves(f *ast.Field, op *ast.OperationDefinition, vars map[string]any) bo
 	}
 	for _, def := range op.VariableDefinitions {
 		if _, given := all[def.Variable]; !given && def.DefaultValue != nil {
-			if v, err := def.DefaultValue.Value(nil); err == nil {
-				all[def.Variable] = v
+			v, err := def.DefaultValue.Value(nil)
+			if err != nil {
+				return "the default of $" + def.Variable + " does not read"
 			}
+			all[def.Variable] = v
 		}
 	}
-	input, err := arg.Value.Value(all)
+	value, err := input.Value.Value(all)
 	if err != nil {
-		return false
+		return "the review's input does not read: " + oneLine(err.Error())
 	}
-	fields, _ := input.(map[string]any)
-	event, _ := fields["event"].(string)
-	return strings.EqualFold(event, "APPROVE")
+	fields, _ := value.(map[string]any)
+	switch event := fields["event"].(type) {
+	case nil:
+	case string:
+		if !everydayReview(event) {
+			return approveWhy
+		}
+	default:
+		return approveWhy
+	}
+	return ""
 }
 
 // topFields returns the fields a selection set selects at its own level,

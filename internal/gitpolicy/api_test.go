@@ -52,7 +52,8 @@ func TestDecideREST(t *testing.T) {
 	if ok, _ := session.DecideREST(RESTWrite{Method: "PUT", Path: "/repos/myorg/app/contents/x"}, ""); ok {
 		t.Errorf("a contents write to an unknown default branch passed")
 	}
-	for event, want := range map[string]bool{"COMMENT": true, "REQUEST_CHANGES": true, "": true, "APPROVE": false, "approve": false} {
+	for event, want := range map[string]bool{"COMMENT": true, "REQUEST_CHANGES": true, "": true, "APPROVE": false, "approve": false,
+		"APPROVE ": false, "APPROVED": false, "APPROVE\x00": false, "DISMISS": false} {
 		for _, path := range []string{"/repos/myorg/app/pulls/3/reviews", "/repos/myorg/app/pulls/3/reviews/9/events"} {
 			ok, why := session.DecideREST(RESTWrite{Method: "POST", Path: path, Event: event}, "refs/heads/main")
 			if ok != want || !want && !strings.Contains(why, "approving a pull request is for a person") {
@@ -175,6 +176,17 @@ func TestDecideGraphQL(t *testing.T) {
 		{`{"query":"mutation { ...R } fragment R on Mutation { addPullRequestReview(input:{event: APPROVE}) { clientMutationId } }"}`, true, false, "approving"},
 		{`{"query":"mutation($e: PullRequestReviewEvent) { submitPullRequestReview(input:{event: $e}) { clientMutationId } }","variables":{"e":"APPROVE"},"Variables":{"e":"COMMENT"}}`, true, false, "twice or in another case"},
 		{`{"query":"mutation { submitPullRequestReview(input:{event: APPROVE}) { clientMutationId } }","variables":"{}"}`, true, false, "not one JSON object"},
+		// What cannot be read for certain is refused: a value the parser
+		// cannot evaluate, an input or a field of it twice, a fragment
+		// defined twice; and any event but COMMENT and REQUEST_CHANGES.
+		{`{"query":"mutation { submitPullRequestReview(input:{pullRequestId: 99999999999999999999, pullRequestReviewId:\"x\", event: APPROVE}) { clientMutationId } }"}`, true, false, "does not read"},
+		{`{"query":"mutation { addPullRequestReview(input:{event: APPROVE, threads:[{line: 1e999}]}) { clientMutationId } }"}`, true, false, "does not read"},
+		{`{"query":"mutation($n: Int = 99999999999999999999) { addPullRequestReview(input:{event: APPROVE, threads:[{line: $n}]}) { clientMutationId } }"}`, true, false, "does not read"},
+		{`{"query":"mutation { submitPullRequestReview(input:{event: APPROVE, event: COMMENT}) { clientMutationId } }"}`, true, false, "names event twice"},
+		{`{"query":"mutation { submitPullRequestReview(input:{event: COMMENT}, input:{event: APPROVE}) { clientMutationId } }"}`, true, false, "input twice"},
+		{`{"query":"mutation { ...F } fragment F on Mutation { addComment(input:{}) { clientMutationId } } fragment F on Mutation { submitPullRequestReview(input:{event: APPROVE}) { clientMutationId } }"}`, true, false, "fragment F twice"},
+		{`{"query":"mutation { submitPullRequestReview(input:{event: DISMISS}) { clientMutationId } }"}`, true, false, "approving"},
+		{`{"query":"mutation($i: SubmitPullRequestReviewInput!) { submitPullRequestReview(input: $i) { clientMutationId } }","variables":{"i":{"event":"APPROVE "}}}`, true, false, "approving"},
 	} {
 		write, ok, why := session.DecideGraphQL([]byte(tc.body))
 		if write != tc.write || ok != tc.ok || !strings.Contains(why, tc.says) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -109,6 +110,10 @@ func (s *Server) checkAPI(w http.ResponseWriter, r *http.Request, dest Destinati
 		return refuse(fmt.Sprintf("%s %s names its branch or event in the JSON body only; drop the query string", r.Method, rest))
 	}
 	if graphql || needsBody {
+		types := r.Header.Values("Content-Type")
+		if len(types) > 1 || len(types) == 1 && !isJSON(types[0]) && !isForm(types[0]) {
+			return refuse(fmt.Sprintf("%s %s: jailrun reads API writes as JSON; send Content-Type: application/json", r.Method, rest))
+		}
 		var err error
 		if body, err = io.ReadAll(io.LimitReader(r.Body, maxAPIBody+1)); err != nil {
 			return refuse("the request's body could not be read")
@@ -120,6 +125,15 @@ func (s *Server) checkAPI(w http.ResponseWriter, r *http.Request, dest Destinati
 			return refuse("the request is compressed (" + enc + "); jailrun reads API writes uncompressed")
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		// The policy reads the body as JSON, as GitHub does whatever the
+		// type (curl's --data says form, as GitHub's own examples send
+		// it); a server that read a form in it would find other values
+		// there, as in a "&event=APPROVE&" inside a JSON string.
+		if len(types) == 1 && isForm(types[0]) {
+			if name := formField(body, policyFields...); name != "" {
+				return refuse(fmt.Sprintf("%s %s: its body, sent as a form, names %s as a form field; send it as JSON (Content-Type: application/json)", r.Method, rest, name))
+			}
+		}
 	}
 	if graphql {
 		isWrite, ok, reason := api.Policy.DecideGraphQL(body)
@@ -199,4 +213,34 @@ func isWrite(method string) bool {
 		return false
 	}
 	return true
+}
+
+// policyFields are the body fields the API policy reads.
+var policyFields = []string{"event", "branch", "ref", "query", "variables"}
+
+// isJSON reports whether the media type contentType names is JSON's.
+func isJSON(contentType string) bool {
+	media, _, err := mime.ParseMediaType(contentType)
+	return err == nil && media == "application/json"
+}
+
+// isForm reports whether contentType names a URL-encoded form.
+func isForm(contentType string) bool {
+	media, _, err := mime.ParseMediaType(contentType)
+	return err == nil && media == "application/x-www-form-urlencoded"
+}
+
+// formField returns the first of names that body, read as a URL-encoded
+// form, has a field of (in any case, with [] or [key] after it), or "".
+func formField(body []byte, names ...string) string {
+	form, _ := url.ParseQuery(string(body)) // what parses, whatever does not
+	for key := range form {
+		base, _, _ := strings.Cut(key, "[")
+		for _, n := range names {
+			if strings.EqualFold(strings.TrimSpace(base), n) {
+				return n
+			}
+		}
+	}
+	return ""
 }

@@ -586,9 +586,12 @@ func TestSecretReadOnFirstUse(t *testing.T) {
 func TestApprovalsAreNotSent(t *testing.T) {
 	g := startGitHubTarget(t, false)
 	client, ph := withAPIPolicy(t, g)
-	send := func(path, body string) int {
+	send := func(path, body string, contentType ...string) int {
 		req, _ := http.NewRequest(http.MethodPost, g.srv.URL+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "token "+ph)
+		for _, ct := range contentType {
+			req.Header.Add("Content-Type", ct)
+		}
 		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -597,14 +600,21 @@ func TestApprovalsAreNotSent(t *testing.T) {
 		return resp.StatusCode
 	}
 	const review = "/api/v3/repos/myorg/app/pulls/3/reviews"
-	for _, tc := range []struct{ path, body string }{
-		{review, `{"body":"lgtm","event":"APPROVE"}`},
-		{review + "/9/events", `{"event":"APPROVE"}`},
-		{review + "?event=APPROVE", `{"body":"lgtm"}`},
-		{"/api/graphql", `{"query":"mutation($e: PullRequestReviewEvent) { submitPullRequestReview(input:{pullRequestReviewId:\"x\", event: $e}) { clientMutationId } }","variables":{"e":"APPROVE"}}`},
+	for _, tc := range []struct {
+		path, body  string
+		contentType []string
+	}{
+		{review, `{"body":"lgtm","event":"APPROVE"}`, nil},
+		{review + "/9/events", `{"event":"APPROVE"}`, nil},
+		{review + "?event=APPROVE", `{"body":"lgtm"}`, nil},
+		{"/api/graphql", `{"query":"mutation($e: PullRequestReviewEvent) { submitPullRequestReview(input:{pullRequestReviewId:\"x\", event: $e}) { clientMutationId } }","variables":{"e":"APPROVE"}}`, nil},
+		// JSON to the policy, a form to a server that reads one.
+		{review, `{"event":"COMMENT","x":"&event=APPROVE&"}`, []string{"application/x-www-form-urlencoded"}},
+		{review, `{"event":"COMMENT"}`, []string{"application/json", "text/plain"}},
+		{review, `{"event":"COMMENT"}`, []string{"multipart/form-data; boundary=x"}},
 	} {
-		if code := send(tc.path, tc.body); code != http.StatusForbidden {
-			t.Errorf("POST %s %s: %d, want 403", tc.path, tc.body, code)
+		if code := send(tc.path, tc.body, tc.contentType...); code != http.StatusForbidden {
+			t.Errorf("POST %s %s (%q): %d, want 403", tc.path, tc.body, tc.contentType, code)
 		}
 	}
 	if n := len(g.seen()); n != 0 {
@@ -615,8 +625,10 @@ func TestApprovalsAreNotSent(t *testing.T) {
 		{review + "/9/events", `{"event":"COMMENT","body":"x"}`},
 		{"/api/graphql", `{"query":"mutation { addPullRequestReview(input:{pullRequestId:\"x\", event: COMMENT}) { clientMutationId } }"}`},
 	} {
-		if code := send(tc.path, tc.body); code != http.StatusOK {
-			t.Errorf("POST %s %s: %d, want it sent", tc.path, tc.body, code)
+		for _, ct := range []string{"application/json; charset=utf-8", "application/x-www-form-urlencoded"} {
+			if code := send(tc.path, tc.body, ct); code != http.StatusOK {
+				t.Errorf("POST %s %s (%s): %d, want it sent", tc.path, tc.body, ct, code)
+			}
 		}
 	}
 }
