@@ -136,8 +136,10 @@ func (r resolver) existing(paths []string) []string {
 // directory resolved (once for all the paths in it), then its last
 // component, followed if it is a link.
 func (r resolver) eval(path string) (string, error) {
-	if !filepath.IsAbs(path) || slices.Contains(strings.Split(path, "/"), "..") {
-		return filepath.EvalSymlinks(path) // ".." after a link is not the lexical parent
+	if !filepath.IsAbs(path) || slices.Contains(strings.Split(path, "/"), "..") || strings.HasSuffix(path, "/") || strings.HasSuffix(path, "/.") {
+		// ".." after a link is not the lexical parent, and a final "/"
+		// or "/." asks for a directory, which Clean would forget.
+		return filepath.EvalSymlinks(path)
 	}
 	path = filepath.Clean(path)
 	if path == "/" {
