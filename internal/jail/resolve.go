@@ -145,7 +145,7 @@ func (r resolver) eval(path string) (string, error) {
 	if path == "/" {
 		return path, nil
 	}
-	dir, base := filepath.Split(path)
+	dir, base := filepath.Dir(path), filepath.Base(path)
 	d, ok := r[dir]
 	if !ok {
 		d.real, d.err = r.eval(dir)
