@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jailrun/jailrun/config"
 )
@@ -26,13 +27,21 @@ type Vault struct {
 	byName  map[key]string    // token name and host → placeholder
 	tokens  map[string]secret // placeholder → what it stands for
 	reading sync.Mutex        // held while a secret is read (see Later)
+	retry   time.Duration     // how long a failed read stands (ReadRetry)
 }
+
+// ReadRetry is how long a secret that could not be read (see Later) is
+// not read again: each read of a locked keyring may show an unlock
+// prompt, and a client that retries at once would show one after another.
+const ReadRetry = time.Second
 
 type key struct{ name, host string }
 
 type secret struct {
 	name, host, real string
 	read             func() (string, error) // reads real, until it is known
+	failed           time.Time              // when read last failed
+	err              error                  // and why
 }
 
 // ErrNotServed says a placeholder is not this vault's, or not for the
@@ -41,7 +50,7 @@ var ErrNotServed = errors.New("not a placeholder of this session for this host")
 
 // New returns an empty vault.
 func New() *Vault {
-	return &Vault{byName: map[key]string{}, tokens: map[string]secret{}}
+	return &Vault{byName: map[key]string{}, tokens: map[string]secret{}, retry: ReadRetry}
 }
 
 // For returns the placeholder for the token name, whose secret is real,
@@ -70,7 +79,8 @@ func (v *Vault) placeholder(name, host string) (string, key) {
 // Later returns the placeholder For would, for a token whose secret is not
 // read yet: read reads it when Real first needs it, so that a session
 // that never sends the placeholder never reads the secret. A failed read
-// is tried again at the next Real. For replaces read with the secret.
+// is tried again at a Real ReadRetry later. For replaces read with the
+// secret.
 func (v *Vault) Later(name, host string, read func() (string, error)) string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -96,25 +106,32 @@ func (v *Vault) Real(p, dest string) (real, name string, err error) {
 	}
 	v.reading.Lock()
 	defer v.reading.Unlock()
-	if s, _ = v.lookup(p); s.real != "" { // read meanwhile
+	switch s, _ = v.lookup(p); {
+	case s.real != "": // read meanwhile
 		return s.real, s.name, nil
-	} else if s.read == nil {
+	case s.read == nil:
 		return "", "", ErrNotServed
+	case !s.failed.IsZero() && time.Since(s.failed) < v.retry:
+		return "", s.name, s.err
 	}
 	real, err = s.read()
 	if err == nil && real == "" {
 		err = errors.New("it is empty")
 	}
-	if err != nil {
-		return "", s.name, fmt.Errorf("cannot read token %s: %w", s.name, err)
-	}
 	v.mu.Lock()
-	if cur := v.tokens[p]; cur.real == "" {
+	defer v.mu.Unlock()
+	cur := v.tokens[p]
+	if err != nil {
+		if cur.real == "" {
+			cur.failed, cur.err = time.Now(), fmt.Errorf("cannot read token %s: %w", s.name, err)
+			v.tokens[p] = cur
+		}
+		return "", s.name, cur.err
+	}
+	if cur.real == "" {
 		v.tokens[p] = secret{name: s.name, host: s.host, real: real}
 	}
-	s = v.tokens[p]
-	v.mu.Unlock()
-	return s.real, s.name, nil
+	return v.tokens[p].real, s.name, nil
 }
 
 func (v *Vault) lookup(p string) (secret, bool) {

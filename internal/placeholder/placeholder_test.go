@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestVault(t *testing.T) {
@@ -63,9 +64,11 @@ func TestTokenHosts(t *testing.T) {
 }
 
 // A secret left to read later is read once, at the first Real for a host
-// it is made for; a failed read is tried again; For replaces it.
+// it is made for; a failed read stands for the retry time, then is tried
+// again; For replaces it.
 func TestLaterReadsOnFirstUse(t *testing.T) {
 	v := New()
+	v.retry = time.Hour
 	reads, fail := 0, true
 	read := func() (string, error) {
 		reads++
@@ -86,6 +89,10 @@ func TestLaterReadsOnFirstUse(t *testing.T) {
 		t.Fatalf("Real with a failing read: %q, %v; want an error naming the token", name, err)
 	}
 	fail = false
+	if _, _, err := v.Real(p, "github.com"); err == nil || reads != 1 {
+		t.Fatalf("Real within the retry time: %v after %d reads; want the failure again, not read", err, reads)
+	}
+	v.retry = 0
 	for range 3 {
 		if got, _, err := v.Real(p, "github.com"); got != "real-later" || err != nil {
 			t.Fatalf("Real = %q, %v; want the secret read", got, err)

@@ -530,7 +530,8 @@ func TestAmbiguousRequestsAreNotSent(t *testing.T) {
 // TestSecretReadOnFirstUse: a placeholder whose secret the launch left
 // unread (placeholder.Vault.Later) is swapped once the proxy has read it;
 // a read that fails is a 403 that names the token and says where to look,
-// and the request never reaches the server.
+// the request never reaches the server, and the keyring is not asked
+// again for placeholder.ReadRetry (each ask may show an unlock prompt).
 func TestSecretReadOnFirstUse(t *testing.T) {
 	g := startGitHubTarget(t, false)
 	ca, err := sessionca.New([]string{g.host}, time.Now(), time.Hour)
@@ -572,6 +573,10 @@ func TestSecretReadOnFirstUse(t *testing.T) {
 		t.Fatal("a request whose token could not be read reached the server")
 	}
 	locked = false
+	if code, _ := get(); code != http.StatusForbidden {
+		t.Errorf("at once after a failed read: %d, want 403 (no read for %s)", code, placeholder.ReadRetry)
+	}
+	time.Sleep(placeholder.ReadRetry)
 	if code, _ := get(); code != http.StatusOK {
 		t.Errorf("once the token can be read: %d, want 200", code)
 	}
