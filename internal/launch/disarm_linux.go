@@ -54,7 +54,7 @@ func disarmNewGitDirs(loc session.Location, since time.Time, stateDir string) []
 		case err != nil && d != nil && d.IsDir() && errors.Is(err, fs.ErrPermission) && !reopened[p] && len(reopened) < maxDisarmed:
 			if before, ok := reopen(p, since, 0o500); ok {
 				reopened[p] = true
-				done = append(done, disarmed{gitDir: p, reopened: before})
+				done = append(done, disarmed{gitDir: p, reopened: true, before: before, after: before | 0o500})
 				return filepath.WalkDir(p, visit)
 			}
 			fallthrough
@@ -121,15 +121,16 @@ type disarmed struct {
 	gitDir, aside string
 	worktree      bool // an entry of .git/worktrees
 	unread        string
-	reopened      fs.FileMode
+	reopened      bool // opened to its owner, from mode before to after
+	before, after fs.FileMode
 }
 
 func (d disarmed) line() string {
 	switch {
 	case d.unread != "":
 		return fmt.Sprintf("could not look into %s for git directories the agent made (%s): check it before you run git there", d.gitDir, d.unread)
-	case d.reopened != 0 || d.aside == "":
-		return fmt.Sprintf("the agent made %s unreadable (mode %04o), which could hide a git directory; it is open to you again (%04o) and was looked into", d.gitDir, d.reopened, d.reopened|0o500)
+	case d.reopened:
+		return fmt.Sprintf("the agent made %s unreadable (mode %04o), which could hide a git directory; it is open to you again (%04o) and was looked into", d.gitDir, d.before, d.after)
 	}
 	return fmt.Sprintf("the agent made or changed the git directory %s; what in it would run a program outside (hooks, core.fsmonitor, aliases…) is now in %s: read it before you put any back", d.gitDir, d.aside)
 }
@@ -139,8 +140,8 @@ func (d disarmed) record() audit.Record {
 	switch {
 	case d.unread != "":
 		return audit.Record{Op: "disarm", Path: d.gitDir, Result: "unread", Reason: d.unread}
-	case d.reopened != 0 || d.aside == "":
-		return audit.Record{Op: "disarm", Path: d.gitDir, Result: "reopened", Reason: fmt.Sprintf("mode %04o, which its owner may not read, made %04o", d.reopened, d.reopened|0o500)}
+	case d.reopened:
+		return audit.Record{Op: "disarm", Path: d.gitDir, Result: "reopened", Reason: fmt.Sprintf("mode %04o, which its owner may not read, made %04o", d.before, d.after)}
 	}
 	return audit.Record{Op: "disarm", Path: d.gitDir, Result: "disarmed", Reason: "settings that run programs moved to " + d.aside}
 }
